@@ -1,0 +1,58 @@
+"""The publishing side of live delivery: group names and the events that
+services send after commit.
+
+An event reaches every process's hub (rooms/hub.py): the hubs of this process
+directly, the others through the channel layer. The layer is a doorbell, not
+the log: a lost event is repaired from the database by the hubs.
+"""
+
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# Identifies this process's events on the layer, so its own hub skips the
+# echo of what it already delivered locally.
+PROCESS_ID = uuid.uuid4().hex[:12]
+
+
+def room_group(room_id: int) -> str:
+    return f"rooms.room.{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"rooms.user.{user_id}"
+
+
+def layer_is_shared(layer) -> bool:
+    """Whether the layer reaches other processes (the in-memory one does not)."""
+    return layer is not None and not isinstance(layer, InMemoryChannelLayer)
+
+
+def publish(group: str, event: dict) -> None:
+    """Deliver `event` to the hubs of this process and, through a shared
+    layer, of every other process. Safe from sync code (on_commit) and from
+    any thread; never raises: the hubs' repair loop covers a lost event."""
+    from .hub import deliver_local  # the hub imports this module
+
+    event = {**event, "type": "rooms.event", "group": group, "origin": PROCESS_ID}
+    if deliver_local(event):
+        return  # the running hub forwards it to the layer without blocking us
+    layer = get_channel_layer()
+    if not layer_is_shared(layer):
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        logger.warning("channel layer unavailable: %s not sent to %s", event["kind"], group)
+
+
+def message_event(*, room_id: int, seq: int, text: str) -> dict:
+    return {"kind": "message", "room_id": room_id, "seq": seq, "text": text}
+
+
+def room_event(*, room_id: int, kind: str, **fields) -> dict:
+    return {"kind": kind, "room_id": room_id, **fields}

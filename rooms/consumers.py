@@ -1,0 +1,256 @@
+"""The WebSocket adapter: one socket, many rooms (PROTOCOL.md).
+
+Each client frame type maps to one `on_<type>` method; a RoomsError raised
+anywhere becomes one `error` frame in `receive`. Database work runs in small
+sync functions of selectors/services through database_sync_to_async; live
+delivery and ordering belong to the hub (rooms/hub.py).
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import protocol, selectors, services
+from .errors import RoomsError
+from .hub import Subscription, get_hub
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_LARGE = 4413
+
+
+def _backfill_pages(room: selectors.RoomAccess, after: int) -> tuple[list[list[str]], int]:
+    """The next backfill frames' worth of messages after `after`: pages of at
+    most 500 messages and 256 KiB of frame each, read in one query."""
+    max_messages = settings.ROOMS_BACKFILL_MAX_MESSAGES
+    budget = settings.ROOMS_BACKFILL_MAX_BYTES - protocol.backfill_overhead(room.slug)
+    rows = selectors.messages_after(
+        room_id=room.id, slug=room.slug, after=after, limit=max_messages * 4
+    )
+    pages: list[list[str]] = []
+    page: list[str] = []
+    size = 0
+    for seq, text in rows:
+        cost = len(text.encode()) + 1  # and its comma
+        if page and (len(page) >= max_messages or size + cost > budget):
+            pages.append(page)
+            page, size = [], 0
+        page.append(text)
+        size += cost
+        after = seq
+    if page:
+        pages.append(page)
+    return pages, after
+
+
+def _join_state(user, slug: str, since: int | None, limit: int | None):
+    """Authorize a join and work out its effective since (PROTOCOL.md, Join)."""
+    room = selectors.room_access(user=user, slug=slug)
+    if room is None:
+        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+    head = room.head
+    truncated = False
+    if since is not None:
+        effective = min(since, head)
+    elif room.last_read_seq is not None:
+        effective = min(room.last_read_seq, head)
+    else:
+        effective = max(0, head - 50)
+    if limit is not None and head - limit > effective:
+        effective, truncated = head - limit, True
+    if effective < head:
+        oldest = selectors.oldest_seq(room_id=room.id)
+        if oldest is not None and oldest - 1 > effective:
+            effective, truncated = oldest - 1, True
+    return room, effective, truncated
+
+
+class RoomsConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.socket_id = uuid.uuid4().hex
+        self.subscriptions: dict[str, Subscription] = {}
+        self.hub = None
+        await self.accept()
+        if self.user is None or not self.user.is_authenticated:
+            await self.send_text(
+                protocol.error("auth_required", "Log in, or connect with an API token.")
+            )
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.username = self.user.get_username()
+        self.hub = get_hub()
+        await self.hub.attach_user(self.user.pk, self)
+        await self.send_text(protocol.hello(self.username))
+
+    async def disconnect(self, code):
+        if self.hub is None:
+            return
+        for subscription in list(self.subscriptions.values()):
+            await self._drop(subscription)
+        self.subscriptions.clear()
+        await self.hub.detach_user(self.user.pk, self)
+
+    async def send_text(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    # --- frames ----------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.hub is None:
+            return
+        ref = None
+        try:
+            frame = protocol.parse_frame(
+                text_data,
+                bytes_data,
+                max_bytes=settings.ROOMS_MAX_FRAME_BYTES,
+                max_body=settings.ROOMS_MAX_BODY,
+                history_limit=settings.ROOMS_HISTORY_LIMIT,
+            )
+            ref = frame.ref
+            await getattr(self, f"on_{frame.type}")(frame)
+        except RoomsError as error:
+            if error.ref is None:
+                error.ref = ref
+            await self.send_text(protocol.error_from(error))
+            if error.code == "too_large":
+                await self.close(code=CLOSE_TOO_LARGE)
+        except Exception:
+            logger.exception("frame from %s failed", self.username)
+            await self.send_text(protocol.error("server_error", "Something went wrong.", ref=ref))
+
+    async def _room(self, slug: str) -> selectors.RoomAccess:
+        """The room a frame names, which this socket must have joined."""
+        subscription = self.subscriptions.get(slug)
+        if subscription is not None:
+            return subscription.room
+        if await database_sync_to_async(selectors.room_access)(user=self.user, slug=slug) is None:
+            raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+        raise RoomsError("not_joined", f"Join {slug[:64]!r} first.")
+
+    async def on_join(self, frame: protocol.Frame):
+        room, since, truncated = await database_sync_to_async(_join_state)(
+            self.user, frame.room, frame.args["since"], frame.args["limit"]
+        )
+        old = self.subscriptions.pop(room.slug, None)
+        if old is not None:
+            await self._drop(old)
+        subscription = Subscription(socket=self, room=room, since=since)
+        self.subscriptions[room.slug] = subscription
+        feed = await self.hub.subscribe(subscription)
+        await self.send_text(
+            protocol.joined(
+                room=room.slug,
+                ref=frame.ref,
+                head=room.head,
+                since=since,
+                truncated=truncated,
+                title=room.title,
+                read_only=room.read_only,
+            )
+        )
+        await self.send_text(protocol.presence(room.slug, feed.users()))
+        subscription.backfill_task = asyncio.create_task(self._backfill(subscription, feed))
+
+    async def _backfill(self, subscription: Subscription, feed) -> None:
+        """Stream seq > since from the database, then go live once nothing is
+        left between the stream and the feed's head (hub.Subscription)."""
+        empty_reads = 0
+        try:
+            while True:
+                pages, last = await database_sync_to_async(_backfill_pages)(
+                    subscription.room, subscription.last_sent
+                )
+                for page in pages:
+                    await self.send_text(protocol.backfill(subscription.room.slug, page))
+                subscription.last_sent = last
+                empty_reads = 0 if pages else empty_reads + 1
+                # The feed may have passed `last` while we read; read again
+                # then (twice empty: the room's messages were deleted).
+                if empty_reads and (feed.head is None or feed.head <= last or empty_reads > 1):
+                    subscription.live = True  # no await since the check: nothing slips by
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("backfill of %s for %s failed", subscription.room.slug, self.username)
+            await self.close(code=4503)
+
+    async def _drop(self, subscription: Subscription) -> None:
+        task = subscription.backfill_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.hub.unsubscribe(subscription)
+
+    async def on_leave(self, frame):
+        room = await self._room(frame.room)
+        await self._drop(self.subscriptions.pop(room.slug))
+        await self.send_text(protocol.left(room=room.slug, ref=frame.ref))
+
+    async def on_send(self, frame):
+        room = await self._room(frame.room)
+        if not room.can_send:
+            raise RoomsError("forbidden", "You may only read this room.")
+        result = await database_sync_to_async(self._post)(room, frame.args)
+        await self.send_text(
+            protocol.ack(
+                ref=frame.ref,
+                room=room.slug,
+                seq=result.seq,
+                client_id=result.client_id,
+                duplicate=result.duplicate,
+            )
+        )
+
+    def _post(self, room: selectors.RoomAccess, args: dict) -> services.PostResult:
+        return services.message_post(
+            room=room, author=self.user, body=args["body"], client_id=args["client_id"]
+        )
+
+    async def on_typing(self, frame):
+        room = await self._room(frame.room)
+        if not room.read_only:
+            services.typing_notify(user=self.user, room=room)
+
+    async def on_read(self, frame):
+        room = await self._room(frame.room)
+        await database_sync_to_async(services.read_cursor_advance)(
+            user=self.user, room=room, seq=frame.args["seq"], socket_id=self.socket_id
+        )
+
+    async def on_history(self, frame):
+        room = await self._room(frame.room)
+        before = frame.args["before"]
+        messages, has_more = await database_sync_to_async(self._history)(
+            room, before, frame.args["limit"]
+        )
+        await self.send_text(
+            protocol.history(room=room.slug, ref=frame.ref, messages=messages, has_more=has_more)
+        )
+
+    @staticmethod
+    def _history(room, before, limit):
+        if before is None:
+            before = selectors.room_head(room_id=room.id) + 1
+        rows, has_more = selectors.messages_before(
+            room_id=room.id, slug=room.slug, before=before, limit=limit
+        )
+        return [text for _, text in rows], has_more
+
+    async def on_ping(self, frame):
+        heads = {}
+        if self.subscriptions:
+            by_id = await database_sync_to_async(selectors.room_heads)(
+                room_ids=[s.room.id for s in self.subscriptions.values()]
+            )
+            heads = {slug: by_id.get(s.room.id, 0) for slug, s in self.subscriptions.items()}
+        await self.send_text(protocol.pong(ref=frame.ref, heads=heads))

@@ -1,0 +1,459 @@
+"""Per-process fan-out: one subscription per room per process, ordered and
+gapless delivery to the sockets of this process.
+
+Every daphne process runs one Hub. For each room that has a socket joined in
+this process, a RoomFeed subscribes the process's one layer channel to the
+room's group, keeps the room's `head` (the last seq delivered), and hands each
+message, serialized once, to the room's local subscriptions in seq order.
+When a message arrives whose seq is above head + 1 (the layer dropped one, or
+two processes' broadcasts crossed), the feed reads the gap from the database
+first. A repair loop compares every feed's head with the database once per
+ROOMS_REPAIR_INTERVAL (one query for all rooms), which delivers what no
+broadcast announced: a post from `manage.py` on the in-memory layer, or the
+last message of a burst the layer lost.
+
+Presence is gossiped between processes on the room groups: each process
+announces its local users of a room when they change and every
+PRESENCE_HEARTBEAT seconds; a process that stops announcing drops out after
+PRESENCE_TTL.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import weakref
+from collections import Counter
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from . import protocol, selectors
+from .broadcast import PROCESS_ID, layer_is_shared, room_group, user_group
+
+logger = logging.getLogger(__name__)
+
+PRESENCE_HEARTBEAT = 10.0
+PRESENCE_TTL = 30.0
+REPAIR_BATCH = 500
+# After this many failed repairs in a row the hub cannot vouch for its
+# streams: it closes its sockets with 4503 so clients resume elsewhere (G5).
+MAX_REPAIR_FAILURES = 5
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> "Hub":
+    """The hub of the running event loop (one per daphne process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(loop)
+    return hub
+
+
+def deliver_local(event: dict) -> bool:
+    """Hand an event to the hubs of this process from any thread. Returns
+    whether a running hub took it (it then also forwards it to the layer)."""
+    taken = False
+    for loop, hub in list(_hubs.items()):
+        if hub.running and not loop.is_closed():
+            loop.call_soon_threadsafe(hub.ingest, event, True)
+            taken = True
+    return taken
+
+
+class Subscription:
+    """One socket's join of one room: the room's stream for that socket.
+
+    `last_sent` is the last seq this socket received. While the backfill
+    runs, live messages are not sent (the backfill reads them from the
+    database instead); the backfill turns the subscription live at a moment
+    when it has sent everything up to the feed's head, so from then on the
+    feed's contiguous deliveries continue the stream exactly.
+    """
+
+    def __init__(self, *, socket, room: selectors.RoomAccess, since: int):
+        self.socket = socket
+        self.room = room
+        self.last_sent = since
+        self.live = False
+        self.backfill_task: asyncio.Task | None = None
+
+    async def deliver(self, seq: int, text: str) -> None:
+        if not self.live or seq <= self.last_sent:
+            return
+        # seq > last_sent + 1 only when retention pruned the gap.
+        self.last_sent = seq
+        await self.socket.send_text(text)
+
+
+class RoomFeed:
+    def __init__(self, hub: "Hub", room_id: int, slug: str):
+        self.hub = hub
+        self.room_id = room_id
+        self.slug = slug
+        self.group = room_group(room_id)
+        self.head: int | None = None
+        self.subscriptions: set[Subscription] = set()
+        self.local_users: Counter[str] = Counter()
+        self.remote_users: dict[str, tuple[frozenset[str], float]] = {}
+        self.shown_users: frozenset[str] = frozenset()
+        self.pending: dict[int, str] = {}  # seq -> message frame, not yet delivered
+        self.repair_wanted = False
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"rooms-feed-{self.room_id}")
+        await self.ready.wait()
+
+    async def _run(self) -> None:
+        try:
+            await self.hub.group_add(self.group)
+            self.head = await database_sync_to_async(selectors.room_head)(room_id=self.room_id)
+        finally:
+            self.ready.set()
+        await self.hub.announce_presence(self, ask=True)
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            try:
+                await self._drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("room %s: delivery failed; retrying on the next repair", self.slug)
+
+    def offer(self, seq: int, text: str) -> None:
+        if self.head is None or seq > self.head:
+            self.pending[seq] = text
+            self.wake.set()
+
+    def want_repair(self) -> None:
+        self.repair_wanted = True
+        self.wake.set()
+
+    async def _drain(self) -> None:
+        while self.pending or self.repair_wanted:
+            if self.repair_wanted:
+                self.repair_wanted = False
+                await self._fill(up_to=None)
+                continue
+            seq = min(self.pending)
+            if seq <= self.head:
+                del self.pending[seq]
+            elif seq == self.head + 1:
+                await self._deliver(seq, self.pending.pop(seq))
+            else:
+                await self._fill(up_to=seq - 1)
+                # Whatever the database lacks below seq was pruned: move on.
+                self.head = max(self.head, seq - 1)
+
+    async def _fill(self, *, up_to: int | None) -> None:
+        """Deliver messages above head (up to `up_to`) from the database."""
+        while True:
+            rows = await database_sync_to_async(selectors.messages_after)(
+                room_id=self.room_id,
+                slug=self.slug,
+                after=self.head,
+                limit=REPAIR_BATCH,
+                up_to=up_to,
+            )
+            for seq, message_text in rows:
+                self.pending.pop(seq, None)
+                await self._deliver(seq, protocol.message(self.slug, message_text))
+            if len(rows) < REPAIR_BATCH:
+                return
+
+    async def _deliver(self, seq: int, text: str) -> None:
+        self.head = seq
+        for subscription in list(self.subscriptions):
+            try:
+                await subscription.deliver(seq, text)
+            except Exception:
+                logger.exception("room %s: could not deliver seq %s", self.slug, seq)
+
+    async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
+        for subscription in list(self.subscriptions):
+            if skip_user is None or subscription.socket.username != skip_user:
+                await subscription.socket.send_text(text)
+
+    # --- presence ----------------------------------------------------------
+
+    def users(self) -> frozenset[str]:
+        now = time.monotonic()
+        users = set(self.local_users)
+        for process, (names, expires) in list(self.remote_users.items()):
+            if expires < now:
+                del self.remote_users[process]
+            else:
+                users |= names
+        return frozenset(users)
+
+    async def presence_changed(self) -> None:
+        users = self.users()
+        if users != self.shown_users:
+            self.shown_users = users
+            await self.send_all(protocol.presence(self.slug, users))
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.layer = get_channel_layer()
+        self.shared = layer_is_shared(self.layer)
+        self.channel: str | None = None
+        self.feeds: dict[int, RoomFeed] = {}
+        self.user_sockets: dict[int, set] = {}
+        self.tasks: list[asyncio.Task] = []
+        self.running = False
+        self.layer_ok = True
+        self.repair_failures = 0
+        self._starting: asyncio.Future | None = None
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def _ensure_running(self) -> None:
+        if self.running:
+            return
+        if self._starting is None:
+            self._starting = self.loop.create_future()
+            if self.shared:
+                self.channel = await self.layer.new_channel(prefix="rooms-hub")
+            self.running = True
+            if self.shared:
+                self.tasks.append(asyncio.create_task(self._receive_loop(), name="rooms-receive"))
+            self.tasks.append(asyncio.create_task(self._repair_loop(), name="rooms-repair"))
+            self.tasks.append(asyncio.create_task(self._presence_loop(), name="rooms-presence"))
+            self._starting.set_result(None)
+            self._starting = None
+        else:
+            await self._starting
+
+    async def _stop_if_idle(self) -> None:
+        if self.feeds or self.user_sockets or not self.running:
+            return
+        self.running = False
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def group_add(self, group: str) -> None:
+        if not self.shared:
+            return
+        try:
+            await self.layer.group_add(group, self.channel)
+        except Exception:
+            self.layer_ok = False
+            logger.warning("channel layer unavailable: will subscribe to %s when it is back", group)
+
+    async def _group_discard(self, group: str) -> None:
+        if self.shared:
+            with contextlib.suppress(Exception):
+                await self.layer.group_discard(group, self.channel)
+
+    # --- rooms -----------------------------------------------------------------
+
+    async def subscribe(self, subscription: Subscription) -> RoomFeed:
+        """Attach a socket's subscription to its room's feed, starting the
+        feed (layer group and head) on the first one in this process."""
+        await self._ensure_running()
+        room = subscription.room
+        feed = self.feeds.get(room.id)
+        if feed is None:
+            feed = self.feeds[room.id] = RoomFeed(self, room.id, room.slug)
+            await feed.start()
+        else:
+            await feed.ready.wait()
+        feed.local_users[subscription.socket.username] += 1
+        if feed.local_users[subscription.socket.username] == 1:
+            # The others hear of the newcomer now; the newcomer gets its own
+            # presence frame after `joined`.
+            await self.announce_presence(feed)
+        feed.subscriptions.add(subscription)
+        return feed
+
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        feed = self.feeds.get(subscription.room.id)
+        if feed is None or subscription not in feed.subscriptions:
+            return
+        feed.subscriptions.discard(subscription)
+        username = subscription.socket.username
+        feed.local_users[username] -= 1
+        if feed.local_users[username] <= 0:
+            del feed.local_users[username]
+            await self.announce_presence(feed)
+        if not feed.subscriptions:
+            del self.feeds[feed.room_id]
+            if feed.task:
+                feed.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feed.task
+            await self._group_discard(feed.group)
+            await self._stop_if_idle()
+
+    # --- users (read cursors between a user's sockets) --------------------------
+
+    async def attach_user(self, user_id: int, socket) -> None:
+        await self._ensure_running()
+        sockets = self.user_sockets.setdefault(user_id, set())
+        sockets.add(socket)
+        if len(sockets) == 1:
+            await self.group_add(user_group(user_id))
+
+    async def detach_user(self, user_id: int, socket) -> None:
+        sockets = self.user_sockets.get(user_id)
+        if not sockets:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self.user_sockets[user_id]
+            await self._group_discard(user_group(user_id))
+            await self._stop_if_idle()
+
+    # --- events ------------------------------------------------------------------
+
+    def ingest(self, event: dict, local: bool = False) -> None:
+        """Take one event (from this process, or from the layer)."""
+        if not local and event.get("origin") == PROCESS_ID:
+            return  # delivered locally already
+        if local and self.shared:
+            asyncio.ensure_future(self._forward(event))
+        kind = event.get("kind")
+        if kind == "user":
+            asyncio.ensure_future(self._to_user(event))
+            return
+        feed = self.feeds.get(event.get("room_id"))
+        if feed is None:
+            return
+        if kind == "message":
+            feed.offer(event["seq"], protocol.message(feed.slug, event["text"]))
+        elif kind == "presence":
+            if event["process"] != PROCESS_ID:
+                expires = time.monotonic() + PRESENCE_TTL
+                feed.remote_users[event["process"]] = (frozenset(event["users"]), expires)
+                asyncio.ensure_future(feed.presence_changed())
+                if event.get("ask"):
+                    asyncio.ensure_future(self.announce_presence(feed))
+        elif kind == "typing":
+            text = protocol.typing(feed.slug, event["user"])
+            asyncio.ensure_future(feed.send_all(text, skip_user=event["user"]))
+        elif kind in ("redact", "room"):
+            asyncio.ensure_future(feed.send_all(event["frame"]))
+            if kind == "room":
+                for subscription in feed.subscriptions:
+                    subscription.room = dataclasses.replace(
+                        subscription.room, is_archived=event["archived"], title=event["title"]
+                    )
+
+    async def _forward(self, event: dict) -> None:
+        try:
+            await self.layer.group_send(event["group"], event)
+        except Exception:
+            self.layer_ok = False
+            logger.warning("channel layer unavailable: %s not forwarded", event.get("kind"))
+
+    async def _to_user(self, event: dict) -> None:
+        for socket in list(self.user_sockets.get(event["user_id"], ())):
+            if socket.socket_id != event.get("socket_id"):
+                await socket.send_text(event["frame"])
+
+    async def announce_presence(self, feed: RoomFeed, *, ask: bool = False) -> None:
+        await feed.presence_changed()
+        if self.shared:
+            await self._forward(
+                {
+                    "type": "rooms.event",
+                    "kind": "presence",
+                    "group": feed.group,
+                    "origin": PROCESS_ID,
+                    "room_id": feed.room_id,
+                    "process": PROCESS_ID,
+                    "users": sorted(feed.local_users),
+                    "ask": ask,
+                }
+            )
+
+    # --- loops ---------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if self.layer_ok:
+                    logger.warning("channel layer receive failed; resubscribing", exc_info=True)
+                self.layer_ok = False
+                await asyncio.sleep(min(1.0, settings.ROOMS_REPAIR_INTERVAL))
+                continue
+            if event.get("type") == "rooms.event":
+                self.ingest(event)
+
+    async def _resubscribe(self) -> None:
+        """After the layer lost its state (Redis restarted), join the groups
+        again; the repair loop fills whatever was missed meanwhile."""
+        try:
+            for feed in list(self.feeds.values()):
+                await self.layer.group_add(feed.group, self.channel)
+            for user_id in list(self.user_sockets):
+                await self.layer.group_add(user_group(user_id), self.channel)
+        except Exception:
+            return
+        self.layer_ok = True
+        logger.info("channel layer back: %d room groups restored", len(self.feeds))
+        for feed in list(self.feeds.values()):
+            await self.announce_presence(feed, ask=True)
+
+    async def _repair_loop(self) -> None:
+        interval = settings.ROOMS_REPAIR_INTERVAL
+        refresh_every = max(1, int(30 / interval))
+        ticks = 0
+        while True:
+            await asyncio.sleep(interval)
+            ticks += 1
+            if self.shared and (not self.layer_ok or ticks % refresh_every == 0):
+                # Also refreshes the groups' expiry on a healthy layer.
+                await self._resubscribe()
+            await self.repair()
+
+    async def repair(self) -> None:
+        """One query for the heads of every room joined in this process; feeds
+        behind the database fetch what they missed."""
+        feeds = [feed for feed in self.feeds.values() if feed.head is not None]
+        if not feeds:
+            return
+        try:
+            heads = await database_sync_to_async(selectors.room_heads)(
+                room_ids=[feed.room_id for feed in feeds]
+            )
+        except Exception:
+            self.repair_failures += 1
+            logger.warning("repair: database unavailable (%d)", self.repair_failures)
+            if self.repair_failures >= MAX_REPAIR_FAILURES:
+                await self._close_all(4503)
+            return
+        self.repair_failures = 0
+        for feed in feeds:
+            if heads.get(feed.room_id, 0) > feed.head:
+                feed.want_repair()
+
+    async def _close_all(self, code: int) -> None:
+        sockets = {s.socket for feed in self.feeds.values() for s in feed.subscriptions}
+        logger.error("closing %d sockets with %d: streams cannot be repaired", len(sockets), code)
+        for socket in sockets:
+            await socket.close(code=code)
+
+    async def _presence_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_HEARTBEAT)
+            for feed in list(self.feeds.values()):
+                await self.announce_presence(feed)

@@ -1,0 +1,36 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from rooms import services
+from rooms.errors import RoomsError
+from rooms.management.base import room_named, user_named
+
+
+class Command(BaseCommand):
+    help = (
+        "Post a message to a room through the same path as a WebSocket send; it is "
+        "broadcast live. Prints its seq (the original one when --client-id repeats)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("room", help="the room's slug")
+        parser.add_argument("body", help="the message; - reads it from stdin")
+        parser.add_argument("--as", dest="author", metavar="USER", help="post as this user")
+        parser.add_argument("--client-id", help="idempotency key: a repeat stores nothing new")
+
+    def handle(self, *args, **options):
+        room = room_named(options["room"])
+        author = user_named(options["author"]) if options["author"] else None
+        body = sys.stdin.read() if options["body"] == "-" else options["body"]
+        try:
+            result = services.message_post(
+                room=room,
+                author=author,
+                body=body,
+                client_id=options["client_id"],
+                check_rate=False,
+            )
+        except RoomsError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(str(result.seq))

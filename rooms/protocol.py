@@ -1,0 +1,368 @@
+"""The wire protocol (PROTOCOL.md) as pure functions: parse and validate what a
+client sends, serialize what the server sends.
+
+Nothing here touches the database or the network, so every rule can be tested
+without a server. Message objects are serialized once (`message_json`) and
+embedded as text in every frame that carries them, so a broadcast to many
+sockets, a backfill and a history page never encode a message twice.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import RoomsError
+
+PROTOCOL_VERSION = 1
+MAX_INT = 2**53 - 1
+MAX_REF = 64
+MAX_CLIENT_ID = 64
+
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Frame types a client may send, with the fields each takes.
+CLIENT_TYPES = ("join", "leave", "send", "typing", "read", "history", "ping")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A validated client frame."""
+
+    type: str
+    ref: str | None = None
+    room: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_frame(
+    text: str | None,
+    binary: bytes | None = None,
+    *,
+    max_bytes: int,
+    max_body: int,
+    history_limit: int = 200,
+) -> Frame:
+    """Validate one client frame. Raises RoomsError with the protocol's code;
+    its `ref` attribute holds the ref to echo (or None)."""
+    if text is None:
+        raise _error("bad_frame", "Frames must be JSON text, not binary.")
+    # Cheap bound first: a character is at most 4 bytes of UTF-8.
+    if len(text) * 4 > max_bytes and _utf8_len(text) > max_bytes:
+        raise _error("too_large", f"A frame may hold at most {max_bytes} bytes.")
+    try:
+        raw = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise _error("bad_frame", "A frame must be one JSON object.") from None
+    if not isinstance(raw, dict):
+        raise _error("bad_frame", "A frame must be a JSON object.")
+    ref = raw.get("ref")
+    ref_ok = ref is None or (isinstance(ref, str) and len(ref) <= MAX_REF)
+    echo = ref if ref_ok else None
+    kind = raw.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise _error("bad_frame", "A frame needs a non-empty string `type`.", ref=echo)
+    if kind not in CLIENT_TYPES:
+        raise _error("unknown_type", f"Unknown frame type {kind[:40]!r}.", ref=echo)
+    if not ref_ok:
+        raise _error(
+            "invalid", f"`ref` must be a string of at most {MAX_REF} characters.", field="ref"
+        )
+    try:
+        return _FIELDS[kind](raw, echo, max_body=max_body, history_limit=history_limit)
+    except RoomsError as error:
+        error.ref = echo
+        raise
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _error(code: str, message: str, *, field: str | None = None, ref=None) -> RoomsError:
+    return RoomsError(code, message, field=field, ref=ref)
+
+
+def _room(raw: dict) -> str:
+    room = raw.get("room")
+    if room is None:
+        raise RoomsError("invalid", "`room` is required.", field="room")
+    if not isinstance(room, str):
+        raise RoomsError("invalid", "`room` must be a string.", field="room")
+    return room
+
+
+def _int(raw: dict, name: str, *, minimum: int = 0, maximum: int = MAX_INT, required=False):
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise RoomsError("invalid", f"`{name}` is required.", field=name)
+        return None
+    # bool is a subclass of int, and floats such as 5.0 are not integers here.
+    if type(value) is not int or not minimum <= value <= maximum:
+        raise RoomsError(
+            "invalid", f"`{name}` must be an integer from {minimum} to {maximum}.", field=name
+        )
+    return value
+
+
+def check_body(body: Any, *, max_body: int) -> str:
+    """The body rules every write path shares (WebSocket, HTTP, admin, CLI)."""
+    if body is None:
+        raise RoomsError("invalid", "`body` is required.", field="body")
+    if not isinstance(body, str):
+        raise RoomsError("invalid", "`body` must be a string.", field="body")
+    if not body.strip():
+        raise RoomsError("invalid", "`body` must not be empty or only whitespace.", field="body")
+    if len(body) > max_body:
+        raise RoomsError("invalid", f"`body` may hold at most {max_body} characters.", field="body")
+    if "\x00" in body or _SURROGATE.search(body):
+        raise RoomsError(
+            "invalid", "`body` must not hold NUL characters or lone surrogates.", field="body"
+        )
+    return body
+
+
+def check_client_id(client_id: Any) -> str | None:
+    if client_id is None:
+        return None
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= MAX_CLIENT_ID
+        or "\x00" in client_id
+        or _SURROGATE.search(client_id)
+    ):
+        raise RoomsError(
+            "invalid",
+            f"`client_id` must be a string of 1 to {MAX_CLIENT_ID} characters.",
+            field="client_id",
+        )
+    return client_id
+
+
+def is_slug(room: str) -> bool:
+    return bool(_SLUG.match(room))
+
+
+def _parse_join(raw, ref, **_):
+    room = _room(raw)
+    return Frame(
+        "join",
+        ref,
+        room,
+        {"since": _int(raw, "since"), "limit": _int(raw, "limit", minimum=1)},
+    )
+
+
+def _parse_room_only(kind):
+    def parse(raw, ref, **_):
+        return Frame(kind, ref, _room(raw))
+
+    return parse
+
+
+def _parse_send(raw, ref, *, max_body, **_):
+    room = _room(raw)
+    body = check_body(raw.get("body"), max_body=max_body)
+    client_id = check_client_id(raw.get("client_id"))
+    return Frame("send", ref, room, {"body": body, "client_id": client_id})
+
+
+def _parse_read(raw, ref, **_):
+    room = _room(raw)
+    return Frame("read", ref, room, {"seq": _int(raw, "seq", required=True)})
+
+
+def _parse_history(raw, ref, *, history_limit, **_):
+    room = _room(raw)
+    before = _int(raw, "before")
+    limit = _int(raw, "limit", minimum=1, maximum=history_limit)
+    return Frame("history", ref, room, {"before": before, "limit": limit or 50})
+
+
+def _parse_ping(raw, ref, **_):
+    return Frame("ping", ref)
+
+
+_FIELDS = {
+    "join": _parse_join,
+    "leave": _parse_room_only("leave"),
+    "send": _parse_send,
+    "typing": _parse_room_only("typing"),
+    "read": _parse_read,
+    "history": _parse_history,
+    "ping": _parse_ping,
+}
+
+
+# --- serializing -------------------------------------------------------------
+
+
+def _dumps(value: Any) -> str:
+    # ensure_ascii keeps a ref holding a lone surrogate encodable as UTF-8.
+    return json.dumps(value, separators=(",", ":"))
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds: 2026-11-25T17:06:20.123Z."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def message_json(
+    *,
+    seq: int,
+    room: str,
+    author: str | None,
+    body: str,
+    created_at: datetime,
+    client_id: str | None,
+    kind: str,
+    redacted: bool = False,
+) -> str:
+    """One message object, serialized once for every frame that carries it."""
+    return json.dumps(
+        {
+            "seq": seq,
+            "room": room,
+            "author": author,
+            "body": "" if redacted else body,
+            "created_at": timestamp(created_at),
+            "client_id": client_id,
+            "kind": kind,
+            "redacted": redacted,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _with_ref(frame: dict, ref: str | None) -> dict:
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def hello(username: str) -> str:
+    return _dumps({"type": "hello", "protocol": PROTOCOL_VERSION, "user": username})
+
+
+def joined(*, room, ref, head, since, truncated, title, read_only) -> str:
+    return _dumps(
+        _with_ref(
+            {
+                "type": "joined",
+                "room": room,
+                "head": head,
+                "since": since,
+                "truncated": truncated,
+                "title": title,
+                "read_only": read_only,
+            },
+            ref,
+        )
+    )
+
+
+def _room_prefix(kind: str, room: str) -> str:
+    return '{"type":"%s","room":%s' % (kind, _dumps(room))  # noqa: UP031
+
+
+def backfill(room: str, messages: list[str]) -> str:
+    return _room_prefix("backfill", room) + ',"messages":[' + ",".join(messages) + "]}"
+
+
+def backfill_overhead(room: str) -> int:
+    """Bytes a backfill frame takes besides its messages and their commas."""
+    return _utf8_len(backfill(room, []))
+
+
+def message(room: str, message_text: str) -> str:
+    return _room_prefix("message", room) + ',"message":' + message_text + "}"
+
+
+def history(*, room: str, ref: str | None, messages: list[str], has_more: bool) -> str:
+    tail = ',"has_more":' + ("true" if has_more else "false")
+    if ref is not None:
+        tail += ',"ref":' + _dumps(ref)
+    return _room_prefix("history", room) + ',"messages":[' + ",".join(messages) + "]" + tail + "}"
+
+
+def ack(*, ref, room, seq, client_id, duplicate) -> str:
+    return _dumps(
+        _with_ref(
+            {
+                "type": "ack",
+                "room": room,
+                "seq": seq,
+                "client_id": client_id,
+                "duplicate": duplicate,
+            },
+            ref,
+        )
+    )
+
+
+def left(*, room: str, ref: str | None) -> str:
+    return _dumps(_with_ref({"type": "left", "room": room}, ref))
+
+
+def presence(room: str, users) -> str:
+    return _dumps({"type": "presence", "room": room, "users": sorted(users)})
+
+
+def typing(room: str, user: str) -> str:
+    return _dumps({"type": "typing", "room": room, "user": user})
+
+
+def read(room: str, seq: int) -> str:
+    return _dumps({"type": "read", "room": room, "seq": seq})
+
+
+def redact(room: str, seq: int) -> str:
+    return _dumps({"type": "redact", "room": room, "seq": seq})
+
+
+def room_changed(room: str, title: str, read_only: bool) -> str:
+    return _dumps({"type": "room", "room": room, "title": title, "read_only": read_only})
+
+
+def pong(*, ref: str | None, heads: dict[str, int]) -> str:
+    return _dumps(_with_ref({"type": "pong", "heads": heads}, ref))
+
+
+def error(
+    code: str,
+    message_text: str,
+    *,
+    ref: str | None = None,
+    field: str | None = None,
+    retry_after: float | None = None,
+) -> str:
+    frame = {"type": "error", "code": code, "message": message_text}
+    if ref is not None:
+        frame["ref"] = ref
+    if field is not None:
+        frame["field"] = field
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
+    return _dumps(frame)
+
+
+def error_from(exc: RoomsError) -> str:
+    return error(
+        exc.code,
+        exc.message,
+        ref=exc.ref,
+        field=exc.field,
+        retry_after=exc.retry_after,
+    )

@@ -1,0 +1,183 @@
+"""Every read of the rooms app: rooms a user may see, heads, and keyset pages
+of messages by seq.
+
+Message reads select only the columns a message object needs and return it
+already serialized (protocol.message_json), so the consumer, the HTTP API and
+the commands share one rendering.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Max, Min, Q
+
+from . import protocol
+from .models import Membership, Message, Room
+
+MESSAGE_COLUMNS = ("seq", "author__username", "body", "created_at", "client_id", "kind", "redacted")
+
+
+@dataclass(frozen=True)
+class RoomAccess:
+    """A room as one user sees it."""
+
+    id: int
+    slug: str
+    title: str
+    head: int
+    is_archived: bool
+    role: str | None  # the user's membership role, None when not a member
+    last_read_seq: int | None
+
+    @property
+    def read_only(self) -> bool:
+        return self.is_archived or self.role == Membership.Role.READ_ONLY
+
+    @property
+    def can_send(self) -> bool:
+        return self.role != Membership.Role.READ_ONLY
+
+
+def _visible_q(user) -> Q:
+    if user.is_staff:
+        return Q()
+    return Q(is_private=False) | Q(memberships__user=user)
+
+
+def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
+    """The room `slug` if `user` may see it; None for no such room and for a
+    private room the user is not a member of (its existence is not revealed)."""
+    if not protocol.is_slug(slug):
+        return None
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None
+    membership = Membership.objects.filter(room=room, user=user).first()
+    if room.is_private and membership is None and not user.is_staff:
+        return None
+    return RoomAccess(
+        id=room.id,
+        slug=room.slug,
+        title=room.display_title,
+        head=room.last_seq,
+        is_archived=room.is_archived,
+        role=membership.role if membership else None,
+        last_read_seq=membership.last_read_seq if membership else None,
+    )
+
+
+def rooms_for_user(*, user) -> list[dict]:
+    """The rooms `user` may see, with head, unread count and last activity."""
+    if isinstance(user, AnonymousUser):
+        return []
+    rooms = (
+        Room.objects.filter(_visible_q(user))
+        .distinct()
+        .annotate(last_activity=Max("messages__created_at"))
+        .order_by("slug")
+    )
+    cursors = dict(Membership.objects.filter(user=user).values_list("room_id", "last_read_seq"))
+    return [
+        {
+            "slug": room.slug,
+            "title": room.display_title,
+            "private": room.is_private,
+            "archived": room.is_archived,
+            "head": room.last_seq,
+            "unread": max(0, room.last_seq - (cursors.get(room.id) or 0)),
+            "last_activity": protocol.timestamp(room.last_activity) if room.last_activity else None,
+        }
+        for room in rooms
+    ]
+
+
+def room_heads(*, room_ids) -> dict[int, int]:
+    """{room id: head} in one query."""
+    return dict(Room.objects.filter(id__in=list(room_ids)).values_list("id", "last_seq"))
+
+
+def room_head(*, room_id: int) -> int:
+    return Room.objects.filter(id=room_id).values_list("last_seq", flat=True).first() or 0
+
+
+def oldest_seq(*, room_id: int) -> int | None:
+    """The lowest seq still stored (retention may have pruned older ones)."""
+    return Message.objects.filter(room_id=room_id).aggregate(low=Min("seq"))["low"]
+
+
+def _render(slug: str, rows) -> list[tuple[int, str]]:
+    return [
+        (
+            seq,
+            protocol.message_json(
+                seq=seq,
+                room=slug,
+                author=author,
+                body=body,
+                created_at=created_at,
+                client_id=client_id,
+                kind=kind,
+                redacted=redacted,
+            ),
+        )
+        for seq, author, body, created_at, client_id, kind, redacted in rows
+    ]
+
+
+def messages_after(
+    *, room_id: int, slug: str, after: int, limit: int, up_to: int | None = None
+) -> list[tuple[int, str]]:
+    """Up to `limit` messages with seq > `after` (and <= `up_to`), ascending, as
+    (seq, message JSON). An index range scan on (room, seq)."""
+    query = Message.objects.filter(room_id=room_id, seq__gt=after)
+    if up_to is not None:
+        query = query.filter(seq__lte=up_to)
+    rows = query.order_by("seq").values_list(*MESSAGE_COLUMNS)[:limit]
+    return _render(slug, rows)
+
+
+def messages_before(
+    *, room_id: int, slug: str, before: int, limit: int
+) -> tuple[list[tuple[int, str]], bool]:
+    """The `limit` messages just below seq `before`, ascending, and whether
+    older ones exist."""
+    rows = list(
+        Message.objects.filter(room_id=room_id, seq__lt=before)
+        .order_by("-seq")
+        .values_list(*MESSAGE_COLUMNS)[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    return _render(slug, reversed(rows[:limit])), has_more
+
+
+def message_by_client_id(*, room_id: int, author_id: int | None, client_id: str):
+    query = Message.objects.filter(room_id=room_id, client_id=client_id)
+    if author_id is None:
+        query = query.filter(kind=Message.Kind.SYSTEM)
+    else:
+        query = query.filter(author_id=author_id)
+    return query.values_list("seq", flat=True).first()
+
+
+def iter_messages(*, room: Room, since: int, batch: int = 1000) -> Iterator[str]:
+    """Every message with seq > `since`, as JSON, in keyset batches: constant
+    memory however long the room is (exportroom, tailroom)."""
+    after = since
+    while True:
+        page = messages_after(room_id=room.id, slug=room.slug, after=after, limit=batch)
+        if not page:
+            return
+        for _, text in page:
+            yield text
+        after = page[-1][0]
+
+
+def room_stats(*, slug: str | None = None) -> list[dict]:
+    rooms = Room.objects.all() if slug is None else Room.objects.filter(slug=slug)
+    rooms = rooms.annotate(
+        message_count=Count("messages", distinct=True),
+        member_count=Count("memberships", distinct=True),
+        last_activity=Max("messages__created_at"),
+    ).order_by("slug")
+    return list(rooms)

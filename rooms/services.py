@@ -1,0 +1,325 @@
+"""Every write of the rooms app. Each function checks what it needs, changes
+the database in one transaction, and publishes its live event only after the
+commit (`transaction.on_commit`), so nobody hears of a change that could
+still roll back.
+
+The WebSocket consumer, the HTTP API, the admin and the management commands
+call these functions; none of them writes a message any other way.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from . import broadcast, protocol, selectors
+from .errors import RoomsError
+from .models import ApiToken, Membership, Message, Room
+
+
+@dataclass(frozen=True)
+class PostResult:
+    seq: int
+    client_id: str | None
+    duplicate: bool
+    message: str | None = None  # the message object as JSON; None for a duplicate
+
+
+def _next_seq(room_id: int) -> int:
+    """Bump the room's counter and return the new seq. The UPDATE takes the
+    row lock (PostgreSQL) or runs under the write lock of an IMMEDIATE
+    transaction (SQLite): concurrent senders queue here, so seqs are gapless,
+    and a rollback undoes the bump with the insert."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 "
+            "WHERE id = %s AND NOT is_archived RETURNING last_seq",
+            [room_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _check_open(room_id)
+    return row[0]
+
+
+def _check_open(room_id: int) -> None:
+    archived = Room.objects.filter(pk=room_id).values_list("is_archived", flat=True).first()
+    if archived is None:
+        raise RoomsError("not_found", "No such room.")
+    if archived:
+        raise RoomsError("read_only", "This room is archived.")
+
+
+def _check_rate(author: AbstractBaseUser) -> None:
+    """At most N stored sends per window per user, counted in the database so
+    every worker process agrees."""
+    limit = settings.ROOMS_RATE_LIMIT
+    if limit is None:
+        return
+    count, window = limit
+    since = timezone.now() - timedelta(seconds=window)
+    stats = Message.objects.filter(author=author, created_at__gt=since).aggregate(
+        oldest=Min("created_at"), sent=Count("id")
+    )
+    if stats["sent"] >= count:
+        wait = (stats["oldest"] + timedelta(seconds=window) - timezone.now()).total_seconds()
+        raise RoomsError(
+            "rate_limited",
+            f"At most {count} messages per {window:g} seconds.",
+            retry_after=round(max(wait, 0.001), 3),
+        )
+
+
+def message_post(
+    *,
+    room: Room | selectors.RoomAccess,
+    author: AbstractBaseUser | None,
+    body: str,
+    client_id: str | None = None,
+    check_rate: bool = True,
+) -> PostResult:
+    """Store a message with the room's next seq; broadcast it after commit.
+
+    A client_id already used by the same author in the same room (or by a
+    system message, when `author` is None) stores nothing: the result holds
+    the original seq and `duplicate=True` (G4).
+    """
+    body = protocol.check_body(body, max_body=settings.ROOMS_MAX_BODY)
+    client_id = protocol.check_client_id(client_id)
+    author_id = author.pk if author is not None else None
+    if client_id is not None:
+        seq = selectors.message_by_client_id(
+            room_id=room.id, author_id=author_id, client_id=client_id
+        )
+        if seq is not None:
+            return PostResult(seq=seq, client_id=client_id, duplicate=True)
+    if author is not None and check_rate and settings.ROOMS_RATE_LIMIT is not None:
+        _check_open(room.id)  # read_only comes before rate_limited
+        _check_rate(author)
+    kind = Message.Kind.TEXT if author is not None else Message.Kind.SYSTEM
+    try:
+        with transaction.atomic():
+            seq = _next_seq(room.id)
+            message = Message.objects.create(
+                room_id=room.id,
+                seq=seq,
+                author_id=author_id,
+                body=body,
+                client_id=client_id,
+                kind=kind,
+            )
+            text = protocol.message_json(
+                seq=seq,
+                room=room.slug,
+                author=author.get_username() if author is not None else None,
+                body=body,
+                created_at=message.created_at,
+                client_id=client_id,
+                kind=kind,
+            )
+            event = broadcast.message_event(room_id=room.id, seq=seq, text=text)
+            transaction.on_commit(lambda: broadcast.publish(broadcast.room_group(room.id), event))
+    except IntegrityError:
+        # A concurrent send with the same client_id won the race.
+        if client_id is None:
+            raise
+        seq = selectors.message_by_client_id(
+            room_id=room.id, author_id=author_id, client_id=client_id
+        )
+        if seq is None:
+            raise
+        return PostResult(seq=seq, client_id=client_id, duplicate=True)
+    return PostResult(seq=seq, client_id=client_id, duplicate=False, message=text)
+
+
+def read_cursor_advance(
+    *, user: AbstractBaseUser, room: selectors.RoomAccess, seq: int, socket_id: str | None = None
+) -> int:
+    """Move the user's read cursor forward to `seq` (never back, never past
+    the head); tell the user's other sockets. Returns the cursor."""
+    seq = min(seq, selectors.room_head(room_id=room.id))
+    with transaction.atomic():
+        membership, _ = Membership.objects.get_or_create(user=user, room_id=room.id)
+        if membership.last_read_seq is not None and membership.last_read_seq >= seq:
+            return membership.last_read_seq
+        Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
+        event = {
+            "kind": "user",
+            "user_id": user.pk,
+            "socket_id": socket_id,
+            "frame": protocol.read(room.slug, seq),
+        }
+        transaction.on_commit(lambda: broadcast.publish(broadcast.user_group(user.pk), event))
+    return seq
+
+
+def typing_notify(*, user: AbstractBaseUser, room: selectors.RoomAccess) -> None:
+    event = broadcast.room_event(room_id=room.id, kind="typing", user=user.get_username())
+    broadcast.publish(broadcast.room_group(room.id), event)
+
+
+def _room_changed(room: Room) -> None:
+    event = broadcast.room_event(
+        room_id=room.id,
+        kind="room",
+        title=room.display_title,
+        archived=room.is_archived,
+        frame=protocol.room_changed(room.slug, room.display_title, room.is_archived),
+    )
+    transaction.on_commit(lambda: broadcast.publish(broadcast.room_group(room.id), event))
+
+
+def room_create_or_update(
+    *,
+    slug: str,
+    title: str | None = None,
+    is_private: bool | None = None,
+    is_archived: bool | None = None,
+    members: list[AbstractBaseUser] = (),
+) -> tuple[Room, bool]:
+    """Create the room, or update the given attributes of an existing one
+    (idempotent). Sockets joined to a changed room get a `room` frame."""
+    if not protocol.is_slug(slug):
+        raise RoomsError(
+            "invalid", "A slug holds 1 to 64 letters, digits, hyphens or underscores.", field="slug"
+        )
+    with transaction.atomic():
+        room, created = Room.objects.select_for_update().get_or_create(
+            slug=slug,
+            defaults={
+                "title": title or "",
+                "is_private": bool(is_private),
+                "is_archived": bool(is_archived),
+            },
+        )
+        changed = False
+        if not created:
+            for name, value in (
+                ("title", title),
+                ("is_private", is_private),
+                ("is_archived", is_archived),
+            ):
+                if value is not None and getattr(room, name) != value:
+                    setattr(room, name, value)
+                    changed = True
+            if changed:
+                room.save(update_fields=["title", "is_private", "is_archived"])
+                _room_changed(room)
+        for user in members:
+            Membership.objects.get_or_create(user=user, room=room)
+    return room, created
+
+
+def room_set_archived(*, room: Room, archived: bool) -> Room:
+    with transaction.atomic():
+        updated = Room.objects.filter(pk=room.pk).exclude(is_archived=archived)
+        if updated.update(is_archived=archived):
+            room.is_archived = archived
+            _room_changed(room)
+    return room
+
+
+def room_saved(*, room: Room) -> None:
+    """Announce an admin's edit of a room (title, archived) to its sockets."""
+    _room_changed(room)
+
+
+def message_redact(*, message: Message) -> Message:
+    """Blank a message's body, keeping its seq; sockets get a `redact` frame."""
+    with transaction.atomic():
+        if Message.objects.filter(pk=message.pk, redacted=False).update(redacted=True, body=""):
+            message.redacted, message.body = True, ""
+            slug = Room.objects.filter(pk=message.room_id).values_list("slug", flat=True).get()
+            event = broadcast.room_event(
+                room_id=message.room_id,
+                kind="redact",
+                seq=message.seq,
+                frame=protocol.redact(slug, message.seq),
+            )
+            transaction.on_commit(
+                lambda: broadcast.publish(broadcast.room_group(message.room_id), event)
+            )
+    return message
+
+
+def messages_prune(
+    *, older_than: timedelta, room: Room | None = None, dry_run: bool = False
+) -> int:
+    """Delete messages created before now - `older_than`, never the newest
+    message of a room, so seq continues after retention."""
+    cutoff = timezone.now() - older_than
+    rooms = [room] if room is not None else Room.objects.filter(last_seq__gt=0)
+    total = 0
+    for each in rooms:
+        doomed = Message.objects.filter(room=each, created_at__lt=cutoff, seq__lt=each.last_seq)
+        total += doomed.count() if dry_run else doomed.delete()[0]
+    return total
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_issue(*, user: AbstractBaseUser) -> str:
+    """A new API token for `user`. Only its hash is stored: the token is
+    returned once, here."""
+    token = "rooms_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, token_hash=_hash_token(token), prefix=token[6:12])
+    return token
+
+
+def api_token_revoke_all(*, user: AbstractBaseUser) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_token_authenticate(*, token: str):
+    """The active user owning `token`, or None. Marks the token used (at most
+    once a minute, to keep logins from writing on every connect)."""
+    if not token or len(token) > 200:
+        return None
+    found = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_hash_token(token), revoked_at__isnull=True)
+        .first()
+    )
+    if found is None or not found.user.is_active:
+        return None
+    now = timezone.now()
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.user
+
+
+def membership_ensure(*, user: AbstractBaseUser, room: Room, role: str | None = None) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        user=user, room=room, defaults={"role": role or Membership.Role.MEMBER}
+    )
+    if not created and role is not None and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+__all__ = [
+    "PostResult",
+    "api_token_authenticate",
+    "api_token_issue",
+    "api_token_revoke_all",
+    "membership_ensure",
+    "message_post",
+    "message_redact",
+    "messages_prune",
+    "read_cursor_advance",
+    "room_create_or_update",
+    "room_saved",
+    "room_set_archived",
+    "typing_notify",
+]

@@ -214,6 +214,13 @@ class Hub:
         self.layer_ok = True
         self.repair_failures = 0
         self._starting: asyncio.Future | None = None
+        self._background: set[asyncio.Task] = set()
+
+    def spawn(self, coro) -> None:
+        """Run `coro` in the background, holding a reference until it ends."""
+        task = self.loop.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -325,10 +332,10 @@ class Hub:
         if not local and event.get("origin") == PROCESS_ID:
             return  # delivered locally already
         if local and self.shared:
-            asyncio.ensure_future(self._forward(event))
+            self.spawn(self._forward(event))
         kind = event.get("kind")
         if kind == "user":
-            asyncio.ensure_future(self._to_user(event))
+            self.spawn(self._to_user(event))
             return
         feed = self.feeds.get(event.get("room_id"))
         if feed is None:
@@ -339,14 +346,14 @@ class Hub:
             if event["process"] != PROCESS_ID:
                 expires = time.monotonic() + PRESENCE_TTL
                 feed.remote_users[event["process"]] = (frozenset(event["users"]), expires)
-                asyncio.ensure_future(feed.presence_changed())
+                self.spawn(feed.presence_changed())
                 if event.get("ask"):
-                    asyncio.ensure_future(self.announce_presence(feed))
+                    self.spawn(self.announce_presence(feed))
         elif kind == "typing":
             text = protocol.typing(feed.slug, event["user"])
-            asyncio.ensure_future(feed.send_all(text, skip_user=event["user"]))
+            self.spawn(feed.send_all(text, skip_user=event["user"]))
         elif kind in ("redact", "room"):
-            asyncio.ensure_future(feed.send_all(event["frame"]))
+            self.spawn(feed.send_all(event["frame"]))
             if kind == "room":
                 for subscription in feed.subscriptions:
                     subscription.room = dataclasses.replace(

@@ -76,7 +76,8 @@ class Message(models.Model):
         related_name="messages",
     )
     body = models.TextField(blank=True)
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "": the partial unique constraints below skip messages without one.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     redacted = models.BooleanField(default=False)

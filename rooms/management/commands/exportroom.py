@@ -1,3 +1,4 @@
+import contextlib
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,21 +20,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         room = room_named(options["room"])
-        try:
-            out = open(options["output"], "w", encoding="utf-8") if options["output"] else None
-        except OSError as error:
-            raise CommandError(f"Cannot write {options['output']}: {error.strerror}") from None
-        stream = out or self.stdout
+        with contextlib.ExitStack() as stack:
+            if options["output"]:
+                try:
+                    out = stack.enter_context(open(options["output"], "w", encoding="utf-8"))
+                except OSError as error:
+                    raise CommandError(
+                        f"Cannot write {options['output']}: {error.strerror}"
+                    ) from None
+                write = out.write
+            else:
+                write = self.stdout.write
+            count = self._export(room, options["since"], write)
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{count} messages exported\n")
+
+    @staticmethod
+    def _export(room, since: int, write) -> int:
         progress = sys.stderr.isatty()
         count = 0
-        try:
-            for text in selectors.iter_messages(room=room, since=options["since"]):
-                stream.write(text + "\n") if out else stream.write(text)
-                count += 1
-                if progress and count % 10000 == 0:
-                    sys.stderr.write(f"\r{count} messages")
-        finally:
-            if out:
-                out.close()
-        if progress:
-            sys.stderr.write(f"\r{count} messages exported\n")
+        for text in selectors.iter_messages(room=room, since=since):
+            write(text + "\n")
+            count += 1
+            if progress and count % 10000 == 0:
+                sys.stderr.write(f"\r{count} messages")
+        return count

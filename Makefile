@@ -1,0 +1,42 @@
+# The README's two commands: `make run` and `make test`.
+# Each creates what it needs (virtualenv, migrations) by itself.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint conformance bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: serve the app with demo users and rooms on http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seeddemo
+	$(BIN)/daphne -b 127.0.0.1 -p 8000 project.asgi:application
+
+## test: the whole suite (unit, consumer, integration, browser, JavaScript)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+	@if command -v node >/dev/null 2>&1 && [ -d tests/js ]; then node --test tests/js/; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+conformance:
+	../shared/conformance/run.sh
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) staticfiles *.egg-info

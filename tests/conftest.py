@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite: users, rooms, and the outside services
+(PostgreSQL, Redis, Chromium) that some tests need.
+
+A test that needs a service it cannot reach is skipped with the reason, unless
+ROOMS_REQUIRE_SERVICES=1 (set by .ci/run): then the skip becomes a failure,
+so CI cannot pass without running them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("ROOMS_REQUIRE_SERVICES") == "1"
+POSTGRES_HOST = os.environ.get("ROOMS_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+REDIS_HOST = os.environ.get("ROOMS_TEST_REDIS", "redis://127.0.0.1:6379")
+# Our own Redis database number, so tests never touch anybody else's keys.
+REDIS_TEST_DB = int(os.environ.get("ROOMS_TEST_REDIS_DB", "13"))
+
+
+def missing_service(reason: str):
+    """Skip, or fail when the services are required (CI)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis URL on our own database number, with a unique key prefix per
+    test set by tests.servers.Deployment."""
+    if not _reachable("127.0.0.1", 6379):
+        missing_service("Redis is not reachable on 127.0.0.1:6379")
+    return f"{REDIS_HOST}/{REDIS_TEST_DB}"
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    if not _reachable("127.0.0.1", 5432):
+        missing_service("PostgreSQL is not reachable on 127.0.0.1:5432")
+    import psycopg
+
+    name = f"rooms_test_{uuid.uuid4().hex[:10]}"
+    admin_url = f"{POSTGRES_HOST}/postgres"
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        missing_service(f"cannot create a PostgreSQL database: {error}")
+    yield f"{POSTGRES_HOST}/{name}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def user_factory(db):
+    from django.contrib.auth import get_user_model
+
+    def make(username: str | None = None, **fields):
+        User = get_user_model()
+        user = User.objects.create_user(
+            username=username or f"user-{uuid.uuid4().hex[:8]}", password="test-pass-123"
+        )
+        for key, value in fields.items():
+            setattr(user, key, value)
+        if fields:
+            user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def room_factory(db):
+    from rooms import services
+
+    def make(slug: str | None = None, **fields):
+        room, _ = services.room_create_or_update(
+            slug=slug or f"room-{uuid.uuid4().hex[:8]}",
+            title=fields.pop("title", None),
+            is_private=fields.pop("is_private", None),
+            is_archived=fields.pop("is_archived", None),
+            members=fields.pop("members", ()),
+        )
+        return room
+
+    return make

@@ -1,0 +1,473 @@
+"""The wire protocol's pure functions (rooms/protocol.py) against PROTOCOL.md:
+every parse rule and error code, the ref echo rules, the precedence of
+errors, the shape of what the server sends, and property-based checks that
+no input can make the parser raise anything but a protocol error.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rooms import protocol
+from rooms.errors import RoomsError
+
+MAX_BYTES = 64 * 1024
+MAX_BODY = 4000
+PARSE_CODES = {"bad_frame", "unknown_type", "invalid", "too_large"}
+SERVER_ONLY_TYPES = "hello joined backfill message ack left presence redact room pong error".split()
+
+
+def parse(text: str | None, binary: bytes | None = None) -> protocol.Frame:
+    return protocol.parse_frame(text, binary, max_bytes=MAX_BYTES, max_body=MAX_BODY)
+
+
+def parse_obj(frame: dict) -> protocol.Frame:
+    return parse(json.dumps(frame))
+
+
+def rejected(text: str | None, binary: bytes | None = None) -> RoomsError:
+    with pytest.raises(RoomsError) as caught:
+        parse(text, binary)
+    return caught.value
+
+
+def rejected_obj(frame: dict) -> RoomsError:
+    return rejected(json.dumps(frame))
+
+
+# --- bad_frame -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "{",
+        '{"type":"ping"} trailing',
+        "NaN",
+        '{"type":"ping","x":NaN}',
+        '{"type":"ping","x":Infinity}',
+        '{"type":"ping","x":-Infinity}',
+        '{"type":"join","room":"a","since":NaN}',
+    ],
+)
+def test_text_that_is_not_json_is_bad_frame(text):
+    assert rejected(text).code == "bad_frame"
+
+
+@pytest.mark.parametrize("text", ["[]", '["ping"]', "1", '"ping"', "null", "true"])
+def test_json_that_is_not_an_object_is_bad_frame(text):
+    assert rejected(text).code == "bad_frame"
+
+
+def test_binary_frame_is_bad_frame():
+    assert rejected(None, b'{"type":"ping"}').code == "bad_frame"
+
+
+@pytest.mark.parametrize("kind", [None, "", 5, True, ["ping"], {"t": "ping"}])
+def test_type_missing_or_not_a_non_empty_string_is_bad_frame(kind):
+    frame = {"ref": "r1"} if kind is None else {"type": kind, "ref": "r1"}
+    error = rejected_obj(frame)
+    assert error.code == "bad_frame"
+    assert error.ref == "r1"
+
+
+def test_frame_over_the_byte_limit_is_too_large():
+    text = json.dumps({"type": "ping", "pad": "x" * MAX_BYTES})
+    assert rejected(text).code == "too_large"
+
+
+def test_byte_limit_counts_utf8_bytes_not_characters():
+    # 20,000 three-byte characters: 60,000 bytes, under the 64 KiB limit.
+    text = json.dumps({"type": "ping", "pad": "€" * 20_000}, ensure_ascii=False)
+    assert parse(text).type == "ping"
+    over = json.dumps({"type": "ping", "pad": "€" * 22_000}, ensure_ascii=False)
+    assert rejected(over).code == "too_large"
+
+
+# --- unknown_type ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["subscribe", "PING", "Join", *SERVER_ONLY_TYPES])
+def test_types_a_client_may_not_send_are_unknown_type(kind):
+    error = rejected_obj({"type": kind, "ref": "abc"})
+    assert error.code == "unknown_type"
+    assert error.ref == "abc"
+
+
+# --- invalid ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["join", "leave", "send", "typing", "read", "history"])
+def test_room_missing_or_not_a_string_is_invalid_room(kind):
+    extra = {"body": "hi", "seq": 1}
+    for frame in ({"type": kind, **extra}, {"type": kind, "room": 5, **extra}):
+        error = rejected_obj(frame)
+        assert (error.code, error.field) == ("invalid", "room")
+
+
+@pytest.mark.parametrize(
+    ("frame", "field"),
+    [
+        ({"type": "join", "room": "a", "since": -1}, "since"),
+        ({"type": "join", "room": "a", "since": True}, "since"),
+        ({"type": "join", "room": "a", "since": False}, "since"),
+        ({"type": "join", "room": "a", "since": "3"}, "since"),
+        ({"type": "join", "room": "a", "since": 2**53}, "since"),
+        ({"type": "join", "room": "a", "limit": 0}, "limit"),
+        ({"type": "join", "room": "a", "limit": True}, "limit"),
+        ({"type": "read", "room": "a"}, "seq"),
+        ({"type": "read", "room": "a", "seq": -5}, "seq"),
+        ({"type": "read", "room": "a", "seq": True}, "seq"),
+        ({"type": "history", "room": "a", "limit": 0}, "limit"),
+        ({"type": "history", "room": "a", "limit": 201}, "limit"),
+        ({"type": "history", "room": "a", "before": -1}, "before"),
+        ({"type": "history", "room": "a", "before": [1]}, "before"),
+        ({"type": "send", "room": "a", "body": "hi", "client_id": 7}, "client_id"),
+        ({"type": "send", "room": "a", "body": "hi", "client_id": ""}, "client_id"),
+        ({"type": "send", "room": "a", "body": "hi", "client_id": "c" * 65}, "client_id"),
+    ],
+)
+def test_out_of_range_or_mistyped_fields_are_invalid_with_field(frame, field):
+    error = rejected_obj(frame)
+    assert (error.code, error.field) == ("invalid", field)
+
+
+@pytest.mark.parametrize("number", ["5.0", "1e400", "1E2", "-0.0", "3.5"])
+def test_integer_fields_reject_fractions_and_exponents(number):
+    error = rejected('{"type":"join","room":"a","since":%s}' % number)  # noqa: UP031
+    assert (error.code, error.field) == ("invalid", "since")
+
+
+def test_integers_span_zero_to_two_to_the_53_minus_one():
+    low = parse_obj({"type": "join", "room": "a", "since": 0, "limit": 1})
+    assert low.args == {"since": 0, "limit": 1}
+    high = parse_obj({"type": "read", "room": "a", "seq": 2**53 - 1})
+    assert high.args == {"seq": 2**53 - 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        " ",
+        "\n\t\r ",
+        "\u3000\u2003\u00a0\u2028",  # Unicode spaces: str.strip() removes them
+        "a\x00b",
+        "\ud800",
+        "lone \udfff surrogate",
+        "x" * (MAX_BODY + 1),
+        "😀" * (MAX_BODY + 1),
+        5,
+        None,
+        ["hi"],
+    ],
+)
+def test_bad_bodies_are_invalid_body(body):
+    frame = {"type": "send", "room": "a", "client_id": "c1"}
+    if body is not None:
+        frame["body"] = body
+    error = rejected_obj(frame)
+    assert (error.code, error.field) == ("invalid", "body")
+
+
+def test_body_limit_counts_code_points_so_4000_astral_characters_fit():
+    body = "😀" * MAX_BODY  # 8,000 UTF-16 units, 16,000 UTF-8 bytes
+    frame = parse(json.dumps({"type": "send", "room": "a", "body": body}, ensure_ascii=False))
+    assert frame.args["body"] == body
+    assert parse_obj({"type": "send", "room": "a", "body": "x" * MAX_BODY}).args["body"]
+
+
+def test_body_is_kept_exactly_as_sent():
+    body = "  padded\nline  \u00e9\u0301 "
+    frame = parse_obj({"type": "send", "room": "a", "body": body, "client_id": "c-1"})
+    assert frame.args == {"body": body, "client_id": "c-1"}
+
+
+def test_client_id_counts_code_points():
+    frame = parse_obj({"type": "send", "room": "a", "body": "hi", "client_id": "😀" * 64})
+    assert frame.args["client_id"] == "😀" * 64
+
+
+# --- ref -------------------------------------------------------------------------
+
+
+def test_ref_of_at_most_64_characters_is_kept_and_echoed():
+    assert parse_obj({"type": "ping", "ref": "r" * 64}).ref == "r" * 64
+    assert parse_obj({"type": "ping", "ref": "😀" * 64}).ref == "😀" * 64
+    error = rejected_obj({"type": "send", "room": "a", "body": " ", "ref": "r-9"})
+    assert (error.code, error.ref) == ("invalid", "r-9")
+
+
+@pytest.mark.parametrize("ref", ["r" * 65, 5, True, ["r"], {"r": 1}])
+def test_ref_of_another_type_or_length_is_invalid_ref_and_not_echoed(ref):
+    error = rejected_obj({"type": "ping", "ref": ref})
+    assert (error.code, error.field, error.ref) == ("invalid", "ref", None)
+    assert "ref" not in json.loads(protocol.error_from(error))
+
+
+def test_null_ref_is_the_same_as_no_ref():
+    assert parse_obj({"type": "ping", "ref": None}).ref is None
+    error = rejected_obj({"type": "join", "ref": None})
+    assert (error.code, error.field, error.ref) == ("invalid", "room", None)
+
+
+# --- precedence ------------------------------------------------------------------
+
+
+def test_bad_frame_wins_over_a_bad_ref():
+    error = rejected_obj({"type": "", "ref": 5})
+    assert (error.code, error.ref) == ("bad_frame", None)
+
+
+def test_unknown_type_wins_over_a_bad_ref_and_bad_fields():
+    error = rejected_obj({"type": "ack", "ref": "x" * 99, "room": 5, "seq": -1})
+    assert (error.code, error.ref) == ("unknown_type", None)
+
+
+def test_invalid_ref_is_reported_even_when_other_fields_are_fine():
+    error = rejected_obj({"type": "join", "room": "lobby", "ref": 12})
+    assert (error.code, error.field) == ("invalid", "ref")
+
+
+def test_not_json_wins_over_everything():
+    assert rejected('{"type":"ack","ref":5,"since":NaN}').code == "bad_frame"
+
+
+# --- valid frames ----------------------------------------------------------------
+
+
+def test_every_client_type_parses_to_its_frame():
+    frames = [
+        {"type": "join", "room": "lobby", "since": 3, "limit": 10},
+        {"type": "leave", "room": "lobby"},
+        {"type": "send", "room": "lobby", "body": "hi"},
+        {"type": "typing", "room": "lobby"},
+        {"type": "read", "room": "lobby", "seq": 4},
+        {"type": "history", "room": "lobby", "before": 9, "limit": 200},
+        {"type": "ping", "ref": "p"},
+    ]
+    parsed = [parse_obj(frame) for frame in frames]
+    assert [frame.type for frame in parsed] == list(protocol.CLIENT_TYPES)
+    assert parsed[0].args == {"since": 3, "limit": 10}
+    assert parsed[2].args == {"body": "hi", "client_id": None}
+    assert parsed[5].args == {"before": 9, "limit": 200}
+    assert parsed[6].ref == "p"
+
+
+def test_optional_fields_default_as_the_protocol_says():
+    assert parse_obj({"type": "join", "room": "a"}).args == {"since": None, "limit": None}
+    history = parse_obj({"type": "history", "room": "a", "before": None})
+    assert history.args == {"before": None, "limit": 50}
+
+
+def test_unknown_extra_fields_are_ignored():
+    assert parse_obj({"type": "ping", "extra": {"nested": [1, 2]}}).type == "ping"
+
+
+# --- serializing -----------------------------------------------------------------
+
+MOMENT = datetime(2026, 11, 25, 17, 6, 20, 123456, tzinfo=UTC)
+
+
+def message(**overrides) -> dict:
+    fields = {
+        "seq": 42,
+        "room": "lobby",
+        "author": "alice",
+        "body": "hi",
+        "created_at": MOMENT,
+        "client_id": "c-7f3a",
+        "kind": "text",
+    }
+    return json.loads(protocol.message_json(**{**fields, **overrides}))
+
+
+def test_message_object_has_the_documented_shape():
+    assert message() == {
+        "seq": 42,
+        "room": "lobby",
+        "author": "alice",
+        "body": "hi",
+        "created_at": "2026-11-25T17:06:20.123Z",
+        "client_id": "c-7f3a",
+        "kind": "text",
+        "redacted": False,
+    }
+
+
+def test_created_at_is_utc_with_milliseconds():
+    plus_two = timezone(timedelta(hours=2))
+    moment = datetime(2026, 11, 25, 19, 6, 20, 5000, tzinfo=plus_two)
+    assert protocol.timestamp(moment) == "2026-11-25T17:06:20.005Z"
+    assert protocol.timestamp(MOMENT.replace(microsecond=0)) == "2026-11-25T17:06:20.000Z"
+
+
+def test_redacted_message_keeps_seq_with_empty_body():
+    redacted = message(redacted=True, body="secret")
+    assert (redacted["seq"], redacted["body"], redacted["redacted"]) == (42, "", True)
+
+
+def test_system_message_has_null_author():
+    system = message(author=None, kind="system", client_id=None)
+    assert (system["author"], system["kind"], system["client_id"]) == (None, "system", None)
+
+
+def test_frames_carrying_messages_embed_them_as_objects():
+    text = protocol.message_json(
+        seq=1, room="a", author=None, body="é", created_at=MOMENT, client_id=None, kind="system"
+    )
+    assert json.loads(protocol.message("a", text)) == {
+        "type": "message",
+        "room": "a",
+        "message": json.loads(text),
+    }
+    assert json.loads(protocol.backfill("a", [text, text]))["messages"] == [json.loads(text)] * 2
+    history = json.loads(protocol.history(room="a", ref="h", messages=[text], has_more=True))
+    assert history == {
+        "type": "history",
+        "room": "a",
+        "messages": [json.loads(text)],
+        "has_more": True,
+        "ref": "h",
+    }
+    assert "ref" not in json.loads(protocol.history(room="a", ref=None, messages=[], has_more=0))
+
+
+def test_reply_frames_carry_ref_only_when_given():
+    joined = json.loads(
+        protocol.joined(
+            room="a", ref="j", head=5, since=2, truncated=False, title="A", read_only=False
+        )
+    )
+    assert joined == {
+        "type": "joined",
+        "room": "a",
+        "ref": "j",
+        "head": 5,
+        "since": 2,
+        "truncated": False,
+        "title": "A",
+        "read_only": False,
+    }
+    ack = json.loads(protocol.ack(ref=None, room="a", seq=3, client_id="c", duplicate=True))
+    assert ack == {"type": "ack", "room": "a", "seq": 3, "client_id": "c", "duplicate": True}
+    assert json.loads(protocol.pong(ref="p", heads={"a": 5})) == {
+        "type": "pong",
+        "heads": {"a": 5},
+        "ref": "p",
+    }
+    assert json.loads(protocol.presence("a", {"zed", "amy"}))["users"] == ["amy", "zed"]
+
+
+def test_error_frame_carries_field_and_retry_after_where_they_apply():
+    assert json.loads(protocol.error("invalid", "no", ref="r", field="body")) == {
+        "type": "error",
+        "code": "invalid",
+        "message": "no",
+        "ref": "r",
+        "field": "body",
+    }
+    limited = RoomsError("rate_limited", "slow down", retry_after=1.5)
+    assert json.loads(protocol.error_from(limited)) == {
+        "type": "error",
+        "code": "rate_limited",
+        "message": "slow down",
+        "retry_after": 1.5,
+    }
+
+
+# --- properties ------------------------------------------------------------------
+
+# Every code point, lone surrogates included: json.loads can produce them
+# from \ud800 escapes, so the parser must cope with them (and they are rare
+# in the plain strategy, hence the second one).
+ANY_CHAR = st.characters(codec=None, exclude_categories=()) | st.characters(
+    min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()
+)
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(alphabet=ANY_CHAR, max_size=80)
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+FIELD_NAMES = ["type", "ref", "room", "since", "limit", "body", "client_id", "seq", "before"]
+FRAME_OBJECTS = st.dictionaries(
+    st.sampled_from(FIELD_NAMES) | st.text(max_size=8),
+    JSON_VALUES,
+    max_size=8,
+).flatmap(
+    lambda base: st.fixed_dictionaries(
+        {"type": st.sampled_from([*protocol.CLIENT_TYPES, *SERVER_ONLY_TYPES]) | JSON_VALUES}
+    ).map(lambda typed: {**base, **typed})
+)
+PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
+
+
+def assert_parses_or_protocol_error(text: str | None, binary: bytes | None = None) -> None:
+    try:
+        frame = parse(text, binary)
+    except RoomsError as error:
+        assert error.code in PARSE_CODES
+        rendered = protocol.error_from(error)
+        # Valid JSON, and encodable as UTF-8 (a lone surrogate in an echoed
+        # ref must not break the socket's send).
+        rendered.encode("utf-8")
+        decoded = json.loads(rendered)
+        assert decoded["type"] == "error"
+        assert decoded["code"] == error.code
+        assert error.ref is None or (isinstance(error.ref, str) and len(error.ref) <= 64)
+    else:
+        assert frame.type in protocol.CLIENT_TYPES
+        assert frame.ref is None or (isinstance(frame.ref, str) and len(frame.ref) <= 64)
+
+
+@PROPERTY_SETTINGS
+@given(st.text(alphabet=ANY_CHAR))
+def test_any_text_parses_or_gives_a_protocol_error(text):
+    assert_parses_or_protocol_error(text)
+
+
+@PROPERTY_SETTINGS
+@given(st.binary())
+def test_any_bytes_parse_or_give_a_protocol_error(data):
+    assert_parses_or_protocol_error(None, data)
+    assert_parses_or_protocol_error(data.decode("utf-8", "replace"))
+
+
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(FRAME_OBJECTS)
+def test_any_json_object_parses_or_gives_a_protocol_error(frame):
+    assert_parses_or_protocol_error(json.dumps(frame))
+    assert_parses_or_protocol_error(json.dumps(frame, ensure_ascii=False, allow_nan=True))
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.sampled_from(sorted(PARSE_CODES | {"not_found", "rate_limited", "server_error"})),
+    st.text(alphabet=ANY_CHAR, max_size=100),
+    st.none() | st.text(alphabet=ANY_CHAR, max_size=64),
+    st.none() | st.sampled_from(FIELD_NAMES),
+    st.none() | st.floats(min_value=0.001, max_value=3600),
+)
+def test_error_frames_always_serialize_to_valid_json(code, text, ref, field, retry_after):
+    rendered = protocol.error(code, text, ref=ref, field=field, retry_after=retry_after)
+    rendered.encode("utf-8")
+    decoded = json.loads(rendered)
+    assert decoded["code"] == code
+    assert decoded["message"] == text
+    assert decoded.get("ref") == ref

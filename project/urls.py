@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from rooms import views
+from rooms import health, views
 
 urlpatterns = [
     path("", views.room_list, name="room-list"),
     path("rooms/<slug:slug>/", views.room_page, name="room"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -18,6 +18,11 @@ logger = logging.getLogger(__name__)
 # echo of what it already delivered locally.
 PROCESS_ID = uuid.uuid4().hex[:12]
 
+# channels-redis receives every process-local channel of one prefix with one
+# blocking pop; local channels of another prefix would wait for that pop to
+# time out. The hub and the health check share this prefix.
+LOCAL_CHANNEL_PREFIX = "rooms-local"
+
 
 def room_group(room_id: int) -> str:
     return f"rooms.room.{room_id}"

@@ -31,7 +31,13 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from . import protocol, selectors
-from .broadcast import PROCESS_ID, layer_is_shared, room_group, user_group
+from .broadcast import (
+    LOCAL_CHANNEL_PREFIX,
+    PROCESS_ID,
+    layer_is_shared,
+    room_group,
+    user_group,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +236,7 @@ class Hub:
         if self._starting is None:
             self._starting = self.loop.create_future()
             if self.shared:
-                self.channel = await self.layer.new_channel(prefix="rooms-hub")
+                self.channel = await self.layer.new_channel(prefix=LOCAL_CHANNEL_PREFIX)
             self.running = True
             if self.shared:
                 self.tasks.append(asyncio.create_task(self._receive_loop(), name="rooms-receive"))

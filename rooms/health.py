@@ -1,0 +1,44 @@
+"""`/healthz`: whether this process can reach the database and the channel
+layer (INTERFACE.md). Load balancers take a worker out on 503."""
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import JsonResponse
+
+from .broadcast import LOCAL_CHANNEL_PREFIX
+
+TIMEOUT = 2.0
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+async def _layer_ok() -> bool:
+    """A round trip through the layer on a process-local channel."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            channel = await layer.new_channel(prefix=LOCAL_CHANNEL_PREFIX)
+            await layer.send(channel, {"type": "healthz"})
+            await layer.receive(channel)
+        return True
+    except Exception:
+        return False
+
+
+async def healthz(request):
+    database = await sync_to_async(_database_ok)()
+    layer = await _layer_ok()
+    ok = database and layer
+    return JsonResponse({"ok": ok, "db": database, "layer": layer}, status=200 if ok else 503)

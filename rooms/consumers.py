@@ -72,6 +72,11 @@ def _join_state(user, slug: str, since: int | None, limit: int | None):
 
 
 class RoomsConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel per socket: the process's hub holds the one
+    # subscription per room and hands frames to sockets directly. (An alias
+    # that names no layer makes Channels skip the per-socket receive.)
+    channel_layer_alias = "rooms-no-socket-channel"
+
     async def connect(self):
         self.user = self.scope.get("user")
         self.socket_id = uuid.uuid4().hex

@@ -2,6 +2,7 @@
 layer (INTERFACE.md). Load balancers take a worker out on 503."""
 
 import asyncio
+import logging
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -9,6 +10,8 @@ from django.db import connection
 from django.http import JsonResponse
 
 from .broadcast import LOCAL_CHANNEL_PREFIX
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = 2.0
 
@@ -34,6 +37,7 @@ async def _layer_ok() -> bool:
             await layer.receive(channel)
         return True
     except Exception:
+        logger.warning("channel layer check failed", exc_info=True)
         return False
 
 

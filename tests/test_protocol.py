@@ -17,7 +17,9 @@ from rooms.errors import RoomsError
 MAX_BYTES = 64 * 1024
 MAX_BODY = 4000
 PARSE_CODES = {"bad_frame", "unknown_type", "invalid", "too_large"}
-SERVER_ONLY_TYPES = "hello joined backfill message ack left presence redact room pong error".split()
+# "typing", "read" and "history" are both; these only the server sends.
+SERVER_ONLY_TYPES = ("hello", "joined", "backfill", "message", "ack", "left")
+SERVER_ONLY_TYPES += ("presence", "redact", "room", "pong", "error")
 
 
 def parse(text: str | None, binary: bytes | None = None) -> protocol.Frame:

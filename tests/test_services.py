@@ -1,0 +1,414 @@
+"""Every write of rooms/services.py against the guarantees of PROTOCOL.md:
+gapless seqs (G1), also across rollbacks and concurrent processes on SQLite
+and PostgreSQL, idempotent sends (G4), archived rooms, the rate limit, read
+cursors, retention and API tokens.
+"""
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rooms import selectors, services
+from rooms.errors import RoomsError
+from rooms.models import ApiToken, Membership, Message, Room
+from tests.servers import Deployment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob")
+
+
+@pytest.fixture
+def room(room_factory):
+    return room_factory("lobby")
+
+
+def post(room, author, body="hi", client_id=None, **extra):
+    return services.message_post(room=room, author=author, body=body, client_id=client_id, **extra)
+
+
+def head(room) -> int:
+    return Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+
+
+def stored_seqs(room) -> list[int]:
+    return list(Message.objects.filter(room=room).order_by("seq").values_list("seq", flat=True))
+
+
+# --- G1: sequence ----------------------------------------------------------------
+
+
+def test_seqs_start_at_one_and_grow_by_one(room, alice):
+    assert [post(room, alice, f"m{n}").seq for n in range(3)] == [1, 2, 3]
+    assert head(room) == 3
+    assert stored_seqs(room) == [1, 2, 3]
+
+
+def test_each_room_has_its_own_sequence(room_factory, alice):
+    first, second = room_factory("first"), room_factory("second")
+    assert [post(first, alice).seq, post(second, alice).seq, post(first, alice).seq] == [1, 1, 2]
+
+
+def test_rollback_of_an_outer_transaction_undoes_the_seq_bump(room, alice):
+    post(room, alice, "kept")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        assert post(room, alice, "doomed").seq == 2
+        # A clash on (room, seq) aborts the whole outer transaction.
+        Message.objects.create(room=room, seq=1, body="clash")
+    assert head(room) == 1
+    assert post(room, alice, "next").seq == 2
+    assert stored_seqs(room) == [1, 2]
+
+
+def test_post_result_carries_the_message_json(room, alice):
+    result = post(room, alice, "hello", client_id="c-1")
+    assert (result.seq, result.client_id, result.duplicate) == (1, "c-1", False)
+    message = json.loads(result.message)
+    assert message["author"] == "alice"
+    assert (message["body"], message["kind"], message["room"]) == ("hello", "text", "lobby")
+
+
+def test_invalid_body_is_rejected_before_anything_is_stored(room, alice):
+    for body in ("", "   ", "a\x00b", "x" * 4001):
+        with pytest.raises(RoomsError) as caught:
+            post(room, alice, body)
+        assert (caught.value.code, caught.value.field) == ("invalid", "body")
+    assert head(room) == 0
+
+
+# --- G4: idempotent send ---------------------------------------------------------
+
+
+def test_repeated_client_id_returns_the_original_seq_as_duplicate(room, alice):
+    first = post(room, alice, "once", client_id="c-1")
+    post(room, alice, "other")
+    again = post(room, alice, "once, again", client_id="c-1")
+    assert (again.seq, again.duplicate, again.message) == (first.seq, True, None)
+    assert Message.objects.filter(room=room).count() == 2
+    assert head(room) == 2
+
+
+def test_same_client_id_from_another_user_or_room_is_a_new_message(room_factory, alice, bob):
+    lobby, other = room_factory("lobby"), room_factory("other")
+    assert post(lobby, alice, client_id="c-1").seq == 1
+    from_bob = post(lobby, bob, client_id="c-1")
+    in_other_room = post(other, alice, client_id="c-1")
+    assert (from_bob.seq, from_bob.duplicate) == (2, False)
+    assert (in_other_room.seq, in_other_room.duplicate) == (1, False)
+
+
+def test_system_messages_with_a_client_id_are_idempotent_too(room):
+    first = post(room, None, "deploy done", client_id="deploy-7")
+    again = post(room, None, "deploy done", client_id="deploy-7")
+    assert (first.seq, first.duplicate) == (1, False)
+    assert (again.seq, again.duplicate) == (1, True)
+    assert json.loads(first.message)["kind"] == "system"
+    assert json.loads(first.message)["author"] is None
+
+
+def test_system_and_user_client_ids_never_collide(room, alice):
+    user_first = post(room, alice, client_id="shared")
+    system = post(room, None, client_id="shared")
+    user_again = post(room, alice, client_id="shared")
+    system_again = post(room, None, client_id="shared")
+    assert (system.seq, system.duplicate) == (2, False)
+    assert (user_again.seq, user_again.duplicate) == (user_first.seq, True)
+    assert (system_again.seq, system_again.duplicate) == (2, True)
+
+
+def test_database_refuses_two_system_messages_with_one_client_id(room):
+    # NULL authors are distinct to a plain unique constraint; G4 needs this one.
+    Message.objects.create(room=room, seq=1, client_id="x", kind=Message.Kind.SYSTEM)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(room=room, seq=2, client_id="x", kind=Message.Kind.SYSTEM)
+
+
+# --- archived rooms and the rate limit --------------------------------------------
+
+
+@pytest.mark.parametrize("rate_limit", [None, (3, 10)])
+def test_send_to_an_archived_room_is_read_only(room_factory, alice, settings, rate_limit):
+    settings.ROOMS_RATE_LIMIT = rate_limit
+    archived = room_factory("attic", is_archived=True)
+    for author in (alice, None):
+        with pytest.raises(RoomsError) as caught:
+            post(archived, author)
+        assert caught.value.code == "read_only"
+    assert head(archived) == 0
+
+
+def test_archiving_and_unarchiving_a_room(room, alice):
+    post(room, alice)
+    services.room_set_archived(room=room, archived=True)
+    with pytest.raises(RoomsError):
+        post(room, alice)
+    services.room_set_archived(room=room, archived=False)
+    assert post(room, alice).seq == 2
+
+
+def test_fourth_send_in_the_window_is_rate_limited(room, alice, settings):
+    settings.ROOMS_RATE_LIMIT = (3, 10)
+    for n in range(3):
+        post(room, alice, f"m{n}")
+    with pytest.raises(RoomsError) as caught:
+        post(room, alice, "one too many")
+    assert caught.value.code == "rate_limited"
+    assert 0 < caught.value.retry_after <= 10
+    assert head(room) == 3
+
+
+def test_rate_limit_is_per_user_and_spares_system_messages(room, alice, bob, settings):
+    settings.ROOMS_RATE_LIMIT = (3, 10)
+    for _ in range(3):
+        post(room, alice)
+    assert post(room, bob).seq == 4
+    assert post(room, None).seq == 5
+    assert post(room, alice, check_rate=False).seq == 6
+
+
+def test_duplicates_do_not_count_and_are_acked_at_the_limit(room, alice, settings):
+    settings.ROOMS_RATE_LIMIT = (3, 10)
+    post(room, alice, client_id="c-0")
+    for _ in range(4):
+        assert post(room, alice, client_id="c-0").duplicate
+    post(room, alice, client_id="c-1")
+    post(room, alice, client_id="c-2")  # the third stored send
+    at_limit = post(room, alice, client_id="c-1")
+    assert (at_limit.seq, at_limit.duplicate) == (2, True)
+    with pytest.raises(RoomsError) as caught:
+        post(room, alice, client_id="c-3")
+    assert caught.value.code == "rate_limited"
+
+
+def test_archived_wins_over_rate_limited(room_factory, alice, settings):
+    settings.ROOMS_RATE_LIMIT = (1, 10)
+    post(room_factory("open"), alice)
+    with pytest.raises(RoomsError) as caught:
+        post(room_factory("attic", is_archived=True), alice)
+    assert caught.value.code == "read_only"
+
+
+# --- read cursors ------------------------------------------------------------------
+
+
+def access(user, room) -> selectors.RoomAccess:
+    return selectors.room_access(user=user, slug=room.slug)
+
+
+def cursor(user, room):
+    return Membership.objects.get(user=user, room=room).last_read_seq
+
+
+def test_read_cursor_only_moves_forward(room, alice):
+    for n in range(5):
+        post(room, alice, f"m{n}")
+    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=3) == 3
+    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=1) == 3
+    assert cursor(alice, room) == 3
+    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=5) == 5
+
+
+def test_read_cursor_is_clamped_to_the_head(room, alice):
+    post(room, alice)
+    post(room, alice)
+    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=99) == 2
+    assert cursor(alice, room) == 2
+
+
+def test_read_cursor_is_per_user(room, alice, bob):
+    post(room, alice)
+    services.read_cursor_advance(user=alice, room=access(alice, room), seq=1)
+    assert not Membership.objects.filter(user=bob, room=room).exists()
+
+
+# --- retention ---------------------------------------------------------------------
+
+
+def age(room, *, days: int, seqs) -> None:
+    moment = timezone.now() - timedelta(days=days)
+    Message.objects.filter(room=room, seq__in=list(seqs)).update(created_at=moment)
+
+
+def test_prune_deletes_old_messages_but_never_a_rooms_newest(room_factory, alice):
+    busy, quiet = room_factory("busy"), room_factory("quiet")
+    for n in range(5):
+        post(busy, alice, f"m{n}")
+    post(quiet, alice, "only one")
+    age(busy, days=10, seqs=range(1, 6))
+    age(quiet, days=10, seqs=[1])
+    assert services.messages_prune(older_than=timedelta(days=1), dry_run=True) == 4
+    assert stored_seqs(busy) == [1, 2, 3, 4, 5]
+    assert services.messages_prune(older_than=timedelta(days=1)) == 4
+    assert stored_seqs(busy) == [5]
+    assert stored_seqs(quiet) == [1]
+    assert post(busy, alice).seq == 6
+
+
+def test_prune_keeps_messages_newer_than_the_cutoff(room, alice):
+    for n in range(4):
+        post(room, alice, f"m{n}")
+    age(room, days=10, seqs=[1, 2])
+    fresh = Room.objects.get(pk=room.pk)
+    assert services.messages_prune(older_than=timedelta(days=1), room=fresh) == 2
+    assert stored_seqs(room) == [3, 4]
+
+
+def test_prune_with_zero_days_keeps_only_the_newest(room, alice):
+    for n in range(3):
+        post(room, alice, f"m{n}")
+    assert services.messages_prune(older_than=timedelta(0)) == 2
+    assert stored_seqs(room) == [3]
+
+
+# --- API tokens --------------------------------------------------------------------
+
+
+def test_only_the_tokens_hash_is_stored(alice):
+    token = services.api_token_issue(user=alice)
+    stored = ApiToken.objects.get(user=alice)
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in {stored.token_hash, stored.prefix}
+    assert token.startswith("rooms_") and token[6:12] == stored.prefix
+
+
+def test_token_authenticates_its_user_and_marks_it_used(alice):
+    token = services.api_token_issue(user=alice)
+    assert services.api_token_authenticate(token=token) == alice
+    assert ApiToken.objects.get(user=alice).last_used_at is not None
+
+
+@pytest.mark.parametrize("token", ["", "rooms_nope", "x" * 500])
+def test_unknown_tokens_authenticate_nobody(alice, token):
+    services.api_token_issue(user=alice)
+    assert services.api_token_authenticate(token=token) is None
+
+
+def test_revoked_token_and_inactive_user_authenticate_nobody(alice, bob):
+    revoked, kept = services.api_token_issue(user=alice), services.api_token_issue(user=bob)
+    services.api_token_issue(user=alice)
+    assert services.api_token_revoke_all(user=alice) == 2
+    assert services.api_token_authenticate(token=revoked) is None
+    assert services.api_token_authenticate(token=kept) == bob
+    bob.is_active = False
+    bob.save()
+    assert services.api_token_authenticate(token=kept) is None
+
+
+def test_each_issue_makes_another_working_token(alice):
+    tokens = {services.api_token_issue(user=alice) for _ in range(3)}
+    assert len(tokens) == 3
+    assert all(services.api_token_authenticate(token=token) == alice for token in tokens)
+
+
+# --- concurrency on a real database ------------------------------------------------
+
+WRITERS = 4
+PER_WRITER = 50
+
+# Each writer waits (bounded) until every writer has booted Django, so the
+# sends really overlap instead of running one process after another.
+POST_SCRIPT = """
+import pathlib, time
+from rooms import services
+from rooms.models import Room
+room = Room.objects.get(slug="race")
+barrier = pathlib.Path({barrier!r})
+(barrier / "{writer}").touch()
+deadline = time.monotonic() + 60
+while len(list(barrier.iterdir())) < {writers} and time.monotonic() < deadline:
+    time.sleep(0.01)
+seqs = []
+for n in range({count}):
+    client_id = {client_id}
+    result = services.message_post(room=room, author=None, body=f"w{writer}-{{n}}",
+                                   client_id=client_id)
+    seqs.append([client_id, result.seq])
+print("@@", __import__("json").dumps(seqs))
+"""
+
+
+def race(deployment: Deployment, *, client_id: str) -> list[list[list]]:
+    """Run WRITERS processes posting PER_WRITER messages each to one room at once."""
+    deployment.shell("from rooms import services; services.room_create_or_update(slug='race')")
+    barrier = deployment.workdir / f"barrier-{client_id.isalnum()}"
+    barrier.mkdir()
+    scripts = [
+        POST_SCRIPT.format(
+            count=PER_WRITER,
+            writer=writer,
+            writers=WRITERS,
+            barrier=str(barrier),
+            client_id=client_id,
+        )
+        for writer in range(WRITERS)
+    ]
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outputs = list(pool.map(deployment.shell, scripts))
+    results = []
+    for output in outputs:
+        line = next(line for line in output.splitlines() if line.startswith("@@ "))
+        results.append(json.loads(line[3:]))
+    return results
+
+
+def race_head(deployment: Deployment) -> tuple[int, int, int]:
+    out = deployment.shell(
+        "from rooms.models import Room, Message\n"
+        "r = Room.objects.get(slug='race')\n"
+        "qs = Message.objects.filter(room=r)\n"
+        "print('@@', r.last_seq, qs.count(), qs.values('seq').distinct().count())\n"
+    )
+    line = next(line for line in out.splitlines() if line.startswith("@@ "))
+    return tuple(int(part) for part in line.split()[1:])
+
+
+def assert_concurrent_sends_get_gapless_seqs(deployment: Deployment) -> None:
+    results = race(deployment, client_id="None")
+    seqs = sorted(seq for writer in results for _, seq in writer)
+    total = WRITERS * PER_WRITER
+    assert seqs == list(range(1, total + 1))
+    assert race_head(deployment) == (total, total, total)
+
+
+def assert_concurrent_duplicates_store_each_message_once(deployment: Deployment) -> None:
+    # Every writer sends the same client_ids: the losers of each race must get
+    # the winner's seq, and their rolled-back seq bumps leave no gap.
+    results = race(deployment, client_id='f"same-{n}"')
+    assert all(writer == results[0] for writer in results)
+    assert sorted(seq for _, seq in results[0]) == list(range(1, PER_WRITER + 1))
+    assert race_head(deployment) == (PER_WRITER, PER_WRITER, PER_WRITER)
+
+
+@pytest.mark.postgres
+def test_concurrent_processes_get_gapless_seqs_on_postgres(tmp_path, postgres_url):
+    assert_concurrent_sends_get_gapless_seqs(Deployment(tmp_path, database=postgres_url))
+
+
+@pytest.mark.postgres
+def test_concurrent_duplicate_sends_store_once_on_postgres(tmp_path, postgres_url):
+    assert_concurrent_duplicates_store_each_message_once(
+        Deployment(tmp_path, database=postgres_url)
+    )
+
+
+def test_concurrent_processes_get_gapless_seqs_on_sqlite(tmp_path):
+    # WAL + BEGIN IMMEDIATE: writers queue on the lock, none fails with
+    # "database is locked" (shell() raises on any non-zero exit).
+    assert_concurrent_sends_get_gapless_seqs(Deployment(tmp_path))
+
+
+def test_concurrent_duplicate_sends_store_once_on_sqlite(tmp_path):
+    assert_concurrent_duplicates_store_each_message_once(Deployment(tmp_path))

@@ -1,0 +1,187 @@
+"""The reads of rooms/selectors.py: who may see a room, heads, keyset pages
+of messages by seq, and the per-user room list.
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from rooms import selectors, services
+from rooms.models import Membership, Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob")
+
+
+def fill(room, count: int, author=None) -> None:
+    for n in range(count):
+        services.message_post(room=room, author=author, body=f"m{n + 1}", check_rate=False)
+
+
+def seqs(rows) -> list[int]:
+    return [seq for seq, _ in rows]
+
+
+# --- room_access --------------------------------------------------------------------
+
+
+def test_public_room_is_visible_to_everyone(room_factory, alice):
+    room = room_factory("lobby", title="The Lobby")
+    fill(room, 2)
+    access = selectors.room_access(user=alice, slug="lobby")
+    assert (access.id, access.slug, access.title, access.head) == (room.id, "lobby", "The Lobby", 2)
+    assert (access.role, access.last_read_seq, access.read_only) == (None, None, False)
+
+
+def test_title_defaults_to_the_slug(room_factory, alice):
+    room_factory("untitled")
+    assert selectors.room_access(user=alice, slug="untitled").title == "untitled"
+
+
+def test_private_room_is_hidden_from_non_members(room_factory, alice, bob):
+    room_factory("secret", is_private=True, members=[alice])
+    assert selectors.room_access(user=alice, slug="secret").role == Membership.Role.MEMBER
+    assert selectors.room_access(user=bob, slug="secret") is None
+
+
+def test_staff_see_private_rooms(room_factory, user_factory):
+    room_factory("secret", is_private=True)
+    staff = user_factory("mod", is_staff=True)
+    assert selectors.room_access(user=staff, slug="secret") is not None
+
+
+@pytest.mark.parametrize("slug", ["nope", "has space", "", "x" * 65, "../etc", "é"])
+def test_unknown_or_impossible_slugs_are_not_found(room_factory, alice, slug):
+    room_factory("lobby")
+    assert selectors.room_access(user=alice, slug=slug) is None
+
+
+def test_read_only_member_and_archived_room_are_read_only(room_factory, alice, bob):
+    room = room_factory("lobby")
+    services.membership_ensure(user=alice, room=room, role=Membership.Role.READ_ONLY)
+    alice_view = selectors.room_access(user=alice, slug="lobby")
+    assert (alice_view.read_only, alice_view.can_send) == (True, False)
+    services.room_set_archived(room=room, archived=True)
+    bob_view = selectors.room_access(user=bob, slug="lobby")
+    assert (bob_view.read_only, bob_view.can_send, bob_view.is_archived) == (True, True, True)
+
+
+def test_room_access_carries_the_read_cursor(room_factory, alice):
+    room = room_factory("lobby")
+    fill(room, 4)
+    services.read_cursor_advance(
+        user=alice, room=selectors.room_access(user=alice, slug="lobby"), seq=3
+    )
+    assert selectors.room_access(user=alice, slug="lobby").last_read_seq == 3
+
+
+# --- heads and pages -------------------------------------------------------------------
+
+
+def test_heads_of_many_rooms_in_one_call(room_factory):
+    first, second, empty = room_factory("a"), room_factory("b"), room_factory("c")
+    fill(first, 3)
+    fill(second, 1)
+    heads = selectors.room_heads(room_ids=[first.id, second.id, empty.id])
+    assert heads == {first.id: 3, second.id: 1, empty.id: 0}
+    assert selectors.room_head(room_id=first.id) == 3
+    assert selectors.room_head(room_id=10**9) == 0
+
+
+def test_messages_after_is_ascending_limited_and_bounded(room_factory):
+    room = room_factory("lobby")
+    fill(room, 10)
+    page = selectors.messages_after(room_id=room.id, slug="lobby", after=3, limit=4)
+    assert seqs(page) == [4, 5, 6, 7]
+    assert json.loads(page[0][1])["body"] == "m4"
+    bounded = selectors.messages_after(room_id=room.id, slug="lobby", after=3, limit=50, up_to=5)
+    assert seqs(bounded) == [4, 5]
+    assert selectors.messages_after(room_id=room.id, slug="lobby", after=10, limit=5) == []
+
+
+def test_messages_before_pages_backwards_with_has_more(room_factory):
+    room = room_factory("lobby")
+    fill(room, 7)
+    page, has_more = selectors.messages_before(room_id=room.id, slug="lobby", before=8, limit=3)
+    assert (seqs(page), has_more) == ([5, 6, 7], True)
+    page, has_more = selectors.messages_before(room_id=room.id, slug="lobby", before=5, limit=4)
+    assert (seqs(page), has_more) == ([1, 2, 3, 4], False)
+    page, has_more = selectors.messages_before(room_id=room.id, slug="lobby", before=1, limit=4)
+    assert (page, has_more) == ([], False)
+
+
+def test_pages_render_redacted_messages_with_empty_body(room_factory, alice):
+    room = room_factory("lobby")
+    fill(room, 2, author=alice)
+    services.message_redact(message=Message.objects.get(room=room, seq=1))
+    page = selectors.messages_after(room_id=room.id, slug="lobby", after=0, limit=5)
+    first, second = (json.loads(text) for _, text in page)
+    assert (first["seq"], first["body"], first["redacted"], first["author"]) == (
+        1,
+        "",
+        True,
+        "alice",
+    )
+    assert (second["body"], second["redacted"]) == ("m2", False)
+
+
+def test_oldest_seq_follows_retention(room_factory):
+    room = room_factory("lobby")
+    assert selectors.oldest_seq(room_id=room.id) is None
+    fill(room, 3)
+    assert selectors.oldest_seq(room_id=room.id) == 1
+    services.messages_prune(older_than=timedelta(0))
+    assert selectors.oldest_seq(room_id=room.id) == 3
+
+
+def test_iter_messages_streams_every_message_in_batches(room_factory):
+    room = room_factory("lobby")
+    fill(room, 7)
+    texts = list(selectors.iter_messages(room=room, since=2, batch=2))
+    assert [json.loads(text)["seq"] for text in texts] == [3, 4, 5, 6, 7]
+
+
+def test_message_by_client_id_separates_users_and_system(room_factory, alice):
+    room = room_factory("lobby")
+    services.message_post(room=room, author=alice, body="mine", client_id="c")
+    services.message_post(room=room, author=None, body="system", client_id="c")
+    assert selectors.message_by_client_id(room_id=room.id, author_id=alice.pk, client_id="c") == 1
+    assert selectors.message_by_client_id(room_id=room.id, author_id=None, client_id="c") == 2
+    assert selectors.message_by_client_id(room_id=room.id, author_id=None, client_id="d") is None
+
+
+# --- lists and stats ---------------------------------------------------------------------
+
+
+def test_rooms_for_user_lists_visible_rooms_with_unread_counts(room_factory, alice, bob):
+    lobby = room_factory("lobby")
+    room_factory("secret", is_private=True, members=[bob])
+    room_factory("attic", is_archived=True)
+    fill(lobby, 5)
+    access = selectors.room_access(user=alice, slug="lobby")
+    services.read_cursor_advance(user=alice, room=access, seq=2)
+    rooms = {room["slug"]: room for room in selectors.rooms_for_user(user=alice)}
+    assert sorted(rooms) == ["attic", "lobby"]
+    assert (rooms["lobby"]["head"], rooms["lobby"]["unread"]) == (5, 3)
+    assert rooms["lobby"]["last_activity"].endswith("Z")
+    assert (rooms["attic"]["archived"], rooms["attic"]["last_activity"]) == (True, None)
+    bob_rooms = [room["slug"] for room in selectors.rooms_for_user(user=bob)]
+    assert bob_rooms == ["attic", "lobby", "secret"]
+
+
+def test_room_stats_count_messages_and_members(room_factory, alice, bob):
+    room = room_factory("lobby", members=[alice, bob])
+    fill(room, 3)
+    (stats,) = selectors.room_stats(slug="lobby")
+    assert (stats.message_count, stats.member_count) == (3, 2)
+    assert stats.last_activity is not None

@@ -1,0 +1,248 @@
+"""`python -m bench [scenario ...] [--quick] [--targets ...]`: run the benchmark.
+
+Starts each target's servers itself, runs the chosen scenarios (default: all)
+against each, appends one JSON line per measurement to
+bench/results/<timestamp>[-quick].jsonl, draws bench/results/latency.png
+(latency percentiles vs load) and prints a summary table. See
+docs/benchmarks.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from . import scenarios
+from .clients import ClientPool, raise_fd_limit
+from .report import plot, summary
+from .servers import Target, start
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("fanout", "backfill", "connections", "sends")
+TARGETS = {
+    t.name: t
+    for t in (
+        Target("rooms", "sqlite"),
+        Target("baseline", "sqlite"),
+        Target("rooms", "postgres"),
+        Target("baseline", "postgres"),
+        Target("rooms", "sqlite", "uvicorn"),
+        Target("baseline", "sqlite", "uvicorn"),
+    )
+}
+DEFAULT_TARGETS = ["rooms-sqlite", "baseline-sqlite", "rooms-postgres", "baseline-postgres"]
+QUICK_TARGETS = ["rooms-sqlite", "baseline-sqlite"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    fanout: tuple  # ((subscribers, (rate, ...)), ...); rate None = max
+    duration: float  # seconds per fan-out run
+    max_duration: float  # seconds of the max-rate run
+    drain: float  # seconds allowed after the last publish
+    backfill: int
+    connections: tuple
+    sends_seconds: float
+
+
+FULL = Plan(
+    fanout=((100, (20, 200, None)), (1000, (20, 50, 100, 200, None))),
+    duration=10,
+    max_duration=8,
+    drain=15,
+    backfill=10_000,
+    connections=(5_000, 10_000),
+    sends_seconds=10,
+)
+QUICK = Plan(
+    fanout=((100, (20, None)),),
+    duration=3,
+    max_duration=3,
+    drain=5,
+    backfill=1_000,
+    connections=(500,),
+    sends_seconds=3,
+)
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    versions = {}
+    for package in (
+        "Django",
+        "channels",
+        "channels-redis",
+        "daphne",
+        "Twisted",
+        "websockets",
+        "uvicorn",
+    ):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        **versions,
+    }
+
+
+def rooms_needed(plan: Plan) -> list[str]:
+    fan = [f"fan-{n}-{rate or 'max'}" for n, rates in plan.fanout for rate in rates]
+    return [*fan, "backfill", "idle", "sends"]
+
+
+def run_target(target: Target, plan: Plan, chosen: list[str], emit, processes: int) -> None:
+    users = ["bench-sub", "bench-pub", *(f"bench-s{i}" for i in range(10))]
+    print(f"== {target.name}: starting {target.workers} worker(s)", flush=True)
+    server = start(target, users, rooms_needed(plan))
+    pool = ClientPool(processes)
+    try:
+        if "fanout" in chosen:
+            for subscribers, rates in plan.fanout:
+                for rate in rates:
+                    duration = plan.duration if rate else plan.max_duration
+                    record = scenarios.fanout(
+                        server,
+                        pool,
+                        f"fan-{subscribers}-{rate or 'max'}",
+                        subscribers=subscribers,
+                        rate=rate,
+                        duration=duration,
+                        drain=plan.drain,
+                    )
+                    emit(target, "fanout", record)
+                    if rate and record["lost"] and target.app == "baseline":
+                        break  # saturated: higher fixed rates would only pile up
+        if "backfill" in chosen:
+            emit(target, "backfill", scenarios.backfill(server, "backfill", count=plan.backfill))
+        if "connections" in chosen:
+            for count in plan.connections:
+                emit(
+                    target, "connections", scenarios.connections(server, pool, "idle", count=count)
+                )
+        if "sends" in chosen:
+            record = scenarios.sends(server, "sends", senders=10, duration=plan.sends_seconds)
+            emit(target, "sends", record)
+        tracebacks = server.deployment.tracebacks()
+        if tracebacks:
+            print(
+                f"!! {target.name}: {len(tracebacks)} tracebacks in the server logs "
+                f"({server.deployment.workdir})",
+                flush=True,
+            )
+    finally:
+        pool.stop()
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default: all)"
+    )
+    parser.add_argument("--quick", action="store_true", help="small N, short runs (< 2 min)")
+    parser.add_argument("--targets", nargs="+", choices=sorted(TARGETS), help="servers to run")
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    chosen = args.scenarios or list(SCENARIOS)
+    plan = QUICK if args.quick else FULL
+    targets = args.targets or (QUICK_TARGETS if args.quick else DEFAULT_TARGETS)
+    raise_fd_limit()
+
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"{stamp}{'-quick' if args.quick else ''}.jsonl"
+    info = {
+        "run": stamp,
+        "command": " ".join(["python -m bench", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "uptime": _uptime(),
+    }
+    records = []
+    with out.open("w") as sink:
+        sink.write(json.dumps({"kind": "run", **info}) + "\n")
+
+        def emit(target: Target, scenario: str, record: dict) -> None:
+            line = {
+                "kind": "result",
+                "run": stamp,
+                "target": target.name,
+                "app": target.app,
+                "backend": target.backend,
+                "server": target.server,
+                "scenario": scenario,
+                "load": scenarios.machine_load(),
+                **record,
+            }
+            records.append(line)
+            sink.write(json.dumps(line) + "\n")
+            sink.flush()
+            print(f"   {target.name} {scenario}: {_brief(record)}", flush=True)
+
+        started = time.monotonic()
+        for name in targets:
+            run_target(TARGETS[name], plan, chosen, emit, args.processes)
+        sink.write(
+            json.dumps(
+                {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}
+            )
+            + "\n"
+        )
+    print(f"results: {out}")
+    if any(r["scenario"] == "fanout" for r in records):
+        png = RESULTS / ("latency-quick.png" if args.quick else "latency.png")
+        plot(records, png)
+        print(f"plot: {png}")
+    print(summary(records))
+    return 0
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _brief(record: dict) -> str:
+    keys = (
+        "subscribers",
+        "rate",
+        "deliveries_per_s",
+        "p50_ms",
+        "p99_ms",
+        "lost",
+        "duplicated",
+        "median_ms",
+        "sockets",
+        "kib_per_socket",
+        "connects_per_s",
+        "sends_per_s",
+        "server_cpu_cores",
+        "client_cpu_seconds",
+    )
+    return " ".join(f"{k}={record[k]}" for k in keys if k in record)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Turn result records into the plot and the summary table of
+docs/benchmarks.md. `python -m bench.report RESULTS.jsonl` redraws both from a
+saved run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def load(path: Path) -> list[dict]:
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [line for line in lines if line.get("kind") == "result"]
+
+
+def plot(records: list[dict], png: Path) -> None:
+    """p50/p95/p99 publish→receive latency against delivered messages/s, one
+    panel per subscriber count, a line per target. Runs that lost or did not
+    deliver in time are drawn hollow."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fanout = [r for r in records if r["scenario"] == "fanout"]
+    sizes = sorted({r["subscribers"] for r in fanout})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 4.8), squeeze=False)
+    styles = {"p50_ms": ":", "p95_ms": "--", "p99_ms": "-"}
+    colors = {}
+    for ax, size in zip(axes[0], sizes, strict=True):
+        for target in sorted({r["target"] for r in fanout}):
+            runs = sorted(
+                (r for r in fanout if r["subscribers"] == size and r["target"] == target),
+                key=lambda r: r["deliveries_per_s"],
+            )
+            runs = [r for r in runs if r["p99_ms"] is not None]
+            if not runs:
+                continue
+            color = colors.setdefault(target, f"C{len(colors)}")
+            xs = [r["deliveries_per_s"] for r in runs]
+            for key, style in styles.items():
+                ax.plot(xs, [r[key] for r in runs], style, color=color, label=f"{target} {key[:3]}")
+            for r in runs:
+                complete = not r["lost"] and not r["duplicated"]
+                ax.plot(
+                    r["deliveries_per_s"],
+                    r["p99_ms"],
+                    "o",
+                    color=color,
+                    fillstyle="full" if complete else "none",
+                )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"fan-out to {size} subscribers (1 room, 1 publisher)")
+        ax.set_xlabel("deliveries per second (log)")
+        ax.set_ylabel("publish → receive latency, ms (log)")
+        ax.axhline(100, color="grey", linewidth=0.6)
+        ax.grid(True, which="both", linewidth=0.3)
+        ax.legend(fontsize=6.5, ncol=2)
+    fig.suptitle("Latency percentiles vs load (hollow: messages lost or late)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def summary(records: list[dict]) -> str:
+    """Markdown tables: one row per measurement, with the ratio to the
+    baseline of the same backend in the same run."""
+    rows = []
+    by_key = {}
+    for r in records:
+        by_key[(r["app"], r["backend"], r["server"], r["scenario"], _param(r))] = r
+    for r in records:
+        metric, unit = _headline(r)
+        value = r.get(metric)
+        base = by_key.get(("baseline", r["backend"], r["server"], r["scenario"], _param(r)))
+        ratio = ""
+        if r["app"] != "baseline" and base and base.get(metric) and value:
+            ratio = f"{value / base[metric]:.1f}x"
+        extra = _extra(r)
+        rows.append(
+            f"| {r['target']} | {r['scenario']} | {_param(r)} | {value} {unit} | "
+            f"{ratio} | {extra} |"
+        )
+    head = "| target | scenario | parameters | headline | vs baseline | details |\n"
+    return head + "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+
+
+def _param(r: dict) -> str:
+    if r["scenario"] == "fanout":
+        return f"N={r['subscribers']}, {r['rate']} msg/s"
+    if r["scenario"] == "backfill":
+        return f"{r['messages']} messages"
+    if r["scenario"] == "connections":
+        return f"{r['sockets']} sockets"
+    return f"{r['senders']} senders"
+
+
+def _headline(r: dict) -> tuple[str, str]:
+    return {
+        "fanout": ("deliveries_per_s", "deliveries/s"),
+        "backfill": ("median_ms", "ms"),
+        "connections": ("kib_per_socket", "KiB/socket"),
+        "sends": ("sends_per_s", "sends/s"),
+    }[r["scenario"]]
+
+
+def _extra(r: dict) -> str:
+    if r["scenario"] == "fanout":
+        return (
+            f"p50/p95/p99/max {r['p50_ms']}/{r['p95_ms']}/{r['p99_ms']}/{r['max_ms']} ms, "
+            f"lost {r['lost']}, dup {r['duplicated']}, sent {r['sent']}, "
+            f"server CPU {r['server_cpu_cores']}, client CPU {r['client_cpu_seconds']} s "
+            f"in {r['seconds']} s"
+        )
+    if r["scenario"] == "backfill":
+        return f"runs {r['all_ms']} ms"
+    if r["scenario"] == "connections":
+        return (
+            f"{r['connects_per_s']} connects/s, RSS {r['rss_before_kib']} → "
+            f"{r['rss_after_kib']} KiB, errors {r['errors']}"
+        )
+    return (
+        f"ack p50/p99 {r['ack_p50_ms']}/{r['ack_p99_ms']} ms, errors {r['errors']}, "
+        f"server CPU {r['server_cpu_cores']}"
+    )
+
+
+if __name__ == "__main__":
+    results = load(Path(sys.argv[1]))
+    plot(results, Path(sys.argv[1]).with_suffix(".png"))
+    print(summary(results))

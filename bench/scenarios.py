@@ -1,0 +1,335 @@
+"""The four scenarios of issue 5, each returning result records (dicts that
+become JSON lines): fan-out, backfill, connections, sends.
+
+Every loop is bounded by a count and a deadline; every socket goes to
+127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import time
+from array import array
+
+from .clients import ClientPool, Stream, Subscriber, cpu_seconds, open_socket
+from .servers import Server, cpu_ticks, rss_kib, settle_rss
+
+PAD = " the quick brown fox jumps over the lazy dog, twice: the quick brown fox"
+
+
+def percentiles(values) -> dict:
+    if not values:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
+    ordered = sorted(values)
+    last = len(ordered) - 1
+
+    def at(q: float) -> float:
+        return round(ordered[min(last, int(q * len(ordered)))] * 1000, 2)
+
+    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "max_ms": at(1.0)}
+
+
+class ServerCpu:
+    """CPU seconds the server processes used between `start()` and `stop()`."""
+
+    def __init__(self, server: Server):
+        self.pids = server.pids
+        self.start()
+
+    def start(self) -> None:
+        self.marks = [cpu_ticks(pid) for pid in self.pids]
+        self.started = time.monotonic()
+
+    def stop(self) -> dict:
+        wall = time.monotonic() - self.started
+        used = [cpu_ticks(pid) - mark for pid, mark in zip(self.pids, self.marks, strict=True)]
+        return {"server_cpu_seconds": round(sum(used), 2), "server_cpu_cores": _ratio(used, wall)}
+
+
+def _ratio(used: list[float], wall: float) -> list[float]:
+    return [round(u / wall, 2) if wall else 0.0 for u in used]
+
+
+async def _join(ws, room: str, since: int | None = 0) -> None:
+    frame = {"type": "join", "room": room}
+    if since is not None:
+        frame["since"] = since
+    await ws.send(json.dumps(frame))
+
+
+# --- fan-out -------------------------------------------------------------------
+
+
+async def _publish(server: Server, room: str, *, rate, count, duration, window, drain) -> dict:
+    """One publisher socket sends `count` messages (at most `duration`
+    seconds): at `rate` per second, or as fast as the probe subscriber keeps
+    up, at most `window` messages ahead of it (rate None). Returns what the
+    publisher and the probe saw."""
+    local = Subscriber()
+    await local.open([server.url("bench-sub", len(server.workers) - 1)], room, 1)
+    probe = local.streams[0]
+    pub = await open_socket(server.url("bench-pub", 0))
+    await _join(pub, room)
+    stream = Stream(0)
+    acked = asyncio.Event()
+    state = {"acks": 0, "last_seq": 0}
+
+    async def read_pub():
+        async for text in pub:
+            now = time.monotonic()
+            frame = json.loads(text)
+            if frame["type"] == "ack":
+                state["acks"] += 1
+                state["last_seq"] = max(state["last_seq"], frame["seq"])
+                acked.set()
+            elif frame["type"] == "message" and stream.take(frame["message"]["seq"]):
+                local._latency(frame["message"]["body"], now)
+
+    reader = asyncio.create_task(read_pub())
+    started = time.monotonic()
+    cpu_mark = cpu_seconds()
+    sent = 0
+    deadline = started + duration
+    while sent < count and time.monotonic() < deadline:
+        if rate:
+            delay = started + sent / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)  # pacing a fixed publish rate
+        else:
+            while sent - probe.last >= window and time.monotonic() < deadline:
+                local.progress.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(local.progress.wait(), 1)
+        body = f"{time.monotonic():.6f}{PAD}"
+        frame = {"type": "send", "room": room, "body": body, "client_id": f"m{sent}"}
+        await pub.send(json.dumps(frame))
+        sent += 1
+    publish_seconds = time.monotonic() - started
+    ack_deadline = time.monotonic() + drain
+    while state["acks"] < sent and time.monotonic() < ack_deadline:
+        acked.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(acked.wait(), 1)
+    probe_result = await local.wait(state["last_seq"], max(0.0, ack_deadline - time.monotonic()))
+    probe_result["latencies"] = local.latencies
+    reader.cancel()
+    await pub.close()
+    await local.close()
+    return {
+        "started": started,
+        "sent": sent,
+        "acked": state["acks"],
+        "last_seq": state["last_seq"],
+        "publish_seconds": publish_seconds,
+        "pub_stream": stream,
+        "probe": probe_result,
+        "cpu_seconds": cpu_seconds() - cpu_mark,
+    }
+
+
+def fanout(
+    server: Server,
+    pool: ClientPool,
+    room: str,
+    *,
+    subscribers: int,
+    rate,
+    duration,
+    max_count: int = 20000,
+    window: int = 20,
+    drain: float = 15.0,
+) -> dict:
+    """N subscribers (the probe and the publisher's own socket included) in
+    one room, one publisher at `rate` msg/s (None: max rate)."""
+    opened = pool.open(server.urls("bench-sub"), room, subscribers - 2)
+    pool.reset()
+    cpu = ServerCpu(server)
+    count = min(max_count, int(rate * duration)) if rate else max_count
+    pub = asyncio.run(
+        _publish(
+            server, room, rate=rate, count=count, duration=duration, window=window, drain=drain
+        )
+    )
+    last_seq = pub["last_seq"]
+    rest = pool.wait(
+        last_seq, max(1.0, pub["started"] + pub["publish_seconds"] + drain - time.monotonic())
+    )
+    server_cpu = cpu.stop()
+    pool.close_sockets()
+    probe, stream = pub["probe"], pub["pub_stream"]
+    latencies = rest["latencies"]
+    latencies.extend(probe["latencies"])
+    delivered = rest["delivered"] + probe["delivered"] + min(stream.count, last_seq)
+    last_recv = max(rest["last_recv"], probe["last_recv"])
+    span = last_recv - pub["started"] if last_recv else 0.0
+    return {
+        "subscribers": opened["opened"] + 2,
+        "subscribe_errors": opened["errors"],
+        "rate": rate or "max",
+        "sent": pub["sent"],
+        "acked": pub["acked"],
+        "offered_deliveries_per_s": round((rate or 0) * subscribers) or None,
+        "msgs_per_s": round(pub["sent"] / pub["publish_seconds"], 1),
+        "deliveries": delivered,
+        "expected_deliveries": last_seq * subscribers,
+        "deliveries_per_s": round(delivered / span) if span else 0,
+        "lost": rest["lost"] + probe["lost"] + stream.missing(last_seq),
+        "duplicated": rest["duplicated"] + probe["duplicated"] + stream.dups,
+        "reordered": rest["reordered"] + probe["reordered"] + stream.reordered,
+        "seconds": round(span, 2),
+        **percentiles(latencies),
+        **server_cpu,
+        "client_cpu_seconds": round(rest["client_cpu_seconds"] + pub["cpu_seconds"], 2),
+    }
+
+
+# --- backfill --------------------------------------------------------------------
+
+
+async def _backfill_once(url: str, room: str, count: int, within: float) -> float | None:
+    ws = await open_socket(url)
+    stream = Stream(0)
+    started = time.monotonic()
+    await _join(ws, room, since=0)
+    try:
+        async with asyncio.timeout(within):
+            async for text in ws:
+                frame = json.loads(text)
+                if frame["type"] == "backfill":
+                    messages = frame["messages"]
+                elif frame["type"] == "message":
+                    messages = (frame["message"],)
+                else:
+                    continue
+                for message in messages:
+                    stream.take(message["seq"])
+                if stream.count >= count:
+                    return time.monotonic() - started
+    except TimeoutError:
+        return None
+    finally:
+        await ws.close()
+    return None
+
+
+def backfill(server: Server, room: str, *, count: int, repeats: int = 5) -> dict:
+    """Time from `join` (since 0) to the last of `count` stored messages."""
+    server.seed(room, count)
+    cpu = ServerCpu(server)
+    times = [
+        asyncio.run(_backfill_once(server.url("bench-sub"), room, count, 60))
+        for _ in range(repeats)
+    ]
+    done = [t for t in times if t is not None]
+    return {
+        "messages": count,
+        "repeats": repeats,
+        "completed": len(done),
+        "median_ms": round(statistics.median(done) * 1000, 1) if done else None,
+        "min_ms": round(min(done) * 1000, 1) if done else None,
+        "all_ms": [round(t * 1000, 1) if t is not None else None for t in times],
+        **cpu.stop(),
+    }
+
+
+# --- connections ------------------------------------------------------------------
+
+
+def connections(server: Server, pool: ClientPool, room: str, *, count: int) -> dict:
+    """`count` idle joined sockets: server memory per socket and connects/s."""
+    pool.open(server.urls("bench-sub"), room, 50)  # warm-up: code paths, hub, pools
+    before = settle_rss(server.pids)
+    cpu = ServerCpu(server)
+    client_cpu = cpu_seconds()
+    opened = pool.open(server.urls("bench-sub"), room, count, timeout=600)
+    server_cpu = cpu.stop()
+    after = settle_rss(server.pids, 2.0)
+    pool.close_sockets()
+    grown = [a - b for a, b in zip(after, before, strict=True)]
+    share = max(1.0, opened["opened"] / len(grown))  # sockets are spread evenly over workers
+    return {
+        "sockets": opened["opened"],
+        "errors": opened["errors"],
+        "connects_per_s": round(opened["per_second"]),
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "kib_per_socket": round(sum(grown) / opened["opened"], 1) if opened["opened"] else None,
+        "kib_per_socket_by_process": [round(g / share, 1) for g in grown],
+        **server_cpu,
+        "orchestrator_cpu_seconds": round(cpu_seconds() - client_cpu, 2),
+    }
+
+
+# --- sends ---------------------------------------------------------------------------
+
+
+async def _sends(server: Server, room: str, senders: int, duration: float) -> dict:
+    sockets = []
+    for i in range(senders):
+        ws = await open_socket(server.url(f"bench-s{i}", i))
+        await _join(ws, room)
+        while json.loads(await ws.recv())["type"] != "joined":
+            pass
+        sockets.append(ws)
+    latencies = array("d")
+    errors = {"count": 0}
+    started = time.monotonic()
+    deadline = started + duration
+
+    async def run(i: int, ws) -> int:
+        acks = 0
+        while time.monotonic() < deadline:
+            sent_at = time.monotonic()
+            frame = {
+                "type": "send",
+                "room": room,
+                "body": f"{sent_at:.6f}{PAD}",
+                "client_id": f"s{i}-{acks}",
+                "ref": f"r{acks}",
+            }
+            await ws.send(json.dumps(frame))
+            while True:  # skip the live messages until our ack
+                reply = json.loads(await ws.recv())
+                if reply["type"] == "ack":
+                    latencies.append(time.monotonic() - sent_at)
+                    acks += 1
+                    break
+                if reply["type"] == "error":
+                    errors["count"] += 1
+                    break
+        return acks
+
+    counts = await asyncio.gather(*(run(i, ws) for i, ws in enumerate(sockets)))
+    seconds = time.monotonic() - started
+    await asyncio.gather(*(ws.close() for ws in sockets))
+    return {"acks": sum(counts), "seconds": seconds, "errors": errors["count"], "lat": latencies}
+
+
+def sends(server: Server, room: str, *, senders: int, duration: float) -> dict:
+    """`senders` sockets, each sending the next message as soon as the last
+    one is acked (persisted), for `duration` seconds."""
+    cpu = ServerCpu(server)
+    client_cpu = cpu_seconds()
+    result = asyncio.run(_sends(server, room, senders, duration))
+    return {
+        "senders": senders,
+        "acked": result["acks"],
+        "errors": result["errors"],
+        "seconds": round(result["seconds"], 2),
+        "sends_per_s": round(result["acks"] / result["seconds"]),
+        **{f"ack_{k}": v for k, v in percentiles(result["lat"]).items()},
+        **cpu.stop(),
+        "client_cpu_seconds": round(cpu_seconds() - client_cpu, 2),
+    }
+
+
+def machine_load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def server_rss(server: Server) -> list[int]:
+    return [rss_kib(pid) for pid in server.pids]

@@ -1,0 +1,217 @@
+"""The servers under test, started by the benchmark itself.
+
+A `Target` is one way to serve: which app (Rooms or the tutorial baseline),
+which database and layer (SQLite + in-memory, one process; or PostgreSQL +
+Redis, two processes) and which ASGI server. `start(target)` gives a running
+`Server`: migrated database, users with API tokens, the benchmark's rooms,
+and worker processes started with a raised open-files limit (prlimit), so
+10,000 sockets fit. PostgreSQL databases are private ones, created here and
+dropped on `stop()`; Redis keys live in db 13 under a unique prefix, deleted
+on `stop()`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.servers import BIN, ROOT, Deployment, Worker
+
+from .clients import NOFILE
+
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/13"  # the project's own Redis db number
+APPS = {
+    "rooms": ("project.asgi:application", "project.settings"),
+    "baseline": ("bench.baseline.asgi:application", "bench.baseline.settings"),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    app: str  # "rooms" | "baseline"
+    backend: str = "sqlite"  # "sqlite" (+ in-memory layer) | "postgres" (+ Redis)
+    server: str = "daphne"  # "daphne" | "uvicorn"
+
+    @property
+    def workers(self) -> int:
+        return 1 if self.backend == "sqlite" else 2
+
+    @property
+    def name(self) -> str:
+        suffix = "" if self.server == "daphne" else f"-{self.server}"
+        return f"{self.app}-{self.backend}{suffix}"
+
+
+class BenchDeployment(Deployment):
+    """tests.servers.Deployment with a choice of app and server, and the
+    open-files limit raised for the worker processes."""
+
+    def configure(self, asgi: str, server: str) -> None:
+        self.asgi = asgi
+        self.server = server
+
+    def _spawn(self, port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
+        if self.server == "uvicorn":
+            command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
+            command += ["--no-access-log", "--log-level", "warning", "--ws-max-queue", "64"]
+        else:
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+        # prlimit execs the server: the pid we hold is the server's own.
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(
+                ["prlimit", f"--nofile={NOFILE}:{NOFILE}", *command, self.asgi],
+                cwd=ROOT,
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+
+SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from rooms import services
+U = get_user_model()
+tokens = {}
+for name in NAMES:
+    user, _ = U.objects.get_or_create(username=name)
+    tokens[name] = services.api_token_issue(user=user)
+for slug in ROOMS:
+    services.room_create_or_update(slug=slug, title=slug, is_private=False, is_archived=False)
+print("@@" + json.dumps(tokens))
+"""
+
+SEED = """
+from django.contrib.auth import get_user_model
+from rooms.models import Message, Room
+room = Room.objects.get(slug=SLUG)
+author = get_user_model().objects.get(username="bench-pub")
+Message.objects.bulk_create(
+    [Message(room=room, seq=seq, author=author, body=f"backfill message number {seq} " + "x" * 40)
+     for seq in range(room.last_seq + 1, room.last_seq + COUNT + 1)],
+    batch_size=1000,
+)
+Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq + COUNT)
+"""
+
+
+@dataclass
+class Server:
+    target: Target
+    deployment: BenchDeployment
+    tokens: dict[str, str]
+    database: str | None = None
+    redis_prefix: str | None = None
+    workers: list[Worker] = field(default_factory=list)
+
+    def url(self, user: str, worker: int = 0) -> str:
+        return f"{self.workers[worker % len(self.workers)].ws_url}?token={self.tokens[user]}"
+
+    def urls(self, user: str) -> list[str]:
+        return [self.url(user, i) for i in range(len(self.workers))]
+
+    @property
+    def pids(self) -> list[int]:
+        return [worker.process.pid for worker in self.workers]
+
+    def seed(self, slug: str, count: int) -> None:
+        """`count` stored messages in room `slug`, written in bulk."""
+        self.deployment.shell(f"SLUG = {slug!r}\nCOUNT = {count}\n" + SEED, timeout=600)
+
+    def stop(self) -> None:
+        self.deployment.stop()
+        if self.database:
+            _drop_database(self.database)
+        if self.redis_prefix:
+            _delete_redis_keys(self.redis_prefix)
+
+
+def start(target: Target, users: list[str], rooms: list[str], workdir: Path | None = None):
+    workdir = Path(workdir or tempfile.mkdtemp(prefix=f"bench-{target.name}-"))
+    asgi, settings_module = APPS[target.app]
+    env = {"DJANGO_SETTINGS_MODULE": settings_module, "ROOMS_LOG_LEVEL": "WARNING"}
+    database = redis_url = prefix = None
+    if target.backend == "postgres":
+        database = _create_database()
+        redis_url = REDIS
+        prefix = env["ROOMS_REDIS_PREFIX"] = f"rooms-bench-{uuid.uuid4().hex[:10]}"
+    try:
+        deployment = BenchDeployment(workdir, database=database, redis_url=redis_url, env=env)
+        deployment.configure(asgi, target.server)
+        out = deployment.shell(f"NAMES = {users!r}\nROOMS = {rooms!r}\n" + SETUP)
+        tokens = json.loads(next(line[2:] for line in out.splitlines() if line.startswith("@@")))
+        server = Server(target, deployment, tokens, database, prefix)
+        for _ in range(target.workers):
+            server.workers.append(deployment.start_worker())
+    except BaseException:
+        if database:
+            _drop_database(database)
+        raise
+    return server
+
+
+def _create_database() -> str:
+    import psycopg
+
+    name = f"rooms_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES}/{name}"
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _delete_redis_keys(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start_at in range(0, len(keys), 500):
+            client.delete(*keys[start_at : start_at + 500])
+    finally:
+        client.close()
+
+
+# --- process figures from /proc ---------------------------------------------
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_ticks(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+_CLK_TCK = 100
+try:
+    import os as _os
+
+    _CLK_TCK = _os.sysconf("SC_CLK_TCK")
+except (ValueError, OSError, AttributeError):
+    pass
+
+
+def settle_rss(pids: list[int], seconds: float = 1.0) -> list[int]:
+    """RSS after a short pause, so freed buffers are returned first."""
+    time.sleep(seconds)  # nothing to await: the kernel's figure just needs the server idle
+    return [rss_kib(pid) for pid in pids]

@@ -1,22 +1,48 @@
-"""HTML pages and the health check. The chat itself runs in the browser over
-the WebSocket (static/rooms/)."""
+"""HTML pages: the room list, the room page and sign-up. The chat itself runs
+in the browser over the WebSocket (static/rooms/app.js); each page hands the
+script its starting state as JSON (`json_script`)."""
 
-import asyncio
-
-from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
 
-from . import selectors
+from . import selectors, services
+from .ui_forms import RoomCreateForm, SignupForm
+
+
+def can_create_rooms(user) -> bool:
+    """Staff by default; others with the `rooms.add_room` permission."""
+    return user.is_staff or user.has_perm("rooms.add_room")
 
 
 @login_required
 def room_list(request):
+    allowed = can_create_rooms(request.user)
+    form = RoomCreateForm(request.POST or None) if allowed else None
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied("You may not create rooms.")
+        if form.is_valid():
+            room, _ = services.room_create_or_update(
+                slug=form.cleaned_data["slug"],
+                title=form.cleaned_data["title"],
+                is_private=form.cleaned_data["is_private"],
+                members=[request.user],
+            )
+            return redirect("room", slug=room.slug)
     rooms = selectors.rooms_for_user(user=request.user)
-    return render(request, "rooms/room_list.html", {"rooms": rooms})
+    config = {"page": "room-list", "user": request.user.get_username(), "rooms": rooms}
+    status = 400 if form is not None and form.errors else 200
+    return render(
+        request,
+        "rooms/room_list.html",
+        {"rooms": rooms, "form": form, "config": config},
+        status=status,
+    )
 
 
 @login_required
@@ -24,33 +50,38 @@ def room_page(request, slug):
     room = selectors.room_access(user=request.user, slug=slug)
     if room is None:
         raise Http404("No such room.")
-    return render(request, "rooms/room.html", {"room": room})
+    config = {
+        "page": "room",
+        "user": request.user.get_username(),
+        "maxBody": settings.ROOMS_MAX_BODY,
+        "room": {
+            "slug": room.slug,
+            "title": room.title,
+            "head": room.head,
+            "readOnly": room.read_only,
+        },
+    }
+    return render(request, "rooms/room.html", {"room": room, "config": config})
 
 
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except Exception:
-        return False
+class LoginView(auth_views.LoginView):
+    """Django's login, telling the page whether to offer sign-up."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["signup_enabled"] = settings.ROOMS_SIGNUP_ENABLED
+        return context
 
 
-async def _layer_ok() -> bool:
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    try:
-        channel = await asyncio.wait_for(layer.new_channel(prefix="healthz"), 2)
-        await asyncio.wait_for(layer.send(channel, {"type": "healthz"}), 2)
-        await asyncio.wait_for(layer.receive(channel), 2)
-        return True
-    except Exception:
-        return False
-
-
-async def healthz(request):
-    db = await sync_to_async(_database_ok)()
-    layer = await _layer_ok()
-    status = 200 if db and layer else 503
-    return JsonResponse({"ok": db and layer, "db": db, "layer": layer}, status=status)
+def signup(request):
+    if not settings.ROOMS_SIGNUP_ENABLED:
+        raise Http404("Sign-up is switched off.")
+    if request.user.is_authenticated:
+        return redirect("room-list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("room-list")
+    status = 400 if form.errors else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)

@@ -1,0 +1,142 @@
+// The browser UI: starts the protocol client (client.js), shows the
+// connection state, and runs the page: the room list here, the room page in
+// room-page.js. Everything that came from a user is set with textContent.
+
+import { RoomsClient } from "./client.js";
+import { startRoomPage } from "./room-page.js";
+import { formatWhen } from "./dom.js";
+
+const config = JSON.parse(document.getElementById("rooms-config").textContent);
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+
+let storage = null;
+try {
+  storage = window.localStorage;
+} catch {
+  // storage disabled: the outbox lives in memory for this page
+}
+
+const client = new RoomsClient({
+  url: `${scheme}://${location.host}/ws/`,
+  storage,
+  outboxKey: `rooms.outbox:${config.user}`,
+});
+
+showConnection(client);
+if (config.page === "room") startRoomPage(client, config);
+else if (config.page === "room-list") startRoomList(client, config);
+
+// The browser knows before the socket does: drop the connection when the
+// network goes away, and come back as soon as it returns.
+window.addEventListener("offline", () => client.disconnect("offline"));
+window.addEventListener("online", () => client.reconnectNow());
+if (navigator.onLine === false) client.disconnect("offline");
+else client.connect();
+
+/** The connection badge in the top bar: connected / reconnecting in N s / offline. */
+function showConnection(client) {
+  const badge = document.getElementById("conn");
+  if (!badge) return;
+  const text = badge.querySelector(".conn-text");
+  const retry = badge.querySelector(".conn-retry");
+  let retryAt = null;
+  let ticker = null;
+  badge.hidden = false;
+  retry.addEventListener("click", () => client.reconnectNow());
+
+  const render = () => {
+    const state = badge.dataset.state;
+    retry.hidden = state !== "reconnecting" || retryAt == null;
+    if (state === "connected") text.textContent = "Connected";
+    else if (state === "connecting") text.textContent = "Connecting…";
+    else if (state === "offline") text.textContent = "Offline";
+    else if (state === "signed-out") text.textContent = "Signed out: log in again";
+    else if (state === "reconnecting") {
+      const seconds = retryAt == null ? 0 : Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      text.textContent = seconds > 0 ? `Reconnecting in ${seconds} s` : "Reconnecting…";
+    } else text.textContent = state;
+  };
+
+  client.on("status", ({ state, retryAt: at }) => {
+    badge.dataset.state = state;
+    retryAt = at ?? null;
+    clearInterval(ticker);
+    if (retryAt != null) ticker = setInterval(render, 1000);
+    render();
+  });
+}
+
+/** The room list: live head, unread count and last activity per room. */
+function startRoomList(client, config) {
+  const rooms = new Map();
+  for (const room of config.rooms) {
+    const row = document.querySelector(`.room-row[data-room="${CSS.escape(room.slug)}"]`);
+    if (!row) continue;
+    rooms.set(room.slug, { head: room.head, cursor: room.head - room.unread, row, at: room.last_activity });
+  }
+
+  const render = (slug) => {
+    const room = rooms.get(slug);
+    const unread = Math.max(0, room.head - room.cursor);
+    room.row.dataset.unread = String(unread);
+    const badge = room.row.querySelector(".unread");
+    badge.textContent = unread > 99 ? "99+" : String(unread);
+    badge.setAttribute("aria-label", `${unread} unread`);
+    badge.hidden = unread === 0;
+    room.row.classList.toggle("room-row--unread", unread > 0);
+    const activity = room.row.querySelector(".room-activity");
+    if (room.at) {
+      const time = document.createElement("time");
+      time.dateTime = room.at;
+      time.textContent = formatWhen(room.at);
+      time.title = new Date(room.at).toLocaleString();
+      activity.replaceChildren(time);
+    }
+  };
+
+  // Read cursors move in other tabs; the server tells this socket with
+  // `read` frames, but not while it is disconnected: after a reconnect,
+  // take the cursors (and heads) from a fresh copy of this page.
+  const refresh = async () => {
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = JSON.parse(html.getElementById("rooms-config").textContent);
+      for (const each of fresh.rooms) {
+        const room = rooms.get(each.slug);
+        if (!room) continue;
+        room.cursor = Math.max(room.cursor, each.head - each.unread);
+        render(each.slug);
+      }
+    } catch {
+      // the live frames still update the list
+    }
+  };
+
+  let connections = 0;
+  client.on("hello", () => {
+    connections += 1;
+    if (connections > 1) refresh();
+  });
+  client.on("messages", ({ room: slug, messages }) => {
+    const room = rooms.get(slug);
+    if (!room) return;
+    const last = messages[messages.length - 1];
+    room.head = Math.max(room.head, last.seq);
+    room.at = last.created_at;
+    render(slug);
+  });
+  client.on("read", ({ room: slug, seq }) => {
+    const room = rooms.get(slug);
+    if (!room) return;
+    room.cursor = Math.max(room.cursor, seq);
+    render(slug);
+  });
+
+  for (const [slug, room] of rooms) {
+    render(slug);
+    // since = head: only what arrives from now on.
+    client.join(slug, { since: room.head });
+  }
+}

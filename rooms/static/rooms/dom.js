@@ -1,0 +1,34 @@
+// Small DOM helpers shared by the pages. Text goes in with textContent only:
+// nothing a user wrote is ever parsed as HTML.
+
+/** <tag class="className">text</tag> */
+export function el(tag, className = "", text = null) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+const sameDay = (a, b) => a.toDateString() === b.toDateString();
+
+/** A time in the browser's time zone: "14:05" today, "Mar 3, 14:05" before. */
+export function formatWhen(iso) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return "";
+  const time = { hour: "2-digit", minute: "2-digit" };
+  if (sameDay(when, new Date())) return when.toLocaleTimeString([], time);
+  return when.toLocaleString([], { month: "short", day: "numeric", ...time });
+}
+
+/** A round badge with the name's initial, coloured from the name. */
+export function avatar(name) {
+  const badge = el("span", "avatar", (name || "?").slice(0, 1).toUpperCase());
+  let hash = 0;
+  for (const char of name || "") hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  badge.style.setProperty("--hue", String(hash % 360));
+  badge.setAttribute("aria-hidden", "true");
+  return badge;
+}
+
+/** Unicode code points, as the server counts a body's length. */
+export const codePoints = (text) => [...text].length;

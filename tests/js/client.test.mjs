@@ -1,0 +1,285 @@
+// Unit tests of the protocol client (rooms/static/rooms/client.js) with node's
+// built-in runner: `node --test tests/js/`. The WebSocket, storage and timers
+// are small in-memory stand-ins; the client's own logic runs for real.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { Outbox, RoomsClient, backoffDelay } from "../../rooms/static/rooms/client.js";
+
+class FakeSocket {
+  static instances = [];
+  constructor(url) {
+    this.url = url;
+    this.sent = [];
+    this.closed = false;
+    FakeSocket.instances.push(this);
+  }
+  send(text) {
+    this.sent.push(JSON.parse(text));
+  }
+  close() {
+    this.closed = true;
+  }
+  // --- the server side
+  deliver(frame) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  drop(code = 1006) {
+    this.onclose?.({ code });
+  }
+  frames(type) {
+    return this.sent.filter((frame) => frame.type === type);
+  }
+}
+
+class MemoryStorage {
+  constructor() {
+    this.items = new Map();
+  }
+  getItem(key) {
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+  setItem(key, value) {
+    this.items.set(key, String(value));
+  }
+}
+
+/** Timers run only when a test says so. */
+class ManualTimers {
+  constructor() {
+    this.queue = new Map();
+    this.next = 1;
+  }
+  setTimeout(fn, delay) {
+    const id = this.next++;
+    this.queue.set(id, { fn, delay });
+    return id;
+  }
+  clearTimeout(id) {
+    this.queue.delete(id);
+  }
+  setInterval() {
+    return 0;
+  }
+  clearInterval() {}
+  runAll() {
+    const due = [...this.queue.values()];
+    this.queue.clear();
+    for (const { fn } of due) fn();
+    return due.map(({ delay }) => delay);
+  }
+}
+
+function setup({ storage = new MemoryStorage(), random = () => 0.5 } = {}) {
+  FakeSocket.instances = [];
+  const timers = new ManualTimers();
+  const client = new RoomsClient({
+    url: "ws://test/ws/",
+    WebSocket: FakeSocket,
+    storage,
+    outboxKey: "outbox:alice",
+    timers,
+    random,
+    pingInterval: 0,
+  });
+  const events = [];
+  for (const type of ["messages", "status", "outbox", "joined"]) {
+    client.on(type, (detail) => events.push({ type, ...detail }));
+  }
+  const socket = () => FakeSocket.instances.at(-1);
+  return { client, timers, storage, events, socket };
+}
+
+const message = (seq, extra = {}) => ({
+  seq,
+  room: "lobby",
+  author: "bob",
+  body: `m${seq}`,
+  created_at: "2026-01-01T00:00:00Z",
+  client_id: null,
+  kind: "text",
+  ...extra,
+});
+
+/** Connect, say hello, and answer the join of "lobby" with `since`. */
+function connectAndJoin(ctx, since = 0) {
+  ctx.client.connect();
+  ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+  if (!ctx.client.rooms.has("lobby")) ctx.client.join("lobby", { since: 0, limit: 50 });
+  ctx.socket().deliver({ type: "joined", room: "lobby", head: since, since, truncated: false });
+}
+
+const delivered = (events) =>
+  events.filter((event) => event.type === "messages").flatMap((event) => event.messages.map((m) => m.seq));
+
+describe("backoff", () => {
+  test("delay stays within the upper half of the capped exponential", () => {
+    const options = { base: 500, max: 15000 };
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const cap = Math.min(options.max, options.base * 2 ** attempt);
+      const low = backoffDelay(attempt, options, () => 0);
+      const high = backoffDelay(attempt, options, () => 0.999999);
+      assert.ok(low >= cap / 2 && high <= cap, `attempt ${attempt}: ${low}..${high} vs ${cap}`);
+    }
+    assert.equal(backoffDelay(0, options, () => 0), 250);
+    assert.ok(backoffDelay(100, options, () => 1) <= 15000);
+  });
+
+  test("reconnect attempts back off and reset after a hello", () => {
+    const ctx = setup({ random: () => 1 });
+    ctx.client.connect();
+    const delays = [];
+    for (let i = 0; i < 5; i++) {
+      ctx.socket().drop();
+      delays.push(...ctx.timers.runAll());
+    }
+    assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000]);
+    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().drop();
+    assert.deepEqual(ctx.timers.runAll(), [500]);
+  });
+
+  test("close code 4401 stops reconnecting", () => {
+    const ctx = setup();
+    ctx.client.connect();
+    ctx.socket().drop(4401);
+    assert.equal(ctx.client.state, "signed-out");
+    assert.deepEqual(ctx.timers.runAll(), []);
+  });
+});
+
+describe("stream", () => {
+  test("first join uses the given options, a re-join uses since = last seq delivered", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    assert.deepEqual(ctx.socket().frames("join")[0], {
+      type: "join",
+      room: "lobby",
+      ref: "join:lobby",
+      since: 0,
+      limit: 50,
+    });
+    ctx.socket().deliver({ type: "backfill", room: "lobby", messages: [message(1), message(2)] });
+    ctx.socket().deliver({ type: "message", room: "lobby", message: message(3) });
+    ctx.socket().drop();
+    ctx.timers.runAll();
+    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    assert.deepEqual(ctx.socket().frames("join"), [
+      { type: "join", room: "lobby", ref: "join:lobby", since: 3 },
+    ]);
+  });
+
+  test("messages are delivered once each, in order, whatever the server repeats", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    const s = ctx.socket();
+    s.deliver({ type: "backfill", room: "lobby", messages: [message(1), message(2), message(3)] });
+    s.deliver({ type: "message", room: "lobby", message: message(2) });
+    s.deliver({ type: "message", room: "lobby", message: message(3) });
+    s.deliver({ type: "backfill", room: "lobby", messages: [message(3), message(4)] });
+    s.deliver({ type: "message", room: "lobby", message: message(5) });
+    s.deliver({ type: "message", room: "lobby", message: message(5) });
+    assert.deepEqual(delivered(ctx.events), [1, 2, 3, 4, 5]);
+  });
+
+  test("a gap in seq makes the client re-join from the last seq instead of skipping", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    const s = ctx.socket();
+    s.deliver({ type: "message", room: "lobby", message: message(1) });
+    s.deliver({ type: "message", room: "lobby", message: message(3) });
+    assert.deepEqual(delivered(ctx.events), [1]);
+    assert.equal(s.frames("join").at(-1).since, 1);
+    s.deliver({ type: "joined", room: "lobby", head: 3, since: 1, truncated: false });
+    s.deliver({ type: "backfill", room: "lobby", messages: [message(2), message(3)] });
+    assert.deepEqual(delivered(ctx.events), [1, 2, 3]);
+  });
+});
+
+describe("outbox", () => {
+  test("a message sent while disconnected is stored and sent after the join", () => {
+    const ctx = setup();
+    ctx.client.join("lobby", { since: 0 });
+    const item = ctx.client.send("lobby", "hello");
+    const saved = JSON.parse(ctx.storage.getItem("outbox:alice"));
+    assert.deepEqual(
+      saved.items.map((each) => [each.client_id, each.body, each.status]),
+      [[item.client_id, "hello", "pending"]],
+    );
+    connectAndJoin(ctx);
+    assert.deepEqual(ctx.socket().frames("send"), [
+      { type: "send", room: "lobby", body: "hello", client_id: item.client_id, ref: item.client_id },
+    ]);
+    ctx.socket().deliver({ type: "ack", ref: item.client_id, room: "lobby", seq: 1, client_id: item.client_id, duplicate: false });
+    assert.deepEqual(ctx.client.outbox.all(), []);
+    // A later reconnect sends nothing again.
+    ctx.socket().drop();
+    ctx.timers.runAll();
+    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().deliver({ type: "joined", room: "lobby", head: 1, since: 0, truncated: false });
+    assert.deepEqual(ctx.socket().frames("send"), []);
+  });
+
+  test("the outbox survives a reload: a new client sends it with the original client_id", () => {
+    const storage = new MemoryStorage();
+    const first = setup({ storage });
+    first.client.join("lobby", { since: 0 });
+    const item = first.client.send("lobby", "typed offline");
+    first.client.close();
+
+    const second = setup({ storage });
+    connectAndJoin(second);
+    const sends = second.socket().frames("send");
+    assert.equal(sends.length, 1);
+    assert.equal(sends[0].client_id, item.client_id);
+    assert.equal(sends[0].body, "typed offline");
+  });
+
+  test("a send whose ack was lost is re-sent with the same client_id, once per connection", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    const item = ctx.client.send("lobby", "maybe stored");
+    assert.equal(ctx.socket().frames("send").length, 1);
+    ctx.socket().drop();
+    ctx.timers.runAll();
+    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().deliver({ type: "joined", room: "lobby", head: 1, since: 0, truncated: false });
+    assert.deepEqual(
+      ctx.socket().frames("send").map((frame) => frame.client_id),
+      [item.client_id],
+    );
+    ctx.socket().deliver({ type: "ack", ref: item.client_id, room: "lobby", seq: 1, client_id: item.client_id, duplicate: true });
+    assert.deepEqual(ctx.client.outbox.all(), []);
+  });
+
+  test("a rejected send is kept as failed; retry re-sends it, discard drops it", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    const item = ctx.client.send("lobby", "x");
+    ctx.socket().deliver({ type: "error", code: "forbidden", message: "Read-only.", ref: item.client_id });
+    assert.equal(ctx.client.outbox.get(item.client_id).status, "failed");
+    ctx.client.retry(item.client_id);
+    const sends = ctx.socket().frames("send");
+    assert.equal(sends.length, 2);
+    assert.equal(sends[1].client_id, item.client_id);
+    ctx.client.discard(item.client_id);
+    assert.deepEqual(ctx.client.outbox.all(), []);
+  });
+
+  test("a rate-limited send goes out again after retry_after", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    const item = ctx.client.send("lobby", "fast");
+    ctx.socket().deliver({ type: "error", code: "rate_limited", message: "Slow down.", retry_after: 1.5, ref: item.client_id });
+    assert.equal(ctx.client.outbox.get(item.client_id).status, "pending");
+    assert.deepEqual(ctx.timers.runAll(), [1500]);
+    assert.equal(ctx.socket().frames("send").length, 2);
+  });
+
+  test("a corrupt stored outbox is treated as empty", () => {
+    const storage = new MemoryStorage();
+    storage.setItem("k", "{not json");
+    assert.deepEqual(new Outbox(storage, "k").all(), []);
+  });
+});

@@ -1,0 +1,361 @@
+"""The WebSocket consumer (rooms/consumers.py) through the real ASGI
+application: every client frame, every server frame, every error code, and
+the join/backfill rules of PROTOCOL.md. Sockets are channels' in-process
+communicators; live events flow through the real hub and in-memory layer.
+"""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import transaction
+from django.utils import timezone
+
+from rooms import services
+from rooms.models import Membership, Message, Room
+from tests.wsclient import Clients, until_live
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def clients():
+    async with Clients() as opened:
+        yield opened
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Users are made for every test; the default hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob")
+
+
+@pytest.fixture
+def lobby(room_factory):
+    return room_factory("lobby", title="The Lobby")
+
+
+@database_sync_to_async
+def post(slug: str, body: str = "hi", *, author=None, client_id=None) -> int:
+    """A message posted from outside the socket (another thread, like an HTTP
+    request or a management command in this process)."""
+    room = Room.objects.get(slug=slug)
+    return services.message_post(
+        room=room, author=author, body=body, client_id=client_id, check_rate=False
+    ).seq
+
+
+@database_sync_to_async
+def seed(slug: str, count: int, body: str = "m") -> None:
+    """`count` messages in one transaction: the fast way to a long room."""
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(slug=slug)
+        first = room.last_seq + 1
+        Message.objects.bulk_create(
+            Message(room=room, seq=seq, body=f"{body}{seq}", kind=Message.Kind.SYSTEM)
+            for seq in range(first, first + count)
+        )
+        Room.objects.filter(pk=room.pk).update(last_seq=first + count - 1)
+
+
+def seqs(messages) -> list[int]:
+    return [message["seq"] for message in messages]
+
+
+# --- join and backfill -------------------------------------------------------------
+
+
+async def test_join_replies_joined_presence_then_backfill(clients, alice, lobby):
+    await post("lobby", "first", author=alice, client_id="c-1")
+    await seed("lobby", 2)
+    client = await clients.connect(alice)
+    await client.send({"type": "join", "room": "lobby", "since": 0, "ref": "j1"})
+    joined = await client.expect("joined", room="lobby", ref="j1", head=3, since=0)
+    assert joined["truncated"] is False
+    assert (joined["title"], joined["read_only"]) == ("The Lobby", False)
+    await client.expect("presence", room="lobby", users=["alice"])
+    backfill = await client.expect("backfill", room="lobby")
+    assert seqs(backfill["messages"]) == [1, 2, 3]
+    first = backfill["messages"][0]
+    assert (first["author"], first["body"], first["client_id"]) == ("alice", "first", "c-1")
+    assert (first["kind"], first["room"], first["redacted"]) == ("text", "lobby", False)
+
+
+async def test_join_since_is_clamped_to_the_head(clients, alice, lobby):
+    await seed("lobby", 3)
+    client = await clients.connect(alice)
+    assert (await client.join("lobby", since=99))["since"] == 3
+    await post("lobby", "next")
+    assert seqs(await client.stream("lobby", 4)) == [4]
+
+
+async def test_join_without_since_starts_at_the_read_cursor(clients, alice, lobby):
+    await seed("lobby", 5)
+    await database_sync_to_async(Membership.objects.create)(user=alice, room=lobby, last_read_seq=2)
+    client = await clients.connect(alice)
+    assert (await client.join("lobby"))["since"] == 2
+    assert seqs(await client.stream("lobby", 5)) == [3, 4, 5]
+
+
+async def test_join_without_since_or_cursor_backfills_the_last_50(clients, alice, lobby):
+    await seed("lobby", 55)
+    client = await clients.connect(alice)
+    joined = await client.join("lobby")
+    assert (joined["since"], joined["truncated"]) == (5, False)
+    assert seqs(await client.stream("lobby", 55)) == list(range(6, 56))
+
+
+async def test_join_limit_truncates_the_backfill(clients, alice, lobby):
+    await seed("lobby", 5)
+    client = await clients.connect(alice)
+    joined = await client.join("lobby", since=0, limit=2)
+    assert (joined["since"], joined["truncated"]) == (3, True)
+    assert seqs(await client.stream("lobby", 5)) == [4, 5]
+    roomy = await client.join("lobby", since=1, limit=10)
+    assert (roomy["since"], roomy["truncated"]) == (1, False)
+
+
+async def test_join_after_retention_starts_at_the_oldest_kept(clients, alice, lobby):
+    await seed("lobby", 5)
+    old = timezone.now() - timedelta(days=10)
+    await database_sync_to_async(Message.objects.filter(seq__lte=3).update)(created_at=old)
+    await database_sync_to_async(services.messages_prune)(older_than=timedelta(days=1))
+    client = await clients.connect(alice)
+    joined = await client.join("lobby", since=0)
+    assert (joined["since"], joined["truncated"]) == (3, True)
+    assert seqs(await client.stream("lobby", 5)) == [4, 5]
+
+
+async def test_rejoin_restarts_the_stream_after_the_new_since(clients, alice, lobby):
+    await seed("lobby", 3)
+    client = await clients.connect(alice)
+    await client.join("lobby", since=0)
+    assert seqs(await client.stream("lobby", 3)) == [1, 2, 3]
+    rejoined = await client.join("lobby", since=1, ref="again")
+    assert (rejoined["since"], rejoined["ref"]) == (1, "again")
+    assert seqs(await client.stream("lobby", 3)) == [2, 3]
+    await post("lobby", "live")
+    assert seqs(await client.stream("lobby", 4)) == [4]
+    assert await client.quiet()
+
+
+async def test_backfill_frames_hold_at_most_500_messages(clients, alice, lobby):
+    await seed("lobby", 1100)
+    client = await clients.connect(alice)
+    await client.join("lobby", since=0)
+    frames = [await client.next_of("backfill")]
+    while frames[-1]["messages"][-1]["seq"] < 1100:
+        frames.append(await client.next_of("backfill"))
+    assert all(len(frame["messages"]) <= 500 for frame in frames)
+    assert [seq for frame in frames for seq in seqs(frame["messages"])] == list(range(1, 1101))
+
+
+async def test_backfill_frames_stay_within_256_kib(clients, alice, lobby):
+    # 40 bodies of 4,000 four-byte characters: about 640 KB of JSON.
+    await seed("lobby", 40, body="😀" * 3990)
+    client = await clients.connect(alice)
+    await client.join("lobby", since=0)
+    sizes, received = [], []
+    while len(received) < 40:
+        text = await client.recv_text()
+        frame = json.loads(text)
+        if frame["type"] == "backfill":
+            sizes.append(len(text.encode()))
+            received.extend(seqs(frame["messages"]))
+    assert received == list(range(1, 41))
+    assert len(sizes) >= 3
+    assert max(sizes) <= 256 * 1024
+
+
+async def test_message_posted_elsewhere_reaches_a_joined_socket_live(clients, alice, lobby):
+    client = await clients.connect(alice)
+    await client.join("lobby", since=0)
+    await until_live("lobby")
+    await post("lobby", "from a thread")
+    frame = await client.next_of("message")
+    assert frame["room"] == "lobby"
+    assert (frame["message"]["seq"], frame["message"]["body"]) == (1, "from a thread")
+    assert (frame["message"]["author"], frame["message"]["kind"]) == (None, "system")
+
+
+async def test_messages_posted_during_a_join_arrive_once_in_order(clients, alice, lobby):
+    await seed("lobby", 20)
+    client = await clients.connect(alice)
+
+    async def posting():
+        for n in range(60):
+            await post("lobby", f"racing {n}")
+
+    poster = asyncio.create_task(posting())
+    await client.join("lobby", since=0)
+    received = await client.stream("lobby", 80)
+    await poster
+    assert seqs(received) == list(range(1, 81))
+    assert await client.quiet()
+
+
+# --- send ------------------------------------------------------------------------------
+
+
+async def test_send_is_acked_and_broadcast_to_every_joined_socket(clients, alice, bob, lobby):
+    sender, listener = await clients.connect(alice), await clients.connect(bob)
+    await sender.join("lobby")
+    await listener.join("lobby")
+    await until_live("lobby")
+    await sender.send({"type": "send", "room": "lobby", "body": "hello", "client_id": "c-1"})
+    # The ack and the sender's own message frame may come in either order.
+    frames = {}
+    while not {"ack", "message"} <= frames.keys():
+        frame = await sender.recv()
+        frames[frame["type"]] = frame
+    assert frames["ack"] == {
+        "type": "ack",
+        "room": "lobby",
+        "seq": 1,
+        "client_id": "c-1",
+        "duplicate": False,
+    }
+    assert frames["message"]["message"]["seq"] == 1
+    heard = await listener.next_of("message")
+    assert (heard["message"]["author"], heard["message"]["body"]) == ("alice", "hello")
+
+
+async def test_duplicate_send_acks_the_original_seq_without_broadcast(clients, alice, lobby):
+    client = await clients.connect(alice)
+    await client.join("lobby")
+    await until_live("lobby")
+    frame = {"type": "send", "room": "lobby", "body": "once", "client_id": "c-1", "ref": "s"}
+    await client.send(frame)
+    await client.next_of("ack", skip=("message",))
+    await client.send(frame)
+    again = await client.next_of("ack", skip=("message",))
+    assert (again["seq"], again["duplicate"], again["ref"]) == (1, True, "s")
+    assert await client.quiet()
+    assert await database_sync_to_async(Message.objects.count)() == 1
+
+
+async def test_send_without_client_id_is_acked_with_null_client_id(clients, alice, lobby):
+    client = await clients.connect(alice)
+    await client.join("lobby")
+    await client.send({"type": "send", "room": "lobby", "body": "plain"})
+    ack = await client.next_of("ack", skip=("message",))
+    assert (ack["seq"], ack["client_id"], ack["duplicate"]) == (1, None, False)
+
+
+# --- leave, presence, typing, read -----------------------------------------------
+
+
+async def test_leave_replies_left_and_ends_the_stream(clients, alice, bob, lobby):
+    leaver, stayer = await clients.connect(alice), await clients.connect(bob)
+    await stayer.join("lobby")
+    await stayer.expect("presence", users=["bob"])
+    await leaver.join("lobby")
+    await stayer.expect("presence", users=["alice", "bob"])
+    await leaver.send({"type": "leave", "room": "lobby", "ref": "bye"})
+    await leaver.next_of("left")
+    await stayer.expect("presence", users=["bob"])
+    await post("lobby", "after")
+    await stayer.next_of("message")
+    assert await leaver.quiet()
+    await leaver.error({"type": "leave", "room": "lobby"}, "not_joined")
+
+
+async def test_typing_reaches_other_users_only(clients, alice, bob, lobby):
+    typist, typist_tab, other = (
+        await clients.connect(alice),
+        await clients.connect(alice),
+        await clients.connect(bob),
+    )
+    for client in (typist, typist_tab, other):
+        await client.join("lobby")
+    await typist.send({"type": "typing", "room": "lobby"})
+    assert await other.next_of("typing") == {"type": "typing", "room": "lobby", "user": "alice"}
+    for client in (typist, typist_tab):
+        assert "typing" not in await client.drain()
+
+
+async def test_read_syncs_the_cursor_to_the_users_other_sockets(clients, alice, bob, lobby):
+    await seed("lobby", 3)
+    reader, other_tab, other_user = (
+        await clients.connect(alice),
+        await clients.connect(alice),
+        await clients.connect(bob),
+    )
+    await reader.join("lobby")
+    await other_user.join("lobby")
+    await reader.send({"type": "read", "room": "lobby", "seq": 2})
+    assert await other_tab.expect("read") == {"type": "read", "room": "lobby", "seq": 2}
+    await reader.send({"type": "read", "room": "lobby", "seq": 99})
+    await other_tab.expect("read", seq=3)  # clamped to the head
+    cursor = await database_sync_to_async(Membership.objects.get)(user=alice, room=lobby)
+    assert cursor.last_read_seq == 3
+    assert "read" not in await other_user.drain()
+    assert "read" not in await reader.drain()
+
+
+# --- history, ping, redact, room ------------------------------------------------------
+
+
+async def test_history_pages_backwards_with_has_more(clients, alice, lobby):
+    await seed("lobby", 5)
+    client = await clients.connect(alice)
+    await client.join("lobby", since=5)
+    await client.send({"type": "history", "room": "lobby", "limit": 2, "ref": "h1"})
+    page = await client.next_of("history")
+    assert (seqs(page["messages"]), page["has_more"], page["ref"]) == ([4, 5], True, "h1")
+    await client.send({"type": "history", "room": "lobby", "before": 4})
+    page = await client.next_of("history")
+    assert (seqs(page["messages"]), page["has_more"]) == ([1, 2, 3], False)
+
+
+async def test_ping_replies_pong_with_the_heads_of_joined_rooms(clients, alice, lobby, room_factory):
+    await database_sync_to_async(room_factory)("other")
+    await seed("lobby", 2)
+    client = await clients.connect(alice)
+    await client.send({"type": "ping", "ref": "p1"})
+    assert await client.expect("pong") == {"type": "pong", "heads": {}, "ref": "p1"}
+    await client.join("lobby")
+    await client.join("other")
+    await post("other", "news")
+    await client.stream("other", 1)
+    await client.send({"type": "ping"})
+    assert (await client.next_of("pong", skip=("backfill",)))["heads"] == {
+        "lobby": 2,
+        "other": 1,
+    }
+
+
+async def test_redaction_reaches_joined_sockets(clients, alice, lobby):
+    await seed("lobby", 2)
+    client = await clients.connect(alice)
+    await client.join("lobby")
+    await client.stream("lobby", 2)
+    message = await database_sync_to_async(Message.objects.get)(room=lobby, seq=1)
+    await database_sync_to_async(services.message_redact)(message=message)
+    assert await client.next_of("redact") == {"type": "redact", "room": "lobby", "seq": 1}
+    await client.send({"type": "history", "room": "lobby"})
+    first = (await client.next_of("history"))["messages"][0]
+    assert (first["seq"], first["body"], first["redacted"]) == (1, "", True)
+
+
+async def test_room_changes_reach_joined_sockets(clients, alice, lobby):
+    client = await clients.connect(alice)
+    await client.join("lobby")
+    await database_sync_to_async(services.room_create_or_update)(slug="lobby", title="Hall")
+    changed = await client.next_of("room")
+    assert changed == {"type": "room", "room": "lobby", "title": "Hall", "read_only": False}
+    await database_sync_to_async(services.room_set_archived)(room=lobby, archived=True)
+    assert (await client.next_of("room"))["read_only"] is True
+    await client.error({"type": "send", "room": "lobby", "body": "hi", "ref": "r"}, "read_only")

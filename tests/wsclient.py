@@ -1,0 +1,177 @@
+"""Protocol-speaking WebSocket clients for the consumer and auth tests.
+
+A thin layer over channels' WebsocketCommunicator, run in-process against
+`project.asgi.application` (auth middleware, router and consumer included).
+`Clients` closes every socket it opened, so the per-event-loop hub
+(rooms/hub.py) stops its background tasks before the test's loop ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from urllib.parse import quote
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client as HttpClient
+
+from project.asgi import application
+from rooms import services
+from rooms.hub import get_hub
+
+# Generous: the machine is shared with other test runs. Waiting is on events,
+# so a passing test never waits this long.
+TIMEOUT = 10
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+@database_sync_to_async
+def issue_token(user) -> str:
+    return services.api_token_issue(user=user)
+
+
+@database_sync_to_async
+def session_cookie(user) -> str:
+    browser = HttpClient()
+    browser.force_login(user)
+    return browser.cookies["sessionid"].value
+
+
+async def until_live(slug: str) -> None:
+    """Wait until every socket joined to `slug` in this event loop has
+    finished its backfill, so what is posted next arrives as `message`
+    frames. The protocol has no frame for that moment, so this polls the
+    hub (bounded)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        feeds = [feed for feed in get_hub().feeds.values() if feed.slug == slug]
+        if feeds and all(sub.live for feed in feeds for sub in feed.subscriptions):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"sockets joined to {slug} still backfilling after {TIMEOUT}s")
+
+
+class Client:
+    """One socket; frames are dicts in and out."""
+
+    def __init__(self, communicator: WebsocketCommunicator):
+        self.communicator = communicator
+        self.hello: dict | None = None
+
+    async def send(self, frame: dict | str) -> None:
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        await self.communicator.send_to(text_data=text)
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.communicator.send_to(bytes_data=data)
+
+    async def recv_text(self, timeout: float = TIMEOUT) -> str:
+        return await self.communicator.receive_from(timeout)
+
+    async def recv(self, timeout: float = TIMEOUT) -> dict:
+        return json.loads(await self.recv_text(timeout))
+
+    async def expect(self, kind: str, **fields) -> dict:
+        """The next frame, which must be of type `kind` and hold `fields`."""
+        frame = await self.recv()
+        assert frame["type"] == kind, f"expected {kind}, got {frame}"
+        for name, value in fields.items():
+            assert frame.get(name) == value, f"{name}: expected {value!r} in {frame}"
+        return frame
+
+    async def next_of(self, kind: str, *, skip=()) -> dict:
+        """The next frame of type `kind`, passing over presence frames (they
+        come whenever somebody joins or leaves) and frames of the `skip` types."""
+        while True:
+            frame = await self.recv()
+            if frame["type"] == kind:
+                return frame
+            assert frame["type"] in ("presence", *skip), f"expected {kind}, got {frame}"
+
+    async def error(self, frame: dict | str, code: str, **fields) -> dict:
+        """Send `frame`, expect an error with `code` and `fields` in reply."""
+        await self.send(frame)
+        return await self.expect("error", code=code, **fields)
+
+    async def join(self, room: str, **fields) -> dict:
+        """Join `room`; the `joined` reply, passing over what arrives before it
+        (frames of the rooms already joined)."""
+        await self.send({"type": "join", "room": room, **fields})
+        return await self.next_of("joined", skip=("backfill", "message"))
+
+    async def stream(self, room: str, up_to: int) -> list[dict]:
+        """The messages of `room` from backfill and message frames, in the order
+        received, until one with seq `up_to` arrives. Other frames are ignored."""
+        messages: list[dict] = []
+        while not messages or messages[-1]["seq"] < up_to:
+            frame = await self.recv()
+            if frame.get("room") != room:
+                continue
+            if frame["type"] == "backfill":
+                messages.extend(frame["messages"])
+            elif frame["type"] == "message":
+                messages.append(frame["message"])
+        return messages
+
+    async def quiet(self, timeout: float = 0.3) -> bool:
+        """True when nothing arrives for `timeout` seconds (to show an absence,
+        which no event can signal)."""
+        return await self.communicator.receive_nothing(timeout)
+
+    async def drain(self) -> list[str]:
+        """The types of the frames that arrive until the socket goes quiet."""
+        kinds = []
+        while not await self.quiet():
+            kinds.append((await self.recv())["type"])
+        return kinds
+
+    async def closed(self) -> int:
+        """The close code the server sent next."""
+        output = await self.communicator.receive_output(TIMEOUT)
+        assert output["type"] == "websocket.close", output
+        return output["code"]
+
+    async def close(self) -> None:
+        await self.communicator.disconnect(timeout=TIMEOUT)
+
+
+class Clients:
+    """Opens sockets for a test and closes them all at the end."""
+
+    def __init__(self):
+        self.opened: list[Client] = []
+
+    async def __aenter__(self) -> Clients:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for client in self.opened:
+            await client.close()
+
+    async def handshake(self, path: str = "/ws/", headers=()) -> tuple[bool, int | None, Client]:
+        """(accepted, close code or None, client): the raw handshake."""
+        communicator = WebsocketCommunicator(application, path, headers=list(headers))
+        accepted, detail = await communicator.connect(timeout=TIMEOUT)
+        client = Client(communicator)
+        if accepted:
+            self.opened.append(client)
+        return accepted, None if accepted else detail, client
+
+    async def connect(self, user, *, via: str = "header", origin: bool = False) -> Client:
+        """A socket authenticated as `user` by `via` (header, query or session),
+        past its hello."""
+        headers, path = [], "/ws/"
+        if via == "header":
+            headers.append((b"authorization", f"Bearer {await issue_token(user)}".encode()))
+        elif via == "query":
+            path += "?token=" + quote(await issue_token(user))
+        else:
+            headers.append((b"cookie", f"sessionid={await session_cookie(user)}".encode()))
+        if origin or via == "session":
+            headers.append(ORIGIN)
+        accepted, code, client = await self.handshake(path, headers)
+        assert accepted, f"handshake refused with {code}"
+        client.hello = await client.expect("hello", protocol=1, user=user.get_username())
+        return client

@@ -88,10 +88,14 @@ ASGI_APPLICATION = "project.asgi.application"
 
 # --- Database --------------------------------------------------------------
 
+# Persistent connections: Channels closes "old" connections around every
+# database_sync_to_async call, so with a max age of 0 each query of a consumer
+# would open a new connection. Health checks drop broken ones.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        conn_max_age=600,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

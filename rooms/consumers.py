@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import protocol, selectors, services
+from . import batching, protocol, selectors, services
 from .errors import RoomsError
 from .hub import Subscription, get_hub
 
@@ -205,7 +205,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         room = await self._room(frame.room)
         if not room.can_send:
             raise RoomsError("forbidden", "You may only read this room.")
-        result = await database_sync_to_async(self._post)(room, frame.args)
+        result = await batching.post(
+            services.PostRequest(room, self.user, frame.args["body"], frame.args["client_id"])
+        )
         await self.send_text(
             protocol.ack(
                 ref=frame.ref,
@@ -214,11 +216,6 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 client_id=result.client_id,
                 duplicate=result.duplicate,
             )
-        )
-
-    def _post(self, room: selectors.RoomAccess, args: dict) -> services.PostResult:
-        return services.message_post(
-            room=room, author=self.user, body=args["body"], client_id=args["client_id"]
         )
 
     async def on_typing(self, frame):

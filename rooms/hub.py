@@ -346,8 +346,9 @@ class Hub:
         feed = self.feeds.get(event.get("room_id"))
         if feed is None:
             return
-        if kind == "message":
-            feed.offer(event["seq"], protocol.message(feed.slug, event["text"]))
+        if kind == "messages":
+            for seq, text in event["items"]:
+                feed.offer(seq, protocol.message(feed.slug, text))
         elif kind == "presence":
             if event["process"] != PROCESS_ID:
                 expires = time.monotonic() + PRESENCE_TTL

@@ -76,6 +76,17 @@ def _check_rate(author: AbstractBaseUser) -> None:
         )
 
 
+@dataclass(frozen=True)
+class PostRequest:
+    """One message to store: what `message_post` takes."""
+
+    room: Room | selectors.RoomAccess
+    author: AbstractBaseUser | None
+    body: str
+    client_id: str | None = None
+    check_rate: bool = True
+
+
 def message_post(
     *,
     room: Room | selectors.RoomAccess,
@@ -88,22 +99,69 @@ def message_post(
 
     A client_id already used by the same author in the same room (or by a
     system message, when `author` is None) stores nothing: the result holds
-    the original seq and `duplicate=True` (G4).
+    the original seq and `duplicate=True` (G4). Raises RoomsError (invalid,
+    not_found, read_only, rate_limited).
     """
-    body = protocol.check_body(body, max_body=settings.ROOMS_MAX_BODY)
-    client_id = protocol.check_client_id(client_id)
+    request = PostRequest(room, author, body, client_id, check_rate)
+    result = message_post_many([request])[0]
+    if isinstance(result, RoomsError):
+        raise result
+    return result
+
+
+def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsError]:
+    """Store several messages in one transaction: group commit for the sends
+    that arrive together (rooms/batching.py). Each request gets exactly what
+    `message_post` would give it, its own error included; a failing request
+    rolls back only its own savepoint. Broadcasts go out after the commit."""
+    results: list[PostResult | RoomsError | None] = [None] * len(requests)
+    events: list[dict] = []
+    # Rooms in id order: two processes' batches lock room rows in the same
+    # order, so they queue rather than deadlock.
+    order = sorted(range(len(requests)), key=lambda index: requests[index].room.id)
+    with transaction.atomic():
+        for index in order:
+            request = requests[index]
+            try:
+                result = _post_one(request)
+            except RoomsError as error:
+                results[index] = error
+                continue
+            results[index] = result
+            if not result.duplicate:
+                events.append(
+                    broadcast.message_event(
+                        room_id=request.room.id, seq=result.seq, text=result.message
+                    )
+                )
+        if events:
+            transaction.on_commit(lambda: broadcast.publish_messages(events))
+    return results
+
+
+def _post_one(request: PostRequest) -> PostResult:
+    room, author = request.room, request.author
+    body = protocol.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
+    client_id = protocol.check_client_id(request.client_id)
     author_id = author.pk if author is not None else None
-    if client_id is not None:
-        seq = selectors.message_by_client_id(
+
+    def original() -> PostResult | None:
+        seq = client_id and selectors.message_by_client_id(
             room_id=room.id, author_id=author_id, client_id=client_id
         )
-        if seq is not None:
-            return PostResult(seq=seq, client_id=client_id, duplicate=True)
-    if author is not None and check_rate and settings.ROOMS_RATE_LIMIT is not None:
-        _check_open(room.id)  # read_only comes before rate_limited
+        return PostResult(seq=seq, client_id=client_id, duplicate=True) if seq else None
+
+    rate_limited = author is not None and request.check_rate and settings.ROOMS_RATE_LIMIT
+    if rate_limited:
+        # A duplicate is acked even at the limit, and read_only comes first.
+        if duplicate := original():
+            return duplicate
+        _check_open(room.id)
         _check_rate(author)
     kind = Message.Kind.TEXT if author is not None else Message.Kind.SYSTEM
     try:
+        # A savepoint: the unique constraints, not a prior SELECT, catch a
+        # repeated client_id, and rolling back undoes the seq bump too.
         with transaction.atomic():
             seq = _next_seq(room.id)
             message = Message.objects.create(
@@ -114,27 +172,23 @@ def message_post(
                 client_id=client_id,
                 kind=kind,
             )
-            text = protocol.message_json(
-                seq=seq,
-                room=room.slug,
-                author=author.get_username() if author is not None else None,
-                body=body,
-                created_at=message.created_at,
-                client_id=client_id,
-                kind=kind,
-            )
-            event = broadcast.message_event(room_id=room.id, seq=seq, text=text)
-            transaction.on_commit(lambda: broadcast.publish(broadcast.room_group(room.id), event))
     except IntegrityError:
-        # A concurrent send with the same client_id won the race.
-        if client_id is None:
-            raise
-        seq = selectors.message_by_client_id(
-            room_id=room.id, author_id=author_id, client_id=client_id
-        )
-        if seq is None:
-            raise
-        return PostResult(seq=seq, client_id=client_id, duplicate=True)
+        if duplicate := original():
+            return duplicate
+        raise
+    except RoomsError as error:
+        if error.code == "read_only" and (duplicate := original()):
+            return duplicate
+        raise
+    text = protocol.message_json(
+        seq=seq,
+        room=room.slug,
+        author=author.get_username() if author is not None else None,
+        body=body,
+        created_at=message.created_at,
+        client_id=client_id,
+        kind=kind,
+    )
     return PostResult(seq=seq, client_id=client_id, duplicate=False, message=text)
 
 
@@ -306,20 +360,3 @@ def membership_ensure(*, user: AbstractBaseUser, room: Room, role: str | None = 
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
-
-
-__all__ = [
-    "PostResult",
-    "api_token_authenticate",
-    "api_token_issue",
-    "api_token_revoke_all",
-    "membership_ensure",
-    "message_post",
-    "message_redact",
-    "messages_prune",
-    "read_cursor_advance",
-    "room_create_or_update",
-    "room_saved",
-    "room_set_archived",
-    "typing_notify",
-]

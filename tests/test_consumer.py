@@ -10,12 +10,11 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import transaction
 from django.utils import timezone
 
 from rooms import services
-from rooms.models import Membership, Message, Room
-from tests.wsclient import Clients, until_live
+from rooms.models import Membership, Message
+from tests.wsclient import Clients, post, seed, until_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,29 +44,6 @@ def bob(user_factory):
 @pytest.fixture
 def lobby(room_factory):
     return room_factory("lobby", title="The Lobby")
-
-
-@database_sync_to_async
-def post(slug: str, body: str = "hi", *, author=None, client_id=None) -> int:
-    """A message posted from outside the socket (another thread, like an HTTP
-    request or a management command in this process)."""
-    room = Room.objects.get(slug=slug)
-    return services.message_post(
-        room=room, author=author, body=body, client_id=client_id, check_rate=False
-    ).seq
-
-
-@database_sync_to_async
-def seed(slug: str, count: int, body: str = "m") -> None:
-    """`count` messages in one transaction: the fast way to a long room."""
-    with transaction.atomic():
-        room = Room.objects.select_for_update().get(slug=slug)
-        first = room.last_seq + 1
-        Message.objects.bulk_create(
-            Message(room=room, seq=seq, body=f"{body}{seq}", kind=Message.Kind.SYSTEM)
-            for seq in range(first, first + count)
-        )
-        Room.objects.filter(pk=room.pk).update(last_seq=first + count - 1)
 
 
 def seqs(messages) -> list[int]:
@@ -220,13 +196,13 @@ async def test_send_is_acked_and_broadcast_to_every_joined_socket(clients, alice
     while not {"ack", "message"} <= frames.keys():
         frame = await sender.recv()
         frames[frame["type"]] = frame
-    assert frames["ack"] == {
-        "type": "ack",
-        "room": "lobby",
-        "seq": 1,
-        "client_id": "c-1",
-        "duplicate": False,
-    }
+    ack = frames["ack"]
+    assert (ack["room"], ack["seq"], ack["client_id"], ack["duplicate"]) == (
+        "lobby",
+        1,
+        "c-1",
+        False,
+    )
     assert frames["message"]["message"]["seq"] == 1
     heard = await listener.next_of("message")
     assert (heard["message"]["author"], heard["message"]["body"]) == ("alice", "hello")
@@ -273,11 +249,8 @@ async def test_leave_replies_left_and_ends_the_stream(clients, alice, bob, lobby
 
 
 async def test_typing_reaches_other_users_only(clients, alice, bob, lobby):
-    typist, typist_tab, other = (
-        await clients.connect(alice),
-        await clients.connect(alice),
-        await clients.connect(bob),
-    )
+    typist, typist_tab = await clients.connect(alice), await clients.connect(alice)
+    other = await clients.connect(bob)
     for client in (typist, typist_tab, other):
         await client.join("lobby")
     await typist.send({"type": "typing", "room": "lobby"})
@@ -288,11 +261,8 @@ async def test_typing_reaches_other_users_only(clients, alice, bob, lobby):
 
 async def test_read_syncs_the_cursor_to_the_users_other_sockets(clients, alice, bob, lobby):
     await seed("lobby", 3)
-    reader, other_tab, other_user = (
-        await clients.connect(alice),
-        await clients.connect(alice),
-        await clients.connect(bob),
-    )
+    reader, other_tab = await clients.connect(alice), await clients.connect(alice)
+    other_user = await clients.connect(bob)
     await reader.join("lobby")
     await other_user.join("lobby")
     await reader.send({"type": "read", "room": "lobby", "seq": 2})
@@ -320,7 +290,8 @@ async def test_history_pages_backwards_with_has_more(clients, alice, lobby):
     assert (seqs(page["messages"]), page["has_more"]) == ([1, 2, 3], False)
 
 
-async def test_ping_replies_pong_with_the_heads_of_joined_rooms(clients, alice, lobby, room_factory):
+async def test_ping_replies_pong_with_the_heads_of_joined_rooms(clients, alice, room_factory):
+    await database_sync_to_async(room_factory)("lobby")
     await database_sync_to_async(room_factory)("other")
     await seed("lobby", 2)
     client = await clients.connect(alice)
@@ -359,3 +330,104 @@ async def test_room_changes_reach_joined_sockets(clients, alice, lobby):
     await database_sync_to_async(services.room_set_archived)(room=lobby, archived=True)
     assert (await client.next_of("room"))["read_only"] is True
     await client.error({"type": "send", "room": "lobby", "body": "hi", "ref": "r"}, "read_only")
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+async def test_malformed_frames_get_errors_and_the_socket_stays_open(clients, alice, lobby):
+    client = await clients.connect(alice)
+    await client.error("not json", "bad_frame")
+    await client.error('{"type":"ping","x":NaN}', "bad_frame")
+    await client.send_bytes(b'{"type":"ping"}')
+    await client.expect("error", code="bad_frame")
+    await client.error({"ref": "r1"}, "bad_frame", ref="r1")
+    await client.error({"type": "ack", "ref": "r2"}, "unknown_type", ref="r2")
+    await client.error({"type": "join", "room": 5, "ref": "r3"}, "invalid", field="room", ref="r3")
+    await client.error({"type": "join", "room": "lobby", "since": True}, "invalid", field="since")
+    await client.error('{"type":"join","room":"lobby","since":5.0}', "invalid", field="since")
+    await client.error({"type": "send", "room": "lobby", "body": "\u3000"}, "invalid", field="body")
+    bad_ref = await client.error({"type": "ping", "ref": "x" * 65}, "invalid", field="ref")
+    assert "ref" not in bad_ref
+    await client.send({"type": "ping", "ref": None})
+    assert "ref" not in await client.expect("pong")
+
+
+async def test_unknown_impossible_and_private_rooms_are_not_found(
+    clients, alice, bob, room_factory
+):
+    await database_sync_to_async(room_factory)("secret", is_private=True, members=[bob])
+    outsider = await clients.connect(alice)
+    for slug in ("nope", "not a slug", "secret"):
+        await outsider.error({"type": "join", "room": slug, "ref": "j"}, "not_found", ref="j")
+        await outsider.error({"type": "send", "room": slug, "body": "hi"}, "not_found")
+    member = await clients.connect(bob)
+    assert (await member.join("secret"))["room"] == "secret"
+
+
+async def test_frames_for_a_room_not_joined_are_not_joined(clients, alice, lobby):
+    client = await clients.connect(alice)
+    for frame in (
+        {"type": "send", "room": "lobby", "body": "hi"},
+        {"type": "typing", "room": "lobby"},
+        {"type": "read", "room": "lobby", "seq": 1},
+        {"type": "history", "room": "lobby"},
+        {"type": "leave", "room": "lobby"},
+    ):
+        await client.error({**frame, "ref": "n"}, "not_joined", ref="n")
+
+
+async def test_read_only_member_may_read_but_not_send(clients, alice, lobby):
+    await database_sync_to_async(services.membership_ensure)(
+        user=alice, room=lobby, role=Membership.Role.READ_ONLY
+    )
+    await seed("lobby", 2)
+    client = await clients.connect(alice)
+    send = {"type": "send", "room": "lobby", "body": "hi", "ref": "s"}
+    await client.error(send, "not_joined")  # not_joined comes before forbidden
+    assert (await client.join("lobby", since=0))["read_only"] is True
+    assert seqs(await client.stream("lobby", 2)) == [1, 2]
+    await client.error(send, "forbidden", ref="s")
+    await database_sync_to_async(services.room_set_archived)(room=lobby, archived=True)
+    await client.error(send, "forbidden", skip=("room",))  # forbidden before read_only
+
+
+async def test_send_to_an_archived_room_is_read_only(clients, alice, room_factory, settings):
+    settings.ROOMS_RATE_LIMIT = (1, 10)
+    await database_sync_to_async(room_factory)("attic", is_archived=True)
+    await database_sync_to_async(room_factory)("open")
+    client = await clients.connect(alice)
+    assert (await client.join("attic"))["read_only"] is True
+    await client.error({"type": "send", "room": "attic", "body": " "}, "invalid", field="body")
+    await client.join("open")
+    await client.send({"type": "send", "room": "open", "body": "uses up the limit"})
+    await client.next_of("ack", skip=("message", "backfill"))
+    # At the rate limit, read_only still comes first.
+    await client.error(
+        {"type": "send", "room": "attic", "body": "hi"}, "read_only", skip=("message", "backfill")
+    )
+
+
+async def test_sends_over_the_rate_limit_are_rate_limited(clients, alice, lobby, settings):
+    settings.ROOMS_RATE_LIMIT = (3, 10)
+    client = await clients.connect(alice)
+    await client.join("lobby")
+    for n in range(3):
+        await client.send({"type": "send", "room": "lobby", "body": "hi", "client_id": f"c{n}"})
+        await client.next_of("ack", skip=("message", "backfill"))
+    limited = await client.error(
+        {"type": "send", "room": "lobby", "body": "hi", "client_id": "c3", "ref": "x"},
+        "rate_limited",
+        ref="x",
+        skip=("message", "backfill"),
+    )
+    assert 0 < limited["retry_after"] <= 10
+    await client.send({"type": "send", "room": "lobby", "body": "hi", "client_id": "c1"})
+    duplicate = await client.next_of("ack", skip=("message", "backfill"))
+    assert (duplicate["seq"], duplicate["duplicate"]) == (2, True)
+
+
+async def test_frame_over_64_kib_is_too_large_and_closes_4413(clients, alice):
+    client = await clients.connect(alice)
+    await client.error({"type": "ping", "pad": "x" * 70_000}, "too_large")
+    assert await client.closed() == 4413

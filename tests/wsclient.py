@@ -4,6 +4,7 @@ A thin layer over channels' WebsocketCommunicator, run in-process against
 `project.asgi.application` (auth middleware, router and consumer included).
 `Clients` closes every socket it opened, so the per-event-loop hub
 (rooms/hub.py) stops its background tasks before the test's loop ends.
+`post` and `seed` write the messages the sockets then read.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from urllib.parse import quote
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import transaction
 from django.test import Client as HttpClient
 
 from project.asgi import application
 from rooms import services
 from rooms.hub import get_hub
+from rooms.models import Message, Room
 
 # Generous: the machine is shared with other test runs. Waiting is on events,
 # so a passing test never waits this long.
@@ -37,6 +40,29 @@ def session_cookie(user) -> str:
     browser = HttpClient()
     browser.force_login(user)
     return browser.cookies["sessionid"].value
+
+
+@database_sync_to_async
+def post(slug: str, body: str = "hi", *, author=None, client_id=None) -> int:
+    """A message posted from outside the socket (another thread, like an HTTP
+    request or a management command in this process)."""
+    room = Room.objects.get(slug=slug)
+    return services.message_post(
+        room=room, author=author, body=body, client_id=client_id, check_rate=False
+    ).seq
+
+
+@database_sync_to_async
+def seed(slug: str, count: int, body: str = "m") -> None:
+    """`count` messages in one transaction: the fast way to a long room."""
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(slug=slug)
+        first = room.last_seq + 1
+        Message.objects.bulk_create(
+            Message(room=room, seq=seq, body=f"{body}{seq}", kind=Message.Kind.SYSTEM)
+            for seq in range(first, first + count)
+        )
+        Room.objects.filter(pk=room.pk).update(last_seq=first + count - 1)
 
 
 async def until_live(slug: str) -> None:
@@ -67,11 +93,11 @@ class Client:
     async def send_bytes(self, data: bytes) -> None:
         await self.communicator.send_to(bytes_data=data)
 
-    async def recv_text(self, timeout: float = TIMEOUT) -> str:
-        return await self.communicator.receive_from(timeout)
+    async def recv_text(self) -> str:
+        return await self.communicator.receive_from(TIMEOUT)
 
-    async def recv(self, timeout: float = TIMEOUT) -> dict:
-        return json.loads(await self.recv_text(timeout))
+    async def recv(self) -> dict:
+        return json.loads(await self.recv_text())
 
     async def expect(self, kind: str, **fields) -> dict:
         """The next frame, which must be of type `kind` and hold `fields`."""
@@ -90,10 +116,14 @@ class Client:
                 return frame
             assert frame["type"] in ("presence", *skip), f"expected {kind}, got {frame}"
 
-    async def error(self, frame: dict | str, code: str, **fields) -> dict:
-        """Send `frame`, expect an error with `code` and `fields` in reply."""
+    async def error(self, frame: dict | str, code: str, *, skip=(), **fields) -> dict:
+        """Send `frame`, expect an error with `code` and `fields` in reply
+        (passing over presence frames and frames of the `skip` types)."""
         await self.send(frame)
-        return await self.expect("error", code=code, **fields)
+        error = await self.next_of("error", skip=skip)
+        for name, value in {"code": code, **fields}.items():
+            assert error.get(name) == value, f"{name}: expected {value!r} in {error}"
+        return error
 
     async def join(self, room: str, **fields) -> dict:
         """Join `room`; the `joined` reply, passing over what arrives before it
@@ -115,10 +145,10 @@ class Client:
                 messages.append(frame["message"])
         return messages
 
-    async def quiet(self, timeout: float = 0.3) -> bool:
-        """True when nothing arrives for `timeout` seconds (to show an absence,
+    async def quiet(self, wait: float = 0.3) -> bool:
+        """True when nothing arrives for `wait` seconds (to show an absence,
         which no event can signal)."""
-        return await self.communicator.receive_nothing(timeout)
+        return await self.communicator.receive_nothing(wait)
 
     async def drain(self) -> list[str]:
         """The types of the frames that arrive until the socket goes quiet."""

@@ -1,0 +1,152 @@
+"""WebSocket handshake rules (rooms/auth.py) through the real ASGI
+application: the Origin check against ALLOWED_HOSTS, token auth by header or
+query, session cookies only with an Origin, and auth_required for a socket
+nobody vouches for. A refused handshake closes before accept (daphne answers
+it with HTTP 403) and is logged with its reason.
+"""
+
+import logging
+
+import pytest
+from channels.db import database_sync_to_async
+
+from rooms import services
+from tests.wsclient import ORIGIN, Clients, issue_token, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+async def clients():
+    async with Clients() as opened:
+        yield opened
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+def bearer(token: str) -> tuple[bytes, bytes]:
+    return (b"authorization", f"Bearer {token}".encode())
+
+
+def refusals(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "rooms.auth" and record.levelno == logging.WARNING
+    ]
+
+
+async def assert_refused(clients, caplog, headers, reason: str, path: str = "/ws/") -> None:
+    caplog.clear()
+    accepted, _, _ = await clients.handshake(path, headers)
+    assert not accepted
+    assert any(reason in line for line in refusals(caplog)), refusals(caplog)
+
+
+async def assert_auth_required(clients, headers, path: str = "/ws/") -> None:
+    accepted, _, client = await clients.handshake(path, headers)
+    assert accepted
+    await client.expect("error", code="auth_required")
+    assert await client.closed() == 4401
+
+
+# --- Origin ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "https://127.0.0.1.evil.example", "null", "not a url"]
+)
+async def test_foreign_origin_is_refused_even_with_a_valid_token(clients, alice, caplog, origin):
+    token = await issue_token(alice)
+    headers = [bearer(token), (b"origin", origin.encode())]
+    await assert_refused(clients, caplog, headers, "is not an allowed host")
+    assert origin in refusals(caplog)[-1]
+
+
+async def test_foreign_origin_is_refused_with_a_session_cookie(clients, alice, caplog):
+    cookie = (b"cookie", f"sessionid={await session_cookie(alice)}".encode())
+    headers = [cookie, (b"origin", b"http://evil.example:8000")]
+    await assert_refused(clients, caplog, headers, "is not an allowed host")
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://127.0.0.1:9999", b"https://localhost", b"HTTP://LOCALHOST"]
+)
+async def test_allowed_origin_on_any_port_is_accepted(clients, alice, origin):
+    token = await issue_token(alice)
+    accepted, _, client = await clients.handshake("/ws/", [bearer(token), (b"origin", origin)])
+    assert accepted
+    await client.expect("hello", user="alice")
+
+
+# --- session cookies -------------------------------------------------------------------
+
+
+async def test_session_cookie_with_an_allowed_origin_is_accepted(clients, alice):
+    client = await clients.connect(alice, via="session")
+    assert client.hello == {"type": "hello", "protocol": 1, "user": "alice"}
+
+
+async def test_session_cookie_without_origin_is_refused(clients, alice, caplog):
+    cookie = (b"cookie", f"sessionid={await session_cookie(alice)}".encode())
+    await assert_refused(clients, caplog, [cookie], "no Origin header and no API token")
+
+
+async def test_no_credentials_with_an_allowed_origin_get_auth_required(clients):
+    await assert_auth_required(clients, [ORIGIN])
+    await assert_auth_required(clients, [ORIGIN, (b"cookie", b"sessionid=forged")])
+
+
+async def test_no_credentials_and_no_origin_are_refused(clients, caplog):
+    await assert_refused(clients, caplog, [], "no Origin header and no API token")
+    await assert_refused(clients, caplog, [(b"authorization", b"Basic YTpi")], "no Origin")
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+async def test_token_in_the_header_without_origin_is_accepted(clients, alice):
+    client = await clients.connect(alice, via="header")
+    assert client.hello["user"] == "alice"
+
+
+async def test_token_in_the_query_is_accepted(clients, alice):
+    client = await clients.connect(alice, via="query")
+    await client.send({"type": "ping", "ref": "q"})
+    await client.expect("pong", ref="q", heads={})
+
+
+async def test_token_with_an_allowed_origin_is_accepted(clients, alice):
+    client = await clients.connect(alice, via="header", origin=True)
+    assert client.hello["user"] == "alice"
+
+
+async def test_revoked_token_gets_auth_required_and_close_4401(clients, alice):
+    token = await issue_token(alice)
+    await database_sync_to_async(services.api_token_revoke_all)(user=alice)
+    await assert_auth_required(clients, [bearer(token)])
+    await assert_auth_required(clients, [], path=f"/ws/?token={token}")
+
+
+async def test_unknown_token_or_inactive_user_gets_auth_required(clients, user_factory):
+    await assert_auth_required(clients, [bearer("rooms_not-a-real-token")])
+    await assert_auth_required(clients, [], path="/ws/?token=garbage")
+    retired = await database_sync_to_async(user_factory)("retired", is_active=False)
+    await assert_auth_required(clients, [bearer(await issue_token(retired))])
+
+
+async def test_frames_after_auth_required_get_no_reply(clients):
+    accepted, _, client = await clients.handshake("/ws/", [bearer("rooms_wrong")])
+    assert accepted
+    await client.expect("error", code="auth_required")
+    assert await client.closed() == 4401
+    await client.send({"type": "ping"})
+    assert await client.quiet()

@@ -1,0 +1,55 @@
+"""/healthz: 200 with every check true when the database and the channel
+layer answer, 503 naming the failing part otherwise."""
+
+import pytest
+from channels.layers import channel_layers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fresh_layers():
+    """Channels caches layer instances per process; drop them around a test
+    that changes CHANNEL_LAYERS."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+async def test_healthz_reports_database_and_layer_ok(async_client):
+    response = await async_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "db": True, "layer": True}
+
+
+async def test_healthz_is_503_without_a_channel_layer(async_client, settings, fresh_layers):
+    settings.CHANNEL_LAYERS = {}
+    response = await async_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"ok": False, "db": True, "layer": False}
+
+
+@pytest.mark.redis
+async def test_healthz_checks_a_redis_layer(async_client, settings, redis_url, fresh_layers):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": "rooms-test-healthz"},
+        }
+    }
+    response = await async_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "db": True, "layer": True}
+
+
+async def test_healthz_is_503_when_the_redis_layer_is_down(async_client, settings, fresh_layers):
+    # Nothing listens on port 1: the layer check fails fast, the database's passes.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    response = await async_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"ok": False, "db": True, "layer": False}

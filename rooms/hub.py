@@ -10,7 +10,8 @@ two processes' broadcasts crossed), the feed reads the gap from the database
 first. A repair loop compares every feed's head with the database once per
 ROOMS_REPAIR_INTERVAL (one query for all rooms), which delivers what no
 broadcast announced: a post from `manage.py` on the in-memory layer, or the
-last message of a burst the layer lost.
+last message of a burst the layer lost. The same query notices a room whose
+title or archived state changed in another process, and sends the `room` frame.
 
 Presence is gossiped between processes on the room groups: each process
 announces its local users of a room when they change and every
@@ -112,6 +113,7 @@ class RoomFeed:
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
         self.ready = asyncio.Event()
+        self.state: selectors.RoomState | None = None  # title and archived, as last announced
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self._run(), name=f"rooms-feed-{self.room_id}")
@@ -120,7 +122,10 @@ class RoomFeed:
     async def _run(self) -> None:
         try:
             await self.hub.group_add(self.group)
-            self.head = await database_sync_to_async(selectors.room_head)(room_id=self.room_id)
+            states = await database_sync_to_async(selectors.room_states)(room_ids=[self.room_id])
+            state = states.get(self.room_id)
+            self.head = state.head if state else 0
+            self.state = state
         finally:
             self.ready.set()
         await self.hub.announce_presence(self, ask=True)
@@ -187,6 +192,22 @@ class RoomFeed:
         for subscription in list(self.subscriptions):
             if skip_user is None or subscription.socket.username != skip_user:
                 await subscription.socket.send_text(text)
+
+    async def room_changed(self, state: selectors.RoomState) -> None:
+        """Announce a new title or archived state once, however it was learnt
+        (a `room` event, or the repair loop reading the database)."""
+        known = self.state
+        self.state = state
+        if known is not None and (known.title, known.is_archived) == (
+            state.title,
+            state.is_archived,
+        ):
+            return
+        for subscription in self.subscriptions:
+            subscription.room = dataclasses.replace(
+                subscription.room, is_archived=state.is_archived, title=state.title
+            )
+        await self.send_all(protocol.room_changed(self.slug, state.title, state.is_archived))
 
     # --- presence ----------------------------------------------------------
 
@@ -359,13 +380,13 @@ class Hub:
         elif kind == "typing":
             text = protocol.typing(feed.slug, event["user"])
             self.spawn(feed.send_all(text, skip_user=event["user"]))
-        elif kind in ("redact", "room"):
+        elif kind == "redact":
             self.spawn(feed.send_all(event["frame"]))
-            if kind == "room":
-                for subscription in feed.subscriptions:
-                    subscription.room = dataclasses.replace(
-                        subscription.room, is_archived=event["archived"], title=event["title"]
-                    )
+        elif kind == "room":
+            state = selectors.RoomState(
+                head=feed.head or 0, title=event["title"], is_archived=event["archived"]
+            )
+            self.spawn(feed.room_changed(state))
 
     async def _forward(self, event: dict) -> None:
         try:
@@ -446,7 +467,7 @@ class Hub:
         if not feeds:
             return
         try:
-            heads = await database_sync_to_async(selectors.room_heads)(
+            states = await database_sync_to_async(selectors.room_states)(
                 room_ids=[feed.room_id for feed in feeds]
             )
         except Exception:
@@ -457,8 +478,12 @@ class Hub:
             return
         self.repair_failures = 0
         for feed in feeds:
-            if heads.get(feed.room_id, 0) > feed.head:
+            state = states.get(feed.room_id)
+            if state is None:
+                continue  # deleted: its sockets keep what they have
+            if state.head > feed.head:
                 feed.want_repair()
+            await feed.room_changed(state)
 
     async def _close_all(self, code: int) -> None:
         sockets = {s.socket for feed in self.feeds.values() for s in feed.subscriptions}

@@ -97,6 +97,26 @@ def room_heads(*, room_ids) -> dict[int, int]:
     return dict(Room.objects.filter(id__in=list(room_ids)).values_list("id", "last_seq"))
 
 
+@dataclass(frozen=True)
+class RoomState:
+    """What the hub watches of a room: its head, and what a `room` frame says."""
+
+    head: int
+    title: str
+    is_archived: bool
+
+
+def room_states(*, room_ids) -> dict[int, RoomState]:
+    """{room id: RoomState} in one query (the hub's repair loop)."""
+    rows = Room.objects.filter(id__in=list(room_ids)).values_list(
+        "id", "last_seq", "title", "slug", "is_archived"
+    )
+    return {
+        room_id: RoomState(head=head, title=title or slug, is_archived=archived)
+        for room_id, head, title, slug, archived in rows
+    }
+
+
 def room_head(*, room_id: int) -> int:
     return Room.objects.filter(id=room_id).values_list("last_seq", flat=True).first() or 0
 

@@ -360,3 +360,11 @@ def membership_ensure(*, user: AbstractBaseUser, room: Room, role: str | None = 
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+def api_tokens_revoke(*, token_ids) -> int:
+    """Revoke the given API tokens (the admin's action); returns how many
+    were still active. Their owners' other tokens keep working."""
+    return ApiToken.objects.filter(pk__in=list(token_ids), revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

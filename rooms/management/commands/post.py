@@ -15,14 +15,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("room", help="the room's slug")
-        parser.add_argument("body", help="the message; - reads it from stdin")
+        parser.add_argument(
+            "body", help="the message; - reads it from stdin (without its final newline)"
+        )
         parser.add_argument("--as", dest="author", metavar="USER", help="post as this user")
         parser.add_argument("--client-id", help="idempotency key: a repeat stores nothing new")
 
     def handle(self, *args, **options):
         room = room_named(options["room"])
         author = user_named(options["author"]) if options["author"] else None
-        body = sys.stdin.read() if options["body"] == "-" else options["body"]
+        body = self._stdin_body() if options["body"] == "-" else options["body"]
         try:
             result = services.message_post(
                 room=room,
@@ -34,3 +36,12 @@ class Command(BaseCommand):
         except RoomsError as error:
             raise CommandError(error.message) from None
         self.stdout.write(str(result.seq))
+
+    @staticmethod
+    def _stdin_body() -> str:
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError as error:
+            raise CommandError(f"stdin is not valid text: {error.reason}") from None
+        # `echo hi | manage.py post lobby -` means "hi", not "hi\n".
+        return text.removesuffix("\n")

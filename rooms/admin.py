@@ -1,0 +1,328 @@
+"""The Django admin for staff: rooms, messages, memberships and API tokens.
+
+Declarative where it can be; every write with a live effect goes through
+rooms/services.py, so sockets hear of it like of any other change: archiving
+sends a `room` frame, redacting a `redact` frame, posting a `message` frame.
+
+The message log has rules the ModelForm machinery knows nothing about, so:
+messages are never edited, added or deleted here (redact instead, post
+through "Post to a room"); rooms are not deleted here (archive instead: the
+delete confirmation would list every message of the room); and saves write
+only the fields the form changed, so a page opened a while ago never writes
+back a stale `last_seq` or read cursor.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.text import Truncator
+
+from . import services
+from .errors import RoomsError
+from .forms import ApiTokenIssueForm, PostMessageForm
+from .models import ApiToken, Membership, Message, Room
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most CAP rows (`SELECT COUNT(*) FROM (... LIMIT CAP)`), so a
+    changelist page of a million-row table never counts the whole table.
+    Beyond the cap, narrow the list with the filters, the search or the date
+    hierarchy, or flip the sort order."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.CAP].count()
+
+
+def _save_changed_fields(obj, changed: list[str], allowed: tuple[str, ...]) -> list[str]:
+    """Save only the fields a form changed: the rest of `obj` may be stale."""
+    fields = [name for name in changed if name in allowed]
+    if fields:
+        obj.save(update_fields=fields)
+    return fields
+
+
+def _count_of(queryset, column: str) -> Coalesce:
+    """A correlated COUNT(*) per room, evaluated in the changelist's own query."""
+    counted = queryset.filter(**{column: OuterRef("pk")}).order_by().values(column)
+    total = counted.annotate(total=Count("*")).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+# --- rooms -------------------------------------------------------------------
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "last_read_seq", "joined_at")
+    readonly_fields = ("last_read_seq", "joined_at")
+    autocomplete_fields = ("user",)
+    show_change_link = True
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = (
+        "slug",
+        "title",
+        "is_private",
+        "is_archived",
+        "message_count",
+        "member_count",
+        "last_activity",
+    )
+    list_display_links = ("slug", "title")
+    search_fields = ("slug", "title")
+    list_filter = ("is_private", "is_archived")
+    fields = ("slug", "title", "is_private", "is_archived", "last_seq", "created_at")
+    readonly_fields = ("last_seq", "created_at")
+    inlines = (MembershipInline,)
+    actions = ("archive_rooms", "unarchive_rooms")
+    change_form_template = "admin/rooms/room/change_form.html"
+
+    def get_queryset(self, request):
+        newest = Message.objects.filter(room=OuterRef("pk"), seq=OuterRef("last_seq"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                message_count=_count_of(Message.objects.all(), "room"),
+                member_count=_count_of(Membership.objects.all(), "room"),
+                # The newest message is never pruned, and (room, seq) is indexed.
+                last_activity=Subquery(newest.values("created_at")[:1]),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Sockets and URLs name a room by its slug: it never changes.
+        if obj is not None:
+            return ("slug", *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.display(description="messages", ordering="message_count")
+    def message_count(self, room: Room) -> int:
+        return room.message_count
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, room: Room) -> int:
+        return room.member_count
+
+    @admin.display(description="last activity", ordering="last_activity")
+    def last_activity(self, room: Room):
+        return room.last_activity
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()  # nobody is joined to a new room: nothing to announce
+            return
+        changed = _save_changed_fields(
+            obj, form.changed_data, ("title", "is_private", "is_archived")
+        )
+        if {"title", "is_archived"} & set(changed):
+            services.room_saved(room=obj)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)  # sorts the forms into new, changed and deleted
+        for membership in formset.deleted_objects:
+            membership.delete()
+        for membership in formset.new_objects:
+            membership.save()
+        for membership, changed in formset.changed_objects:
+            _save_changed_fields(membership, changed, ("user", "role"))
+
+    def _set_archived(self, request, queryset, archived: bool) -> None:
+        changed = 0
+        for room in queryset:
+            before = room.is_archived
+            services.room_set_archived(room=room, archived=archived)
+            changed += before != archived
+        verb = "archived" if archived else "unarchived"
+        self.message_user(request, f"{changed} room(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Archive the selected rooms (read-only)", permissions=["change"])
+    def archive_rooms(self, request, queryset):
+        self._set_archived(request, queryset, True)
+
+    @admin.action(description="Unarchive the selected rooms", permissions=["change"])
+    def unarchive_rooms(self, request, queryset):
+        self._set_archived(request, queryset, False)
+
+
+# --- messages ----------------------------------------------------------------
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("room_slug", "seq", "author", "short_body", "kind", "created_at", "redacted")
+    list_display_links = ("seq",)
+    list_select_related = ("room", "author")
+    list_filter = ("room", "kind", "redacted")
+    search_fields = ("body", "author__username")
+    date_hierarchy = "created_at"
+    # Both directions walk the (room, seq) unique index; (room, seq) is a total order.
+    ordering = ("-room_id", "-seq")
+    sortable_by = ("room_slug", "seq", "created_at")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    fields = ("room", "seq", "author", "kind", "body", "client_id", "created_at", "redacted")
+    readonly_fields = fields
+    actions = ("redact_messages",)
+    change_list_template = "admin/rooms/message/change_list.html"
+
+    @admin.display(description="room", ordering="room_id")
+    def room_slug(self, message: Message) -> str:
+        return message.room.slug
+
+    @admin.display(description="body")
+    def short_body(self, message: Message) -> str:
+        if message.redacted:
+            return "(redacted)"
+        return Truncator(message.body).chars(80)
+
+    # Editing, adding or deleting a row would break the log's seq; the view
+    # stays read-only and the writes are the redact action and the post page.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_redact_permission(self, request) -> bool:
+        return request.user.has_perm("rooms.change_message")
+
+    def has_post_permission(self, request) -> bool:
+        return request.user.has_perm("rooms.add_message")
+
+    @admin.action(description="Redact the selected messages", permissions=["redact"])
+    def redact_messages(self, request, queryset):
+        redacted = 0
+        for message in queryset.filter(redacted=False):
+            services.message_redact(message=message)
+            redacted += 1
+        self.message_user(request, f"{redacted} message(s) redacted.", messages.SUCCESS)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.post_view)
+        return [path("post/", view, name="rooms_message_post"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"can_post": self.has_post_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
+    def post_view(self, request):
+        """Post a message to a room, as a system message or as a user."""
+        if not self.has_post_permission(request):
+            raise PermissionDenied
+        initial = {"room": request.GET.get("room")}
+        form = PostMessageForm(request.POST or None, initial=initial, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            room = form.cleaned_data["room"]
+            try:
+                result = services.message_post(
+                    room=room,
+                    author=form.cleaned_data["author"],
+                    body=form.cleaned_data["body"],
+                    client_id=form.cleaned_data["client_id"],
+                    check_rate=False,
+                )
+            except RoomsError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                if result.duplicate:
+                    note = f"Nothing new stored: that client id is already message #{result.seq}."
+                else:
+                    note = f"Posted message #{result.seq} to {room.slug}."
+                self.message_user(request, note, messages.SUCCESS)
+                changelist = reverse("admin:rooms_message_changelist")
+                return redirect(f"{changelist}?room__id__exact={room.pk}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Post to a room",
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/rooms/message/post.html", context)
+
+
+# --- memberships -------------------------------------------------------------
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "room", "role", "last_read_seq", "joined_at")
+    list_select_related = ("user", "room")
+    list_filter = ("role",)
+    search_fields = ("user__username", "room__slug", "room__title")
+    autocomplete_fields = ("user", "room")
+    readonly_fields = ("last_read_seq", "joined_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+        else:
+            _save_changed_fields(obj, form.changed_data, ("user", "room", "role"))
+
+
+# --- API tokens --------------------------------------------------------------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("user",)
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("prefix", "user__username")
+    fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke_tokens",)
+
+    # Only the hash is stored: there is nothing to edit. Tokens are issued
+    # on the add page (shown once) and revoked with the action.
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("rooms.change_apitoken")
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        revoked = services.api_tokens_revoke(token_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Issue a token and show it once: only its hash is kept."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiTokenIssueForm(request.POST or None, admin_site=self.admin_site)
+        token = None
+        if request.method == "POST" and form.is_valid():
+            token = services.api_token_issue(user=form.cleaned_data["user"])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Your new API token" if token else "Issue an API token",
+            "form": form,
+            "token": token,
+            "token_user": form.cleaned_data["user"] if token else None,
+            "media": self.media + form.media,
+        }
+        response = TemplateResponse(request, "admin/rooms/apitoken/issue.html", context)
+        if token:
+            response["Cache-Control"] = "no-store"  # the secret must not linger in caches
+        return response

@@ -1,0 +1,232 @@
+"""The JSON API for integrations (docs/api.md): list rooms, page through a
+room's messages by seq, publish a message.
+
+A thin adapter like the WebSocket consumer: it authenticates, parses, calls
+rooms/selectors.py or rooms/services.py, and renders. Errors are the
+protocol's codes (RoomsError) with an HTTP status:
+`{"error": {"code", "message", "field"?, "retry_after"?}}`.
+
+Authentication: an API token (`Authorization: Bearer <token>`), or the
+browser's session. A token cannot be sent by another site, so token requests
+skip the CSRF check; session requests that change something must pass it.
+"""
+
+import json
+import math
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
+
+from . import protocol, selectors, services
+from .errors import RoomsError
+
+STATUS = {
+    "bad_frame": 400,
+    "invalid": 400,
+    "auth_required": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "read_only": 409,
+    "too_large": 413,
+    "rate_limited": 429,
+}
+DEFAULT_LIMIT = 50
+
+
+def _json(text: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="application/json")
+
+
+def error_response(error: RoomsError) -> HttpResponse:
+    detail = {"code": error.code, "message": error.message}
+    if error.field is not None:
+        detail["field"] = error.field
+    if error.retry_after is not None:
+        detail["retry_after"] = error.retry_after
+    response = _json(json.dumps({"error": detail}), STATUS.get(error.code, 500))
+    if error.code == "rate_limited":
+        # The header takes whole seconds; round up so a retry then succeeds.
+        response["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1)))
+    elif error.code == "auth_required":
+        response["WWW-Authenticate"] = 'Bearer realm="rooms"'
+    return response
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _authenticate(request):
+    """The caller, from the bearer token or else the session."""
+    authorization = request.headers.get("Authorization")
+    if authorization:
+        kind, _, token = authorization.partition(" ")
+        user = None
+        if kind.lower() == "bearer":
+            user = services.api_token_authenticate(token=token.strip())
+        if user is None:
+            raise RoomsError("auth_required", "The API token is missing, unknown or revoked.")
+        return user
+    if not request.user.is_authenticated:
+        raise RoomsError("auth_required", "Send `Authorization: Bearer <token>`, or log in.")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # What CsrfViewMiddleware would have done, had the view not been exempt.
+        middleware = CsrfViewMiddleware(lambda _: None)
+        middleware.process_request(request)
+        if middleware.process_view(request, None, (), {}) is not None:
+            raise RoomsError(
+                "forbidden", "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken."
+            )
+    return request.user
+
+
+def endpoint(*methods: str):
+    """An API view: JSON errors, auth, and only the given methods."""
+
+    def wrap(view):
+        @csrf_exempt  # _authenticate applies the check to session requests
+        def api_view(request, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    response = _json(
+                        json.dumps(
+                            {
+                                "error": {
+                                    "code": "invalid",
+                                    "message": f"Use {' or '.join(methods)}.",
+                                }
+                            }
+                        ),
+                        405,
+                    )
+                    response["Allow"] = ", ".join(methods)
+                    return response
+                user = _authenticate(request)
+                return view(request, user, *args, **kwargs)
+            except RoomsError as error:
+                return error_response(error)
+
+        return api_view
+
+    return wrap
+
+
+def _room(user, slug: str) -> selectors.RoomAccess:
+    room = selectors.room_access(user=user, slug=slug)
+    if room is None:
+        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+    return room
+
+
+def _int_param(request, name: str, *, minimum: int = 0, maximum: int = protocol.MAX_INT):
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise RoomsError(
+            "invalid", f"`{name}` must be an integer from {minimum} to {maximum}.", field=name
+        )
+    return int(raw)
+
+
+def _read_json(request) -> dict:
+    """The request's JSON object, within the WebSocket frame limit."""
+    limit = settings.ROOMS_MAX_FRAME_BYTES
+    too_large = RoomsError("too_large", f"A request body may hold at most {limit} bytes.")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise too_large from None
+    if len(raw) > limit:
+        raise too_large
+    try:
+        payload = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise RoomsError("invalid", "The request body must be a JSON object.") from None
+    if not isinstance(payload, dict):
+        raise RoomsError("invalid", "The request body must be a JSON object.")
+    return payload
+
+
+@endpoint("GET")
+def room_list(request, user):
+    return _json(json.dumps({"rooms": selectors.rooms_for_user(user=user)}))
+
+
+@endpoint("GET", "POST")
+def room_messages(request, user, slug):
+    if request.method == "POST":
+        return _publish(request, user, slug)
+    return _page(request, user, slug)
+
+
+def _page(request, user, slug: str) -> HttpResponse:
+    """A keyset page: `after=N` reads upwards from N, `before=N` (or
+    neither: the newest messages) reads downwards; ascending either way."""
+    after = _int_param(request, "after")
+    before = _int_param(request, "before")
+    limit = _int_param(request, "limit", minimum=1, maximum=settings.ROOMS_HISTORY_LIMIT)
+    limit = limit or DEFAULT_LIMIT
+    if after is not None and before is not None:
+        raise RoomsError("invalid", "Give `after` or `before`, not both.", field="before")
+    room = _room(user, slug)
+    if after is not None:
+        rows = selectors.messages_after(
+            room_id=room.id, slug=room.slug, after=after, limit=limit + 1
+        )
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+    else:
+        upper = before if before is not None else room.head + 1
+        rows, has_more = selectors.messages_before(
+            room_id=room.id, slug=room.slug, before=upper, limit=limit
+        )
+    # The selectors return each message already serialized: splice, don't re-encode.
+    body = (
+        f'{{"room":{json.dumps(room.slug)},"head":{room.head},'
+        f'"messages":[{",".join(text for _, text in rows)}],'
+        f'"has_more":{"true" if has_more else "false"}}}'
+    )
+    return _json(body)
+
+
+def _publish(request, user, slug: str) -> HttpResponse:
+    """Store a message like a WebSocket `send` (same checks, same order of
+    errors, G4 idempotency); 201 when stored, 200 for a duplicate."""
+    payload = _read_json(request)
+    body = protocol.check_body(payload.get("body"), max_body=settings.ROOMS_MAX_BODY)
+    client_id = protocol.check_client_id(payload.get("client_id"))
+    room = _room(user, slug)
+    if not room.can_send:
+        raise RoomsError("forbidden", "You may only read this room.")
+    result = services.message_post(room=room, author=user, body=body, client_id=client_id)
+    text = result.message
+    if result.duplicate:
+        stored = selectors.messages_after(
+            room_id=room.id, slug=room.slug, after=result.seq - 1, up_to=result.seq, limit=1
+        )
+        text = stored[0][1]
+    body = f'{{"message":{text},"duplicate":{"true" if result.duplicate else "false"}}}'
+    return _json(body, 200 if result.duplicate else 201)
+
+
+@csrf_exempt
+def not_found(request, rest=""):
+    return error_response(RoomsError("not_found", "No such API endpoint. See docs/api.md."))
+
+
+api_urlpatterns = [
+    re_path(r"^rooms/?$", room_list, name="api-rooms"),
+    re_path(r"^rooms/(?P<slug>[^/]+)/messages/?$", room_messages, name="api-room-messages"),
+    re_path(r"^(?P<rest>.*)$", not_found),
+]

@@ -1,0 +1,329 @@
+"""The manage.py commands of INTERFACE.md: what each prints, the writes they
+make through the services, and their clear errors for bad arguments
+(a CommandError in-process; from the shell a non-zero exit, no traceback).
+
+The live side (a CLI post reaching an open WebSocket, `tailroom --follow`)
+runs against a real daphne worker: tests/test_commands_live.py.
+"""
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from rooms import selectors, services
+from rooms.models import ApiToken, Membership, Message, Room
+
+pytestmark = pytest.mark.django_db
+
+COMMANDS = (
+    "createroom",
+    "post",
+    "tailroom",
+    "exportroom",
+    "prunemessages",
+    "roomstats",
+    "issuetoken",
+    "seeddemo",
+)
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def lobby(room_factory):
+    return room_factory("lobby", title="Lobby")
+
+
+def post(room, body="hi", author=None, **extra):
+    return services.message_post(room=room, author=author, body=body, check_rate=False, **extra)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_that_explains_it(name):
+    command = load_command_class(get_commands()[name], name)
+    text = command.create_parser("manage.py", name).format_help()
+    assert len(command.help) > 40
+    assert command.help.split()[0] in text
+
+
+# --- createroom ------------------------------------------------------------------
+
+
+def test_createroom_creates_the_room_and_prints_its_slug(alice):
+    out = run("createroom", "team", "--title", "Team", "--private", "--member", "alice")
+    assert out == "team\n"
+    room = Room.objects.get(slug="team")
+    assert (room.title, room.is_private, room.is_archived) == ("Team", True, False)
+    assert Membership.objects.filter(room=room, user=alice).exists()
+
+
+def test_createroom_updates_only_the_given_attributes(lobby):
+    run("createroom", "lobby", "--archived")
+    room = Room.objects.get(slug="lobby")
+    assert (room.title, room.is_archived, room.is_private) == ("Lobby", True, False)
+    assert Room.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["bad slug!"], "slug"),
+        (["team", "--member", "nobody"], "No user 'nobody'"),
+    ],
+)
+def test_createroom_rejects_bad_arguments(db, args, problem):
+    with pytest.raises(CommandError, match=problem):
+        run("createroom", *args)
+    assert not Room.objects.exists()
+
+
+# --- post --------------------------------------------------------------------------
+
+
+def test_post_stores_a_system_message_and_prints_its_seq(lobby):
+    assert run("post", "lobby", "first") == "1\n"
+    assert run("post", "lobby", "second") == "2\n"
+    message = Message.objects.get(room=lobby, seq=2)
+    assert (message.author, message.kind, message.body) == (None, "system", "second")
+
+
+def test_post_as_a_user_stores_a_text_message(lobby, alice):
+    run("post", "lobby", "hello", "--as", "alice")
+    message = Message.objects.get(room=lobby)
+    assert (message.author, message.kind) == (alice, "text")
+
+
+def test_post_with_a_repeated_client_id_prints_the_original_seq_and_stores_nothing(lobby):
+    assert run("post", "lobby", "once", "--client-id", "job-1") == "1\n"
+    assert run("post", "lobby", "twice", "--client-id", "job-1") == "1\n"
+    assert list(Message.objects.values_list("body", flat=True)) == ["once"]
+
+
+def test_post_dash_reads_the_body_from_stdin_without_the_final_newline(lobby, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("line one\nline two\n"))
+    run("post", "lobby", "-")
+    assert Message.objects.get(room=lobby).body == "line one\nline two"
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["nowhere", "hi"], "No room 'nowhere'"),
+        (["lobby", "hi", "--as", "nobody"], "No user 'nobody'"),
+        (["lobby", "   "], "empty"),
+        (["lobby", "x" * 4001], "at most 4000"),
+        (["lobby", "hi", "--client-id", "c" * 65], "client_id"),
+    ],
+)
+def test_post_rejects_bad_arguments(lobby, args, problem):
+    with pytest.raises(CommandError, match=problem):
+        run("post", *args)
+    assert not Message.objects.exists()
+
+
+def test_post_to_an_archived_room_is_refused(room_factory):
+    room_factory("attic", is_archived=True)
+    with pytest.raises(CommandError, match="archived"):
+        run("post", "attic", "hi")
+
+
+# --- issuetoken ----------------------------------------------------------------------
+
+
+def test_issuetoken_prints_a_token_that_authenticates_and_stores_only_its_hash(alice):
+    token = run("issuetoken", "alice").strip()
+    assert services.api_token_authenticate(token=token) == alice
+    stored = ApiToken.objects.get(user=alice)
+    assert token not in (stored.token_hash, stored.prefix)
+
+
+def test_issuetoken_revoke_prints_the_count_and_the_tokens_stop_working(alice):
+    tokens = [run("issuetoken", "alice").strip() for _ in range(2)]
+    assert run("issuetoken", "alice", "--revoke") == "2\n"
+    assert all(services.api_token_authenticate(token=token) is None for token in tokens)
+
+
+def test_issuetoken_for_an_unknown_user_is_an_error(db):
+    with pytest.raises(CommandError, match="No user 'nobody'"):
+        run("issuetoken", "nobody")
+
+
+# --- tailroom ------------------------------------------------------------------------
+
+
+def test_tailroom_prints_the_last_ten_messages_as_json_lines(lobby):
+    for n in range(1, 13):
+        post(lobby, f"m{n}")
+    printed = [json.loads(line) for line in lines(run("tailroom", "lobby"))]
+    assert [message["seq"] for message in printed] == list(range(3, 13))
+    assert printed[-1] == json.loads(
+        selectors.messages_after(room_id=lobby.id, slug="lobby", after=11, limit=1)[0][1]
+    )
+
+
+def test_tailroom_since_prints_every_message_after_it(lobby):
+    for n in range(1, 13):
+        post(lobby, f"m{n}")
+    printed = [json.loads(line)["seq"] for line in lines(run("tailroom", "lobby", "--since", "1"))]
+    assert printed == list(range(2, 13))
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["nowhere"], "No room"),
+        (["lobby", "--since", "-1"], "negative"),
+        (["lobby", "--since", "ten"], "not a whole number"),
+        (["lobby", "--follow", "--interval", "0"], "between"),
+    ],
+)
+def test_tailroom_rejects_bad_arguments(lobby, args, problem):
+    with pytest.raises(CommandError, match=problem):
+        run("tailroom", *args)
+
+
+# --- exportroom --------------------------------------------------------------------
+
+
+def test_exportroom_lines_round_trip_through_the_message_schema(lobby, alice, tmp_path):
+    post(lobby, "plain")
+    post(lobby, 'ünïcode ✓ and "quotes"\nnewline', author=alice, client_id="c-1")
+    services.message_redact(message=Message.objects.get(room=lobby, seq=1))
+    target = tmp_path / "lobby.jsonl"
+    assert run("exportroom", "lobby", "--output", str(target)) == ""
+    exported = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    stored = selectors.messages_after(room_id=lobby.id, slug="lobby", after=0, limit=10)
+    assert exported == [json.loads(text) for _, text in stored]
+    assert exported[0]["redacted"] is True and exported[0]["body"] == ""
+    assert exported[1]["author"] == "alice" and exported[1]["client_id"] == "c-1"
+
+
+def test_exportroom_since_skips_older_messages(lobby):
+    for n in range(5):
+        post(lobby, f"m{n}")
+    seqs = [json.loads(line)["seq"] for line in lines(run("exportroom", "lobby", "--since", "3"))]
+    assert seqs == [4, 5]
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["nowhere"], "No room"),
+        (["lobby", "--since", "x"], "not a whole number"),
+        (["lobby", "--output", "/nonexistent-dir/out.jsonl"], "Cannot write"),
+    ],
+)
+def test_exportroom_rejects_bad_arguments(lobby, args, problem):
+    with pytest.raises(CommandError, match=problem):
+        run("exportroom", *args)
+
+
+# --- prunemessages -------------------------------------------------------------------
+
+
+def _age(room: Room, seqs, days: int) -> None:
+    Message.objects.filter(room=room, seq__in=list(seqs)).update(
+        created_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_prunemessages_deletes_old_messages_but_never_a_rooms_newest(lobby, room_factory):
+    other = room_factory("other")
+    for n in range(5):
+        post(lobby, f"m{n}")
+    post(other, "only")
+    _age(lobby, range(1, 6), 40)
+    _age(other, [1], 40)
+    assert run("prunemessages", "--older-than", "30").split()[0] == "4"
+    assert list(Message.objects.filter(room=lobby).values_list("seq", flat=True)) == [5]
+    assert Message.objects.filter(room=other).count() == 1
+    assert post(lobby, "after").seq == 6  # seq continues
+
+
+def test_prunemessages_dry_run_counts_without_deleting(lobby):
+    for n in range(3):
+        post(lobby, f"m{n}")
+    _age(lobby, [1, 2], 10)
+    out = run("prunemessages", "--older-than", "7", "--dry-run")
+    assert out.split()[0] == "2" and "dry run" in out
+    assert Message.objects.count() == 3
+
+
+def test_prunemessages_room_limits_it_to_that_room(lobby, room_factory):
+    other = room_factory("other")
+    for room in (lobby, other):
+        post(room, "old")
+        post(room, "new")
+    out = run("prunemessages", "--older-than", "0", "--room", "other")
+    assert out.split()[0] == "1"
+    assert Message.objects.filter(room=lobby).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        ([], "--older-than"),
+        (["--older-than", "-1"], "negative"),
+        (["--older-than", "soon"], "not a whole number"),
+        (["--older-than", "99999999999"], "more than"),
+        (["--older-than", "1", "--room", "nowhere"], "No room"),
+    ],
+)
+def test_prunemessages_rejects_bad_arguments(lobby, args, problem):
+    with pytest.raises(CommandError, match=problem):
+        run("prunemessages", *args)
+
+
+# --- roomstats -----------------------------------------------------------------------
+
+
+def test_roomstats_prints_a_table_of_every_room(lobby, room_factory, alice):
+    room_factory("empty", members=[alice])
+    post(lobby, "one")
+    post(lobby, "two")
+    header, *rows = lines(run("roomstats"))
+    assert header.split() == ["room", "messages", "members", "online", "last", "activity"]
+    cells = {row.split()[0]: row.split() for row in rows}
+    assert cells["empty"] == ["empty", "0", "1", "n/a", "-"]
+    assert cells["lobby"][:4] == ["lobby", "2", "0", "n/a"]
+    assert cells["lobby"][4].endswith("Z")  # an ISO timestamp
+
+
+def test_roomstats_of_one_room(lobby, room_factory):
+    room_factory("other")
+    _header, *rows = lines(run("roomstats", "lobby"))
+    assert [row.split()[0] for row in rows] == ["lobby"]
+
+
+def test_roomstats_of_an_unknown_room_is_an_error(db):
+    with pytest.raises(CommandError, match="No room 'nowhere'"):
+        run("roomstats", "nowhere")
+
+
+# --- seeddemo ------------------------------------------------------------------------
+
+
+def test_seeddemo_is_idempotent(db):
+    first = run("seeddemo")
+    assert "room lobby" in first and first.endswith("demo ready\n")
+    heads = dict(Room.objects.values_list("slug", "last_seq"))
+    assert run("seeddemo") == "demo ready\n"
+    assert dict(Room.objects.values_list("slug", "last_seq")) == heads

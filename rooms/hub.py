@@ -22,6 +22,7 @@ PRESENCE_TTL.
 import asyncio
 import contextlib
 import dataclasses
+import heapq
 import logging
 import time
 import weakref
@@ -109,6 +110,7 @@ class RoomFeed:
         self.remote_users: dict[str, tuple[frozenset[str], float]] = {}
         self.shown_users: frozenset[str] = frozenset()
         self.pending: dict[int, str] = {}  # seq -> message frame, not yet delivered
+        self.pending_seqs: list[int] = []  # a heap of pending's keys
         self.repair_wanted = False
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
@@ -140,8 +142,9 @@ class RoomFeed:
                 logger.exception("room %s: delivery failed; retrying on the next repair", self.slug)
 
     def offer(self, seq: int, text: str) -> None:
-        if self.head is None or seq > self.head:
+        if (self.head is None or seq > self.head) and seq not in self.pending:
             self.pending[seq] = text
+            heapq.heappush(self.pending_seqs, seq)
             self.wake.set()
 
     def want_repair(self) -> None:
@@ -154,10 +157,12 @@ class RoomFeed:
                 self.repair_wanted = False
                 await self._fill(up_to=None)
                 continue
-            seq = min(self.pending)
-            if seq <= self.head:
-                del self.pending[seq]
+            seq = self.pending_seqs[0]
+            if seq not in self.pending or seq <= self.head:
+                heapq.heappop(self.pending_seqs)
+                self.pending.pop(seq, None)
             elif seq == self.head + 1:
+                heapq.heappop(self.pending_seqs)
                 await self._deliver(seq, self.pending.pop(seq))
             else:
                 await self._fill(up_to=seq - 1)

@@ -1,0 +1,152 @@
+"""The HTML pages through Django's test client: login and sign-up, the room
+list with its create form, the room page, and the state each page hands to
+its script. The live behaviour is in tests/browser/."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import override_settings
+from django.urls import reverse
+
+from rooms.models import Membership, Room
+
+pytestmark = pytest.mark.django_db
+
+
+def page_config(response) -> dict:
+    html = response.content.decode()
+    start = html.index('id="rooms-config"')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+@pytest.fixture
+def alice(client, user_factory):
+    user = user_factory("alice")
+    client.force_login(user)
+    return user
+
+
+def test_pages_require_login(client, room_factory):
+    room_factory("lobby")
+    for url in ("/", "/rooms/lobby/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_login_page_offers_signup_only_when_enabled(client):
+    assert reverse("signup") in client.get("/accounts/login/").content.decode()
+    with override_settings(ROOMS_SIGNUP_ENABLED=False):
+        assert reverse("signup") not in client.get("/accounts/login/").content.decode()
+
+
+def test_login_form_logs_in_and_logout_logs_out(client, user_factory):
+    user_factory("alice")
+    response = client.post("/accounts/login/", {"username": "alice", "password": "test-pass-123"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_signup_creates_the_user_and_logs_in(client, django_user_model):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert django_user_model.objects.filter(username="newbie").exists()
+    assert client.get("/").status_code == 200
+
+
+def test_signup_rejects_a_weak_password_with_the_validators_message(client, django_user_model):
+    response = client.post(
+        "/accounts/signup/", {"username": "newbie", "password1": "123", "password2": "123"}
+    )
+    assert response.status_code == 400
+    assert "too short" in response.content.decode()
+    assert not django_user_model.objects.filter(username="newbie").exists()
+
+
+@override_settings(ROOMS_SIGNUP_ENABLED=False)
+def test_signup_is_not_found_when_switched_off(client):
+    assert client.get("/accounts/signup/").status_code == 404
+    post = {"username": "x", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"}
+    assert client.post("/accounts/signup/", post).status_code == 404
+
+
+def test_room_list_shows_visible_rooms_with_unread_counts(
+    client, alice, room_factory, user_factory
+):
+    from rooms import services
+
+    lobby = room_factory("lobby", title="The <Lobby>")
+    room_factory("secret", is_private=True, members=[user_factory("bob")])
+    for body in ("one", "two"):
+        services.message_post(room=lobby, author=None, body=body)
+    response = client.get("/")
+    html = response.content.decode()
+    assert "The &lt;Lobby&gt;" in html and "<Lobby>" not in html
+    assert "secret" not in html
+    config = page_config(response)
+    assert config["page"] == "room-list" and config["user"] == "alice"
+    assert [(r["slug"], r["head"], r["unread"]) for r in config["rooms"]] == [("lobby", 2, 2)]
+    assert "Create a room" not in html  # not staff
+
+
+def test_staff_creates_a_room_and_becomes_a_member(client, user_factory):
+    admin = user_factory("boss", is_staff=True)
+    client.force_login(admin)
+    assert "Create a room" in client.get("/").content.decode()
+    response = client.post("/", {"slug": "plans", "title": "Plans", "is_private": "on"})
+    assert response.status_code == 302 and response["Location"] == "/rooms/plans/"
+    room = Room.objects.get(slug="plans")
+    assert room.title == "Plans" and room.is_private
+    assert Membership.objects.filter(room=room, user=admin).exists()
+
+
+def test_add_room_permission_allows_creating_without_staff(client, alice):
+    alice.user_permissions.add(Permission.objects.get(codename="add_room"))
+    response = client.post("/", {"slug": "ideas", "title": ""})
+    assert response.status_code == 302
+    assert Room.objects.filter(slug="ideas").exists()
+
+
+def test_create_room_rejects_bad_and_taken_slugs(client, user_factory, room_factory):
+    client.force_login(user_factory("boss", is_staff=True))
+    room_factory("taken", title="Original")
+    response = client.post("/", {"slug": "taken", "title": "Hijack"})
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    assert Room.objects.get(slug="taken").title == "Original"
+    response = client.post("/", {"slug": "no spaces!", "title": ""})
+    assert response.status_code == 400
+    assert not Room.objects.filter(title="no spaces!").exists()
+
+
+def test_user_without_permission_cannot_create_rooms(client, alice):
+    assert client.post("/", {"slug": "mine"}).status_code == 403
+    assert not Room.objects.filter(slug="mine").exists()
+
+
+def test_room_page_hands_the_script_its_room(client, alice, room_factory):
+    room_factory("lobby", title="Lobby", is_archived=True)
+    response = client.get("/rooms/lobby/")
+    assert response.status_code == 200
+    config = page_config(response)
+    assert config["room"] == {"slug": "lobby", "title": "Lobby", "head": 0, "readOnly": True}
+    assert config["maxBody"] > 0
+    html = response.content.decode()
+    assert 'type="importmap"' in html and "rooms/app.js" in html
+
+
+def test_room_page_hides_private_rooms_of_others(client, alice, room_factory, user_factory):
+    room_factory("secret", is_private=True, members=[user_factory("bob")])
+    assert client.get("/rooms/secret/").status_code == 404
+    assert client.get("/rooms/nope/").status_code == 404

@@ -448,7 +448,7 @@ def test_any_bytes_parse_or_give_a_protocol_error(data):
 
 
 @settings(
-    max_examples=500,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

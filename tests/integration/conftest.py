@@ -8,6 +8,7 @@ Django start-up), and each deployment's Redis keys are deleted afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -37,6 +38,13 @@ class Site:
     def workers(self) -> list[Worker]:
         return self.deployment.workers
 
+    def redis_client(self):
+        """redis-py on the deployment's Redis database, and its key prefix."""
+        import redis
+
+        env = self.deployment.env
+        return redis.Redis.from_url(env["REDIS_URL"]), env["ROOMS_REDIS_PREFIX"]
+
     def provision(self, users: list[str], rooms: list[str] = (ROOM,)) -> Site:
         """Create users (one API token each) and public rooms, in one process."""
         out = self.deployment.shell(
@@ -57,11 +65,13 @@ class Site:
         self.room_ids.update(data["rooms"])
         return self
 
-    def assert_clean_logs(self, *markers: str) -> None:
-        """No worker logged a traceback (or any of `markers`)."""
+    def assert_clean_logs(self, *markers: str, tracebacks: bool = False) -> None:
+        """No worker logged a traceback (unless `tracebacks` are expected, as
+        in warnings about a lost Redis) nor any of `markers`."""
+        always = ("Exception inside application", "Task exception was never retrieved")
         for worker in self.workers:
             log = worker.log()
-            for marker in ("Traceback", *markers):
+            for marker in (*always, *(() if tracebacks else ("Traceback",)), *markers):
                 assert marker not in log, f"worker {worker.port} logged {marker}:\n{log[-3000:]}"
 
 
@@ -82,15 +92,23 @@ def _redis_cleanup(deployment: Deployment) -> None:
         pass  # a private Redis that is already gone
 
 
-@pytest.fixture
-def embedded(tmp_path: Path):
-    """The embedded default: SQLite, in-memory layer, one worker."""
-    deployment = Deployment(tmp_path / "site")
+@contextlib.contextmanager
+def embedded_site(workdir: Path, **env: str):
+    """The embedded default (SQLite, in-memory layer) with one worker;
+    `env` overrides settings, e.g. ROOMS_REPAIR_INTERVAL."""
+    deployment = Deployment(workdir, env=env)
     try:
         deployment.start_worker()
         yield Site(deployment)
     finally:
         deployment.stop()
+
+
+@pytest.fixture
+def embedded(tmp_path: Path):
+    """The embedded default: SQLite, in-memory layer, one worker."""
+    with embedded_site(tmp_path / "site") as site:
+        yield site
 
 
 def _scaled(workdir: Path, database: str, redis_url: str, redis: PrivateRedis | None = None):

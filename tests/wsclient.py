@@ -20,6 +20,7 @@ from django.db import transaction
 from django.test import Client as HttpClient
 
 from project.asgi import application
+from rooms import hub as hub_module
 from rooms import services
 from rooms.hub import get_hub
 from rooms.models import Message, Room
@@ -85,6 +86,7 @@ class Client:
     def __init__(self, communicator: WebsocketCommunicator):
         self.communicator = communicator
         self.hello: dict | None = None
+        self.closed_by_client = False
 
     async def send(self, frame: dict | str) -> None:
         text = frame if isinstance(frame, str) else json.dumps(frame)
@@ -164,7 +166,10 @@ class Client:
         return output["code"]
 
     async def close(self) -> None:
-        await self.communicator.disconnect(timeout=TIMEOUT)
+        """Disconnect (once), as a browser closing its tab would."""
+        if not self.closed_by_client:
+            self.closed_by_client = True
+            await self.communicator.disconnect(timeout=TIMEOUT)
 
 
 class Clients:
@@ -179,6 +184,11 @@ class Clients:
     async def __aexit__(self, *exc) -> None:
         for client in self.opened:
             await client.close()
+        # With every socket gone the hub must have stopped its loops, or they
+        # would outlive the test's event loop.
+        hub = hub_module._hubs.get(asyncio.get_running_loop())
+        if hub is not None and exc[0] is None:
+            assert not (hub.running or hub.feeds or hub.user_sockets), "hub still running"
 
     async def handshake(self, path: str = "/ws/", headers=()) -> tuple[bool, int | None, Client]:
         """(accepted, close code or None, client): the raw handshake."""

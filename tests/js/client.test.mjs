@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { Outbox, RoomsClient, backoffDelay } from "../../rooms/static/rooms/client.js";
+import { RoomsClient, backoffDelay } from "../../rooms/static/rooms/client.js";
+import { Outbox } from "../../rooms/static/rooms/outbox.js";
 
 class FakeSocket {
   static instances = [];
@@ -281,5 +282,18 @@ describe("outbox", () => {
     const storage = new MemoryStorage();
     storage.setItem("k", "{not json");
     assert.deepEqual(new Outbox(storage, "k").all(), []);
+  });
+
+  test("when storage refuses to write, the outbox keeps its items in memory", () => {
+    const full = new MemoryStorage();
+    full.setItem = () => {
+      throw new Error("QuotaExceededError");
+    };
+    const outbox = new Outbox(full, "k");
+    outbox.add({ client_id: "a", room: "lobby", body: "1", status: "pending" });
+    outbox.add({ client_id: "b", room: "lobby", body: "2", status: "pending" });
+    assert.deepEqual(outbox.all().map((item) => item.client_id), ["a", "b"]);
+    outbox.remove("a");
+    assert.deepEqual(outbox.all().map((item) => item.client_id), ["b"]);
   });
 });

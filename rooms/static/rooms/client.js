@@ -10,7 +10,9 @@
 //     client_id, so the server stores it once (G4), also across page reloads.
 // The WebSocket constructor, storage and timers are injected for testability.
 
-export const OUTBOX_VERSION = 1;
+import { Outbox, newClientId } from "./outbox.js";
+
+export { Outbox };
 
 /** Delay before reconnect attempt `attempt` (0-based): a random point in the
  * upper half of min(max, base * 2^attempt), so a crowd of clients that lost
@@ -18,66 +20,6 @@ export const OUTBOX_VERSION = 1;
 export function backoffDelay(attempt, { base = 500, max = 15000 } = {}, random = Math.random) {
   const cap = Math.min(max, base * 2 ** Math.min(attempt, 30));
   return cap / 2 + random() * (cap / 2);
-}
-
-/** A client_id unique enough for one user in one room. */
-export function newClientId(random = Math.random) {
-  const part = () => Math.floor(random() * 2 ** 32).toString(36);
-  return `c-${Date.now().toString(36)}-${part()}${part()}`;
-}
-
-/** The outbox: unacknowledged sends, kept in storage under one key. Every
- * operation reads and writes storage, so two tabs of one user share it. */
-export class Outbox {
-  constructor(storage, key) {
-    this.storage = storage;
-    this.key = key;
-  }
-
-  all() {
-    if (!this.storage) return this.memory ?? [];
-    try {
-      const saved = JSON.parse(this.storage.getItem(this.key) || "null");
-      return saved?.version === OUTBOX_VERSION && Array.isArray(saved.items) ? saved.items : [];
-    } catch {
-      return []; // a corrupt entry must not break the page
-    }
-  }
-
-  save(items) {
-    if (!this.storage) {
-      this.memory = items;
-      return;
-    }
-    try {
-      this.storage.setItem(this.key, JSON.stringify({ version: OUTBOX_VERSION, items }));
-    } catch {
-      this.memory = items; // quota exceeded or storage disabled: keep going in memory
-    }
-  }
-
-  forRoom(room) {
-    return this.all().filter((item) => item.room === room);
-  }
-
-  get(clientId) {
-    return this.all().find((item) => item.client_id === clientId);
-  }
-
-  add(item) {
-    this.save([...this.all().filter((each) => each.client_id !== item.client_id), item]);
-  }
-
-  update(clientId, changes) {
-    this.save(this.all().map((item) => (item.client_id === clientId ? { ...item, ...changes } : item)));
-  }
-
-  remove(clientId) {
-    const items = this.all();
-    const kept = items.filter((item) => item.client_id !== clientId);
-    if (kept.length !== items.length) this.save(kept);
-    return kept.length !== items.length;
-  }
 }
 
 // Errors after which re-sending the same frame cannot succeed: shown as failed.

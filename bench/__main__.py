@@ -24,7 +24,7 @@ from pathlib import Path
 from . import scenarios
 from .clients import ClientPool, raise_fd_limit
 from .report import plot, summary
-from .servers import Target, start
+from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("fanout", "backfill", "connections", "sends")
@@ -35,6 +35,8 @@ TARGETS = {
         Target("baseline", "sqlite"),
         Target("rooms", "postgres"),
         Target("baseline", "postgres"),
+        Target("rooms+tuned", "sqlite"),
+        Target("rooms+tuned", "postgres"),
         Target("rooms", "sqlite", "uvicorn"),
         Target("baseline", "sqlite", "uvicorn"),
     )
@@ -55,10 +57,10 @@ class Plan:
 
 
 FULL = Plan(
-    fanout=((100, (20, 200, None)), (1000, (20, 50, 100, 200, None))),
+    fanout=((100, (20, None)), (1000, (20, 50, 100, None))),
     duration=10,
     max_duration=8,
-    drain=15,
+    drain=10,
     backfill=10_000,
     connections=(5_000, 10_000),
     sends_seconds=10,
@@ -111,37 +113,43 @@ def rooms_needed(plan: Plan) -> list[str]:
     return [*fan, "backfill", "idle", "sends"]
 
 
-def run_target(target: Target, plan: Plan, chosen: list[str], emit, processes: int) -> None:
+def run_target(
+    target: Target, plan: Plan, chosen: list[str], emit, processes: int, profile: Path | None = None
+) -> None:
     users = ["bench-sub", "bench-pub", *(f"bench-s{i}" for i in range(10))]
     print(f"== {target.name}: starting {target.workers} worker(s)", flush=True)
     server = start(target, users, rooms_needed(plan))
     pool = ClientPool(processes)
+
+    def spy(name: str):
+        return profiled(server, profile, f"{target.name}-{name}")
+
     try:
         if "fanout" in chosen:
             for subscribers, rates in plan.fanout:
                 for rate in rates:
                     duration = plan.duration if rate else plan.max_duration
-                    record = scenarios.fanout(
-                        server,
-                        pool,
-                        f"fan-{subscribers}-{rate or 'max'}",
-                        subscribers=subscribers,
-                        rate=rate,
-                        duration=duration,
-                        drain=plan.drain,
-                    )
+                    room = f"fan-{subscribers}-{rate or 'max'}"
+                    with spy(room):
+                        record = scenarios.fanout(
+                            server, pool, room, subscribers=subscribers, rate=rate,
+                            duration=duration, drain=plan.drain,
+                        )  # fmt: skip
                     emit(target, "fanout", record)
                     if rate and record["lost"] and target.app == "baseline":
                         break  # saturated: higher fixed rates would only pile up
         if "backfill" in chosen:
-            emit(target, "backfill", scenarios.backfill(server, "backfill", count=plan.backfill))
+            with spy("backfill"):
+                record = scenarios.backfill(server, "backfill", count=plan.backfill)
+            emit(target, "backfill", record)
         if "connections" in chosen:
             for count in plan.connections:
-                emit(
-                    target, "connections", scenarios.connections(server, pool, "idle", count=count)
-                )
+                with spy(f"connections-{count}"):
+                    record = scenarios.connections(server, pool, "idle", count=count)
+                emit(target, "connections", record)
         if "sends" in chosen:
-            record = scenarios.sends(server, "sends", senders=10, duration=plan.sends_seconds)
+            with spy("sends"):
+                record = scenarios.sends(server, "sends", senders=10, duration=plan.sends_seconds)
             emit(target, "sends", record)
         tracebacks = server.deployment.tracebacks()
         if tracebacks:
@@ -163,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small N, short runs (< 2 min)")
     parser.add_argument("--targets", nargs="+", choices=sorted(TARGETS), help="servers to run")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--profile", type=Path, help="py-spy each scenario into this directory")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
@@ -204,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.monotonic()
         for name in targets:
-            run_target(TARGETS[name], plan, chosen, emit, args.processes)
+            run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
         sink.write(
             json.dumps(
                 {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}

@@ -166,6 +166,7 @@ def fanout(
     delivered = rest["delivered"] + probe["delivered"] + min(stream.count, last_seq)
     last_recv = max(rest["last_recv"], probe["last_recv"])
     span = last_recv - pub["started"] if last_recv else 0.0
+    client_cpu = rest["client_cpu_seconds"] + pub["cpu_seconds"]
     return {
         "subscribers": opened["opened"] + 2,
         "subscribe_errors": opened["errors"],
@@ -183,8 +184,16 @@ def fanout(
         "seconds": round(span, 2),
         **percentiles(latencies),
         **server_cpu,
-        "client_cpu_seconds": round(rest["client_cpu_seconds"] + pub["cpu_seconds"], 2),
+        "client_cpu_seconds": round(client_cpu, 2),
+        # CPU per delivery holds up when other work shares the machine; wall
+        # clock figures (latency, rates) do not.
+        "server_cpu_us_per_delivery": _per(server_cpu["server_cpu_seconds"], delivered),
+        "client_cpu_us_per_delivery": _per(client_cpu, delivered),
     }
+
+
+def _per(seconds: float, count: int) -> float | None:
+    return round(seconds * 1e6 / count, 1) if count else None
 
 
 # --- backfill --------------------------------------------------------------------
@@ -315,6 +324,7 @@ def sends(server: Server, room: str, *, senders: int, duration: float) -> dict:
     cpu = ServerCpu(server)
     client_cpu = cpu_seconds()
     result = asyncio.run(_sends(server, room, senders, duration))
+    server_cpu = cpu.stop()
     return {
         "senders": senders,
         "acked": result["acks"],
@@ -322,7 +332,8 @@ def sends(server: Server, room: str, *, senders: int, duration: float) -> dict:
         "seconds": round(result["seconds"], 2),
         "sends_per_s": round(result["acks"] / result["seconds"]),
         **{f"ack_{k}": v for k, v in percentiles(result["lat"]).items()},
-        **cpu.stop(),
+        **server_cpu,
+        "server_cpu_us_per_send": _per(server_cpu["server_cpu_seconds"], result["acks"]),
         "client_cpu_seconds": round(cpu_seconds() - client_cpu, 2),
     }
 

@@ -12,7 +12,9 @@ on `stop()`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import subprocess
 import tempfile
 import time
@@ -29,12 +31,13 @@ REDIS = "redis://127.0.0.1:6379/13"  # the project's own Redis db number
 APPS = {
     "rooms": ("project.asgi:application", "project.settings"),
     "baseline": ("bench.baseline.asgi:application", "bench.baseline.settings"),
+    "rooms+tuned": ("project.asgi:application", "bench.tuned_settings"),
 }
 
 
 @dataclass(frozen=True)
 class Target:
-    app: str  # "rooms" | "baseline"
+    app: str  # "rooms" | "baseline" | "rooms+tuned" (bench/tuned_settings.py)
     backend: str = "sqlite"  # "sqlite" (+ in-memory layer) | "postgres" (+ Redis)
     server: str = "daphne"  # "daphne" | "uvicorn"
 
@@ -59,7 +62,7 @@ class BenchDeployment(Deployment):
     def _spawn(self, port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
         if self.server == "uvicorn":
             command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
-            command += ["--no-access-log", "--log-level", "warning", "--ws-max-queue", "64"]
+            command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
         else:
             command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
         # prlimit execs the server: the pid we hold is the server's own.
@@ -215,3 +218,29 @@ def settle_rss(pids: list[int], seconds: float = 1.0) -> list[int]:
     """RSS after a short pause, so freed buffers are returned first."""
     time.sleep(seconds)  # nothing to await: the kernel's figure just needs the server idle
     return [rss_kib(pid) for pid in pids]
+
+
+@contextlib.contextmanager
+def profiled(server: Server, out: Path | None, name: str):
+    """Sample the first worker with py-spy while the block runs (when `out`
+    is a directory): collapsed stacks in `out/<name>.txt`, for a top-N table
+    or a flame graph (`flamegraph.pl` or speedscope)."""
+    if out is None:
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [str(BIN / "py-spy"), "record", "--pid", str(server.pids[0]), "--rate", "200",
+         "--format", "raw", "--nonblocking", "--output", str(out / f"{name}.txt")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait(5)

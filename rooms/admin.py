@@ -322,7 +322,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "token_user": form.cleaned_data["user"] if token else None,
             "media": self.media + form.media,
         }
-        response = TemplateResponse(request, "admin/rooms/apitoken/issue.html", context)
-        if token:
-            response["Cache-Control"] = "no-store"  # the secret must not linger in caches
-        return response
+        # admin_view() marks every admin page no-store: the token is not cached.
+        return TemplateResponse(request, "admin/rooms/apitoken/issue.html", context)

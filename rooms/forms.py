@@ -12,6 +12,12 @@ from django.contrib.auth import get_user_model
 from .models import ApiToken, Message, Room
 
 
+def _autocomplete(field: forms.ModelChoiceField, model_field, admin_site) -> None:
+    """Give `field` the admin's search-as-you-type widget for `model_field`."""
+    field.widget = AutocompleteSelect(model_field, admin_site)
+    field.widget.choices = field.choices
+
+
 class PostMessageForm(forms.Form):
     room = forms.ModelChoiceField(queryset=Room.objects.all())
     author = forms.ModelChoiceField(
@@ -33,10 +39,8 @@ class PostMessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The admin's own search boxes (RoomAdmin/UserAdmin search_fields)
         # instead of a <select> listing every room and user.
-        self.fields["room"].widget = AutocompleteSelect(Message._meta.get_field("room"), admin_site)
-        self.fields["author"].widget = AutocompleteSelect(
-            Message._meta.get_field("author"), admin_site
-        )
+        for name in ("room", "author"):
+            _autocomplete(self.fields[name], Message._meta.get_field(name), admin_site)
 
     def clean_body(self) -> str:
         # Browsers submit textarea line breaks as CRLF; a chat message uses LF.
@@ -53,7 +57,5 @@ class ApiTokenIssueForm(forms.ModelForm):
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].widget = AutocompleteSelect(
-            ApiToken._meta.get_field("user"), admin_site
-        )
+        _autocomplete(self.fields["user"], ApiToken._meta.get_field("user"), admin_site)
         self.fields["user"].help_text = "The bot or script's user: it acts with this user's rights."

@@ -144,12 +144,17 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         room, since, truncated = await database_sync_to_async(_join_state)(
             self.user, frame.room, frame.args["since"], frame.args["limit"]
         )
-        old = self.subscriptions.pop(room.slug, None)
+        subscription = Subscription(
+            socket=self, room=room, since=since, present=frame.args["presence"]
+        )
+        feed = await self.hub.subscribe(subscription)
+        # A re-join: the new stream is subscribed before the old one goes, so
+        # the others see no leave-and-join in presence; the old stream sends
+        # nothing after this, and the new one nothing before `joined`.
+        old = self.subscriptions.get(room.slug)
         if old is not None:
             await self._drop(old)
-        subscription = Subscription(socket=self, room=room, since=since)
         self.subscriptions[room.slug] = subscription
-        feed = await self.hub.subscribe(subscription)
         await self.send_text(
             protocol.joined(
                 room=room.slug,

@@ -83,8 +83,9 @@ class Subscription:
     feed's contiguous deliveries continue the stream exactly.
     """
 
-    def __init__(self, *, socket, room: selectors.RoomAccess, since: int):
+    def __init__(self, *, socket, room: selectors.RoomAccess, since: int, present: bool = True):
         self.socket = socket
+        self.present = present  # listed in the room's presence
         self.room = room
         self.last_sent = since
         self.live = False
@@ -311,8 +312,9 @@ class Hub:
             await feed.start()
         else:
             await feed.ready.wait()
-        feed.local_users[subscription.socket.username] += 1
-        if feed.local_users[subscription.socket.username] == 1:
+        if subscription.present:
+            feed.local_users[subscription.socket.username] += 1
+        if subscription.present and feed.local_users[subscription.socket.username] == 1:
             # The others hear of the newcomer now; the newcomer gets its own
             # presence frame after `joined`.
             await self.announce_presence(feed)
@@ -325,8 +327,9 @@ class Hub:
             return
         feed.subscriptions.discard(subscription)
         username = subscription.socket.username
-        feed.local_users[username] -= 1
-        if feed.local_users[username] <= 0:
+        if subscription.present:
+            feed.local_users[username] -= 1
+        if subscription.present and feed.local_users[username] <= 0:
             del feed.local_users[username]
             await self.announce_presence(feed)
         if not feed.subscriptions:

@@ -155,11 +155,15 @@ def is_slug(room: str) -> bool:
 
 def _parse_join(raw, ref, **_):
     room = _room(raw)
+    since = _int(raw, "since")
+    limit = _int(raw, "limit", minimum=1)
+    # Extension (docs/protocol.md): `presence: false` joins without being
+    # listed as online, for pages that only watch a room (the room list).
+    presence = raw.get("presence")
+    if presence is not None and not isinstance(presence, bool):
+        raise RoomsError("invalid", "`presence` must be true or false.", field="presence")
     return Frame(
-        "join",
-        ref,
-        room,
-        {"since": _int(raw, "since"), "limit": _int(raw, "limit", minimum=1)},
+        "join", ref, room, {"since": since, "limit": limit, "presence": presence is not False}
     )
 
 

@@ -283,11 +283,6 @@ async def test_presence_counts_users_not_sockets(clients, alice, bob, lobby):
     await watcher.expect("presence", users=["bob"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: on_join unsubscribes the old stream (the hub announces the user "
-    "gone) before subscribing the new one: others see a spurious leave and join",
-)
 async def test_rejoin_does_not_change_presence_for_others(clients, alice, bob, lobby):
     watcher, rejoiner = await clients.connect(bob), await clients.connect(alice)
     await watcher.join("lobby")

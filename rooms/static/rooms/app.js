@@ -137,6 +137,6 @@ function startRoomList(client, config) {
   for (const [slug, room] of rooms) {
     render(slug);
     // since = head: only what arrives from now on.
-    client.join(slug, { since: room.head });
+    client.join(slug, { since: room.head, presence: false });
   }
 }

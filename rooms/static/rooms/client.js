@@ -193,9 +193,12 @@ export class RoomsClient {
 
   sendJoin(room) {
     const state = this.rooms.get(room);
-    const frame = { type: "join", room, ref: `join:${room}` };
-    if (state.lastSeq != null) frame.since = state.lastSeq;
-    else Object.assign(frame, state.options);
+    const frame = { type: "join", room, ref: `join:${room}`, ...state.options };
+    if (state.lastSeq != null) {
+      // A re-join resumes exactly where the stream stopped: no limit.
+      frame.since = state.lastSeq;
+      delete frame.limit;
+    }
     this.transmit(frame);
   }
 

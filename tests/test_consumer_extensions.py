@@ -1,0 +1,62 @@
+"""Protocol extensions of docs/protocol.md, through the real ASGI app."""
+
+import pytest
+
+from tests.wsclient import Clients, post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def clients():
+    async with Clients() as opened:
+        yield opened
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob")
+
+
+@pytest.fixture
+def lobby(room_factory):
+    return room_factory("lobby", title="The Lobby")
+
+
+async def test_join_without_presence_receives_messages_but_is_not_listed(
+    clients, alice, bob, lobby
+):
+    participant = await clients.connect(bob)
+    await participant.join("lobby")
+    await participant.expect("presence", users=["bob"])
+    watcher = await clients.connect(alice)
+    joined = await watcher.join("lobby", since=0, presence=False)
+    assert joined["head"] == 0
+    # The watcher sees who is online, but nobody hears of the watcher.
+    assert (await watcher.next_of("presence"))["users"] == ["bob"]
+    assert await participant.quiet()
+    seq = await post("lobby", "hello")
+    message = await watcher.next_of("message")
+    assert message["message"]["seq"] == seq
+    await watcher.close()
+    assert await participant.drain() == ["message"]
+
+
+async def test_join_presence_must_be_a_boolean(clients, alice, lobby):
+    client = await clients.connect(alice)
+    await client.error(
+        {"type": "join", "room": "lobby", "presence": "no", "ref": "p"},
+        "invalid",
+        field="presence",
+        ref="p",
+    )

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import Client as HttpClient
 
 from project.asgi import application
@@ -184,6 +184,9 @@ class Clients:
     async def __aexit__(self, *exc) -> None:
         for client in self.opened:
             await client.close()
+        # The consumers' database work ran in asgiref's worker thread: close its
+        # connections, or PostgreSQL refuses to drop the test database.
+        await database_sync_to_async(connections.close_all)()
         # With every socket gone the hub must have stopped its loops, or they
         # would outlive the test's event loop.
         hub = hub_module._hubs.get(asyncio.get_running_loop())

@@ -41,13 +41,17 @@ def _json(text: str, status: int = 200) -> HttpResponse:
     return HttpResponse(text, status=status, content_type="application/json")
 
 
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def error_response(error: RoomsError) -> HttpResponse:
     detail = {"code": error.code, "message": error.message}
     if error.field is not None:
         detail["field"] = error.field
     if error.retry_after is not None:
         detail["retry_after"] = error.retry_after
-    response = _json(json.dumps({"error": detail}), STATUS.get(error.code, 500))
+    response = _json(_dumps({"error": detail}), STATUS.get(error.code, 500))
     if error.code == "rate_limited":
         # The header takes whole seconds; round up so a retry then succeeds.
         response["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1)))
@@ -92,17 +96,8 @@ def endpoint(*methods: str):
         def api_view(request, *args, **kwargs):
             try:
                 if request.method not in methods:
-                    response = _json(
-                        json.dumps(
-                            {
-                                "error": {
-                                    "code": "invalid",
-                                    "message": f"Use {' or '.join(methods)}.",
-                                }
-                            }
-                        ),
-                        405,
-                    )
+                    detail = {"code": "invalid", "message": f"Use {' or '.join(methods)}."}
+                    response = _json(_dumps({"error": detail}), 405)
                     response["Allow"] = ", ".join(methods)
                     return response
                 user = _authenticate(request)
@@ -160,7 +155,7 @@ def _read_json(request) -> dict:
 
 @endpoint("GET")
 def room_list(request, user):
-    return _json(json.dumps({"rooms": selectors.rooms_for_user(user=user)}))
+    return _json(_dumps({"rooms": selectors.rooms_for_user(user=user)}))
 
 
 @endpoint("GET", "POST")
@@ -193,7 +188,7 @@ def _page(request, user, slug: str) -> HttpResponse:
         )
     # The selectors return each message already serialized: splice, don't re-encode.
     body = (
-        f'{{"room":{json.dumps(room.slug)},"head":{room.head},'
+        f'{{"room":{_dumps(room.slug)},"head":{room.head},'
         f'"messages":[{",".join(text for _, text in rows)}],'
         f'"has_more":{"true" if has_more else "false"}}}'
     )

@@ -253,3 +253,11 @@ def test_publishing_too_fast_is_429_with_retry_after(api, lobby, settings):
     # A repeat is still answered at the limit (G4), and stores nothing.
     assert publish(api, body="m0", client_id="c0").status_code == 200
     assert Message.objects.count() == 2
+
+
+def test_a_repeat_is_still_200_duplicate_after_the_room_is_archived(api, lobby):
+    first = publish(api, body="once", client_id="ci-7").json()["message"]
+    services.room_set_archived(room=lobby, archived=True)
+    response = publish(api, body="once", client_id="ci-7")
+    assert (response.status_code, response.json()["message"]) == (200, first)
+    assert error_of(publish(api, body="new", client_id="ci-8"), 409)["code"] == "read_only"

@@ -348,6 +348,7 @@ def test_membership_list_shows_read_cursors_and_searches_users_and_rooms(
 
 
 def test_token_add_page_shows_the_token_once_and_stores_only_its_hash(admin_client, alice):
+    assert admin_client.get(reverse("admin:rooms_apitoken_add")).status_code == 200
     response = admin_client.post(reverse("admin:rooms_apitoken_add"), {"user": alice.pk})
     token = response.context["token"]
     assert token in response.content.decode()

@@ -166,6 +166,13 @@ def test_issuetoken_for_an_unknown_user_is_an_error(db):
         run("issuetoken", "nobody")
 
 
+def test_issuetoken_for_a_deactivated_user_is_an_error(user_factory):
+    user_factory("gone", is_active=False)
+    with pytest.raises(CommandError, match="deactivated"):
+        run("issuetoken", "gone")
+    assert not ApiToken.objects.exists()
+
+
 # --- tailroom ------------------------------------------------------------------------
 
 

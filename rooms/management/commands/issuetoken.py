@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from rooms import services
 from rooms.management.base import user_named
@@ -18,5 +18,8 @@ class Command(BaseCommand):
         user = user_named(options["user"])
         if options["revoke"]:
             self.stdout.write(str(services.api_token_revoke_all(user=user)))
+        elif not user.is_active:
+            # Its token would be refused on every request: say so now.
+            raise CommandError(f"User {options['user']!r} is deactivated.")
         else:
             self.stdout.write(services.api_token_issue(user=user))

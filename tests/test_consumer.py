@@ -251,6 +251,37 @@ async def test_send_without_client_id_is_acked_with_null_client_id(clients, alic
     assert (ack["seq"], ack["client_id"], ack["duplicate"]) == (1, None, False)
 
 
+async def test_pipelined_sends_from_many_sockets_get_distinct_acked_seqs(
+    clients, alice, bob, lobby, settings
+):
+    settings.ROOMS_RATE_LIMIT = None  # alice sends 41 times
+    senders = [await clients.connect(user) for user in (alice, bob, alice)]
+    for sender in senders:
+        await sender.join("lobby")
+    await until_live("lobby")
+    # Sent without waiting for acks, so they are stored in shared group commits.
+    for n in range(20):
+        for index, sender in enumerate(senders):
+            frame = {"type": "send", "room": "lobby", "body": f"{index}/{n}", "ref": f"{n}"}
+            await sender.send({**frame, "client_id": f"s{index}-{n}"})
+    await senders[0].send({"type": "send", "room": "lobby", "body": "x", "client_id": "s0-3"})
+    acked = []
+    for index, sender in enumerate(senders):
+        acks, stream = [], []
+        while len(acks) < 20 + (index == 0) or seqs(stream)[-1:] != [60]:
+            frame = await sender.recv()
+            if frame["type"] == "ack":
+                acks.append(frame)
+            elif frame["type"] == "message":
+                stream.append(frame["message"])
+        assert [ack["ref"] for ack in acks[:20]] == [str(n) for n in range(20)]
+        acked.extend(ack["seq"] for ack in acks if not ack["duplicate"])
+        assert seqs(stream) == list(range(1, 61))
+        if index == 0:  # the repeated client_id: acked with the original seq
+            assert (acks[20]["duplicate"], acks[20]["seq"]) == (True, acks[3]["seq"])
+    assert sorted(acked) == list(range(1, 61))
+
+
 # --- leave, presence, typing, read -----------------------------------------------
 
 

@@ -139,6 +139,15 @@ def test_out_of_range_or_mistyped_fields_are_invalid_with_field(frame, field):
     assert (error.code, error.field) == ("invalid", field)
 
 
+def test_join_presence_extension_takes_only_booleans():
+    # docs/protocol.md: `presence: false` joins without being listed online.
+    assert parse_obj({"type": "join", "room": "a", "presence": False}).args["presence"] is False
+    assert parse_obj({"type": "join", "room": "a", "presence": None}).args["presence"] is True
+    for value in (0, 1, "false", []):
+        error = rejected_obj({"type": "join", "room": "a", "presence": value})
+        assert (error.code, error.field) == ("invalid", "presence")
+
+
 @pytest.mark.parametrize("number", ["5.0", "1e400", "1E2", "-0.0", "3.5"])
 def test_integer_fields_reject_fractions_and_exponents(number):
     error = rejected('{"type":"join","room":"a","since":%s}' % number)  # noqa: UP031
@@ -147,7 +156,7 @@ def test_integer_fields_reject_fractions_and_exponents(number):
 
 def test_integers_span_zero_to_two_to_the_53_minus_one():
     low = parse_obj({"type": "join", "room": "a", "since": 0, "limit": 1})
-    assert low.args == {"since": 0, "limit": 1}
+    assert (low.args["since"], low.args["limit"]) == (0, 1)
     high = parse_obj({"type": "read", "room": "a", "seq": 2**53 - 1})
     assert high.args == {"seq": 2**53 - 1}
 
@@ -255,14 +264,15 @@ def test_every_client_type_parses_to_its_frame():
     ]
     parsed = [parse_obj(frame) for frame in frames]
     assert [frame.type for frame in parsed] == list(protocol.CLIENT_TYPES)
-    assert parsed[0].args == {"since": 3, "limit": 10}
+    assert parsed[0].args == {"since": 3, "limit": 10, "presence": True}
     assert parsed[2].args == {"body": "hi", "client_id": None}
     assert parsed[5].args == {"before": 9, "limit": 200}
     assert parsed[6].ref == "p"
 
 
 def test_optional_fields_default_as_the_protocol_says():
-    assert parse_obj({"type": "join", "room": "a"}).args == {"since": None, "limit": None}
+    join = parse_obj({"type": "join", "room": "a"})
+    assert join.args == {"since": None, "limit": None, "presence": True}
     history = parse_obj({"type": "history", "room": "a", "before": None})
     assert history.args == {"before": None, "limit": 50}
 

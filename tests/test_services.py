@@ -142,6 +142,38 @@ def test_database_refuses_two_system_messages_with_one_client_id(room):
         Message.objects.create(room=room, seq=2, client_id="x", kind=Message.Kind.SYSTEM)
 
 
+def test_a_batch_isolates_each_requests_failure(room_factory, alice):
+    lobby, attic = room_factory("lobby"), room_factory("attic", is_archived=True)
+    post(lobby, alice, "before", client_id="old")
+
+    def request(room, body="hi", client_id=None):
+        return services.PostRequest(room, alice, body, client_id)
+
+    results = services.message_post_many(
+        [
+            request(lobby, client_id="new"),
+            request(lobby, body=" "),
+            request(attic),
+            request(lobby, client_id="old"),
+            request(lobby, client_id="new"),  # a repeat inside the same batch
+            request(lobby),
+        ]
+    )
+    ok, blank, archived, old, repeat, last = results
+    assert (ok.seq, ok.duplicate, last.seq, last.duplicate) == (2, False, 3, False)
+    assert (blank.code, archived.code) == ("invalid", "read_only")
+    assert (old.seq, old.duplicate, repeat.seq, repeat.duplicate) == (1, True, 2, True)
+    assert stored_seqs(lobby) == [1, 2, 3]
+    assert head(attic) == 0
+
+
+def test_duplicate_of_a_message_sent_before_archiving_is_acked(room, alice):
+    first = post(room, alice, client_id="c-1")
+    services.room_set_archived(room=room, archived=True)
+    again = post(room, alice, client_id="c-1")
+    assert (again.seq, again.duplicate) == (first.seq, True)
+
+
 # --- archived rooms and the rate limit --------------------------------------------
 
 

@@ -11,12 +11,12 @@ import pytest
 
 from tests.servers import http_get
 
-from .client import Client, close_all
-from .conftest import ROOM
+from .client import Client, close_all, connect_all
+from .conftest import HUB_TEARDOWN_RACE, ROOM
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-SOCKETS = 3000
+SOCKETS = 2000
 BATCH = 200
 USERS = 10
 
@@ -32,6 +32,7 @@ async def _visit(url: str, token: str, number: int) -> None:
         await client.close()
 
 
+@pytest.mark.xfail(strict=True, reason=HUB_TEARDOWN_RACE)
 async def test_thousands_of_short_lived_sockets_leave_the_worker_healthy(scaled):
     names = [f"visitor{i}" for i in range(USERS)]
     site = scaled.provision([*names, "reader", "writer"])
@@ -67,3 +68,31 @@ async def test_thousands_of_short_lived_sockets_leave_the_worker_healthy(scaled)
     assert (status, body) == (200, b'{"ok": true, "db": true, "layer": true}')
     assert churned.alive()
     site.assert_clean_logs("TimeoutError", "MaxConnectionsError")
+
+
+@pytest.mark.xfail(strict=True, reason=HUB_TEARDOWN_RACE)
+async def test_sockets_joining_while_the_last_ones_leave_stay_live(scaled):
+    # The room's feed in a process ends when its last socket leaves; joins
+    # racing that teardown must land in a live feed, never an orphaned one.
+    names = [f"visitor{i}" for i in range(USERS)]
+    site = scaled.provision([*names, "writer"])
+    churned, other = site.workers
+
+    async def scenario():
+        writer = await Client.connect(other.ws_url, site.tokens["writer"], name="writer")
+        await writer.join(ROOM, since=0)
+        leaving: list[Client] = []
+        for round_ in range(8):
+            url_tokens = [(churned.ws_url, site.tokens[names[n % USERS]]) for n in range(15)]
+            arriving = await connect_all(url_tokens, name=f"r{round_}-")
+            joins = [client.join(ROOM) for client in arriving]
+            await asyncio.gather(close_all(leaving), *joins)
+            head = (await writer.send(ROOM, f"round {round_}"))["seq"]
+            for client in arriving:
+                stream = await client.wait_for_seq(ROOM, head, within=20)
+                assert stream.problems == []
+            leaving = arriving
+        await close_all([*leaving, writer])
+
+    await asyncio.wait_for(scenario(), 120)
+    site.assert_clean_logs()

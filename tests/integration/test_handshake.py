@@ -36,7 +36,7 @@ async def test_handshake_rules_and_healthz_on_a_real_worker(embedded):
         # Cross-site WebSocket hijacking: refused whatever the credentials.
         evil = {**bearer, "Origin": "http://evil.example"}
         assert await handshake_status(worker.ws_url, evil) == 403
-        # No Origin and no token: a session cookie alone is not enough.
+        # No Origin and no token: refused (browsers always send an Origin).
         assert await handshake_status(worker.ws_url, {}) == 403
 
         # A bot: no Origin, a token.

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from .client import Client, close_all, connect_all
-from .conftest import ROOM
+from .conftest import HUB_TEARDOWN_RACE, ROOM
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -81,6 +81,14 @@ async def _joiner(url: str, token: str, name: str, done: asyncio.Event) -> list[
     return clients
 
 
+@pytest.mark.parametrize(
+    "site",
+    [
+        "embedded",
+        pytest.param("scaled", marks=pytest.mark.xfail(strict=True, reason=HUB_TEARDOWN_RACE)),
+    ],
+    indirect=True,
+)
 async def test_every_join_racing_a_flood_of_sends_gets_a_gapless_stream_to_the_head(site):
     total = 2000
     joiner_names = [f"joiner{i}" for i in range(4)]

@@ -16,7 +16,7 @@ import time
 from array import array
 
 from .clients import ClientPool, Stream, Subscriber, cpu_seconds, open_socket
-from .servers import Server, cpu_ticks, rss_kib, settle_rss
+from .servers import Server, cpu_ticks, rss_kib, settle, settle_rss
 
 PAD = " the quick brown fox jumps over the lazy dog, twice: the quick brown fox"
 
@@ -160,6 +160,7 @@ def fanout(
     )
     server_cpu = cpu.stop()
     pool.close_sockets()
+    settle(server)
     probe, stream = pub["probe"], pub["pub_stream"]
     latencies = rest["latencies"]
     latencies.extend(probe["latencies"])
@@ -258,6 +259,7 @@ def connections(server: Server, pool: ClientPool, room: str, *, count: int) -> d
     server_cpu = cpu.stop()
     after = settle_rss(server.pids, 2.0)
     pool.close_sockets()
+    close_seconds = settle(server)
     grown = [a - b for a, b in zip(after, before, strict=True)]
     share = max(1.0, opened["opened"] / len(grown))  # sockets are spread evenly over workers
     return {
@@ -268,6 +270,7 @@ def connections(server: Server, pool: ClientPool, room: str, *, count: int) -> d
         "rss_after_kib": after,
         "kib_per_socket": round(sum(grown) / opened["opened"], 1) if opened["opened"] else None,
         "kib_per_socket_by_process": [round(g / share, 1) for g in grown],
+        "busy_after_close_s": close_seconds,
         **server_cpu,
         "orchestrator_cpu_seconds": round(cpu_seconds() - client_cpu, 2),
     }

@@ -244,3 +244,17 @@ def profiled(server: Server, out: Path | None, name: str):
         except subprocess.TimeoutExpired:
             spy.kill()
             spy.wait(5)
+
+
+def settle(server: Server, *, idle_cores: float = 0.15, within: float = 120.0) -> float:
+    """Wait until the server processes are nearly idle (e.g. after 10,000
+    sockets closed: daphne refuses handshakes it cannot accept within 5 s).
+    Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        marks = [cpu_ticks(pid) for pid in server.pids]
+        time.sleep(0.5)  # a CPU sample needs an interval; nothing to await
+        busy = max(cpu_ticks(pid) - mark for pid, mark in zip(server.pids, marks, strict=True))
+        if busy / 0.5 < idle_cores:
+            break
+    return round(time.monotonic() - started, 1)

@@ -31,28 +31,63 @@ class PostResult:
     message: str | None = None  # the message object as JSON; None for a duplicate
 
 
-def _next_seq(room_id: int) -> int:
-    """Bump the room's counter and return the new seq. The UPDATE takes the
-    row lock (PostgreSQL) or runs under the write lock of an IMMEDIATE
-    transaction (SQLite): concurrent senders queue here, so seqs are gapless,
-    and a rollback undoes the bump with the insert."""
+def _next_seq(room_id: int, author: AbstractBaseUser | None) -> int:
+    """Bump the room's counter and return the new seq, if `author` may post
+    there now. The UPDATE takes the row lock (PostgreSQL) or runs under the
+    write lock of an IMMEDIATE transaction (SQLite): concurrent senders queue
+    here, so seqs are gapless, and a rollback undoes the bump with the insert.
+    The permission checks ride in its WHERE clause, read in the same
+    transaction, so a role or archive change applies to the very next send
+    at no extra query."""
+    room_table = Room._meta.db_table
+    membership_table = Membership._meta.db_table
+    author_id = author.pk if author is not None else None
+    may_see_private = author is None or author.is_staff
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 "
-            "WHERE id = %s AND NOT is_archived RETURNING last_seq",
-            [room_id],
+            f"UPDATE {room_table} SET last_seq = last_seq + 1 "
+            "WHERE id = %s AND NOT is_archived "
+            f"AND NOT EXISTS (SELECT 1 FROM {membership_table} m WHERE m.room_id = %s "
+            "AND m.user_id = %s AND m.role = %s) "
+            f"AND (NOT is_private OR %s OR EXISTS (SELECT 1 FROM {membership_table} m "
+            "WHERE m.room_id = %s AND m.user_id = %s)) "
+            "RETURNING last_seq",
+            [
+                room_id,
+                room_id,
+                author_id,
+                Membership.Role.READ_ONLY.value,
+                may_see_private,
+                room_id,
+                author_id,
+            ],
         )
         row = cursor.fetchone()
     if row is None:
-        _check_open(room_id)
+        _check_open(room_id, author)
+        raise RoomsError("server_error", "The room could not take the message.")
     return row[0]
 
 
-def _check_open(room_id: int) -> None:
-    archived = Room.objects.filter(pk=room_id).values_list("is_archived", flat=True).first()
-    if archived is None:
+def _check_open(room_id: int, author: AbstractBaseUser | None) -> None:
+    """Raise what stops `author` posting in the room now, in the protocol's
+    precedence: not_found (also a private room of a non-member), forbidden
+    (a read-only member), read_only (archived)."""
+    room = Room.objects.filter(pk=room_id).values("is_private", "is_archived").first()
+    if room is None:
         raise RoomsError("not_found", "No such room.")
-    if archived:
+    role = None
+    if author is not None:
+        role = (
+            Membership.objects.filter(room_id=room_id, user=author)
+            .values_list("role", flat=True)
+            .first()
+        )
+        if room["is_private"] and role is None and not author.is_staff:
+            raise RoomsError("not_found", "No such room.")
+    if role == Membership.Role.READ_ONLY:
+        raise RoomsError("forbidden", "You may only read this room.")
+    if room["is_archived"]:
         raise RoomsError("read_only", "This room is archived.")
 
 
@@ -156,14 +191,14 @@ def _post_one(request: PostRequest) -> PostResult:
         # A duplicate is acked even at the limit, and read_only comes first.
         if duplicate := original():
             return duplicate
-        _check_open(room.id)
+        _check_open(room.id, author)
         _check_rate(author)
     kind = Message.Kind.TEXT if author is not None else Message.Kind.SYSTEM
     try:
         # A savepoint: the unique constraints, not a prior SELECT, catch a
         # repeated client_id, and rolling back undoes the seq bump too.
         with transaction.atomic():
-            seq = _next_seq(room.id)
+            seq = _next_seq(room.id, author)
             message = Message.objects.create(
                 room_id=room.id,
                 seq=seq,
@@ -308,7 +343,9 @@ def messages_prune(
     """Delete messages created before now - `older_than`, never the newest
     message of a room, so seq continues after retention."""
     cutoff = timezone.now() - older_than
-    rooms = [room] if room is not None else Room.objects.filter(last_seq__gt=0)
+    rooms = Room.objects.filter(last_seq__gt=0)
+    if room is not None:
+        rooms = rooms.filter(pk=room.pk)  # its current head, not the caller's copy
     total = 0
     for each in rooms:
         doomed = Message.objects.filter(room=each, created_at__lt=cutoff, seq__lt=each.last_seq)

@@ -468,11 +468,6 @@ async def test_read_only_member_may_read_but_not_send(clients, alice, lobby):
     await client.error(send, "forbidden", skip=("room",))  # forbidden before read_only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: on_send checks the role cached in the RoomAccess taken at join, "
-    "so a member made read-only after joining can still send",
-)
 async def test_member_made_read_only_after_joining_can_no_longer_send(clients, alice, lobby):
     client = await clients.connect(alice)
     await client.join("lobby")

@@ -304,11 +304,6 @@ def test_prune_keeps_messages_newer_than_the_cutoff(room, alice):
     assert stored_seqs(room) == [3, 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: messages_prune(room=...) trusts the caller's Room.last_seq; "
-    "a Room loaded before the posts (last_seq 0) prunes nothing",
-)
 def test_prune_of_one_room_uses_its_current_head(room, alice):
     for n in range(3):
         post(room, alice, f"m{n}")

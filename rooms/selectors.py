@@ -40,8 +40,8 @@ class RoomAccess:
 
 
 def _visible_q(user) -> Q:
-    if user.is_staff:
-        return Q()
+    # Staff too: PROTOCOL.md hides a private room from every non-member.
+    # Staff manage private rooms (and their own membership) in the admin.
     return Q(is_private=False) | Q(memberships__user=user)
 
 
@@ -54,7 +54,7 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
     if room is None:
         return None
     membership = Membership.objects.filter(room=room, user=user).first()
-    if room.is_private and membership is None and not user.is_staff:
+    if room.is_private and membership is None:
         return None
     return RoomAccess(
         id=room.id,

@@ -37,6 +37,12 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are made in most tests; the real hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def redis_url() -> str:
     """A Redis URL on our own database number, with a unique key prefix per

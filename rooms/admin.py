@@ -15,15 +15,13 @@ back a stale `last_seq` or read cursor.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 
-from . import services
+from . import selectors, services
 from .errors import RoomsError
 from .forms import ApiTokenIssueForm, PostMessageForm
 from .models import ApiToken, Membership, Message, Room
@@ -48,13 +46,6 @@ def _save_changed_fields(obj, changed: list[str], allowed: tuple[str, ...]) -> l
     if fields:
         obj.save(update_fields=fields)
     return fields
-
-
-def _count_of(queryset, column: str) -> Coalesce:
-    """A correlated COUNT(*) per room, evaluated in the changelist's own query."""
-    counted = queryset.filter(**{column: OuterRef("pk")}).order_by().values(column)
-    total = counted.annotate(total=Count("*")).values("total")
-    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
 
 
 # --- rooms -------------------------------------------------------------------
@@ -90,17 +81,7 @@ class RoomAdmin(admin.ModelAdmin):
     change_form_template = "admin/rooms/room/change_form.html"
 
     def get_queryset(self, request):
-        newest = Message.objects.filter(room=OuterRef("pk"), seq=OuterRef("last_seq"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                message_count=_count_of(Message.objects.all(), "room"),
-                member_count=_count_of(Membership.objects.all(), "room"),
-                # The newest message is never pruned, and (room, seq) is indexed.
-                last_activity=Subquery(newest.values("created_at")[:1]),
-            )
-        )
+        return selectors.with_room_stats(super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         # Sockets and URLs name a room by its slug: it never changes.

@@ -32,7 +32,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import protocol, selectors
+from . import protocol, selectors, services
 from .broadcast import (
     LOCAL_CHANNEL_PREFIX,
     PROCESS_ID,
@@ -44,7 +44,7 @@ from .broadcast import (
 logger = logging.getLogger(__name__)
 
 PRESENCE_HEARTBEAT = 10.0
-PRESENCE_TTL = 30.0
+PRESENCE_TTL = selectors.PRESENCE_TTL.total_seconds()
 REPAIR_BATCH = 500
 # After this many failed repairs in a row the hub cannot vouch for its
 # streams: it closes its sockets with 4503 so clients resume elsewhere (G5).
@@ -246,6 +246,7 @@ class Hub:
         self.running = False
         self.layer_ok = True
         self.repair_failures = 0
+        self.presence_dirty = False
         self._starting: asyncio.Future | None = None
         self._background: set[asyncio.Task] = set()
 
@@ -284,6 +285,7 @@ class Hub:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._save_presence()  # nobody online here any more
 
     async def group_add(self, group: str) -> None:
         if not self.shared:
@@ -315,6 +317,7 @@ class Hub:
         if subscription.present:
             feed.local_users[subscription.socket.username] += 1
         if subscription.present and feed.local_users[subscription.socket.username] == 1:
+            self.presence_dirty = True
             # The others hear of the newcomer now; the newcomer gets its own
             # presence frame after `joined`.
             await self.announce_presence(feed)
@@ -330,6 +333,7 @@ class Hub:
         if subscription.present:
             feed.local_users[username] -= 1
         if subscription.present and feed.local_users[username] <= 0:
+            self.presence_dirty = True
             del feed.local_users[username]
             await self.announce_presence(feed)
         if not feed.subscriptions:
@@ -500,7 +504,31 @@ class Hub:
             await socket.close(code=code)
 
     async def _presence_loop(self) -> None:
+        """Gossip this process's users to the other processes, and keep its
+        presence snapshot (for `roomstats`) fresh: at once after a change,
+        else every PRESENCE_HEARTBEAT seconds."""
+        last_beat = time.monotonic()
         while True:
-            await asyncio.sleep(PRESENCE_HEARTBEAT)
-            for feed in list(self.feeds.values()):
-                await self.announce_presence(feed)
+            await asyncio.sleep(1.0)
+            beat = time.monotonic() - last_beat >= PRESENCE_HEARTBEAT
+            if beat:
+                last_beat = time.monotonic()
+                for feed in list(self.feeds.values()):
+                    await self.announce_presence(feed)
+            if beat or self.presence_dirty:
+                await self._save_presence()
+
+    async def _save_presence(self) -> None:
+        self.presence_dirty = False
+        rooms = {
+            feed.room_id: sorted(feed.local_users)
+            for feed in self.feeds.values()
+            if feed.local_users
+        }
+        try:
+            await database_sync_to_async(services.presence_snapshot_save)(
+                process_id=PROCESS_ID, rooms=rooms
+            )
+        except Exception:
+            self.presence_dirty = True
+            logger.warning("could not save the presence snapshot", exc_info=True)

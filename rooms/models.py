@@ -106,6 +106,23 @@ class Message(models.Model):
         return f"{self.room_id}#{self.seq}"
 
 
+class PresenceSnapshot(models.Model):
+    """Who is online in which room, as one worker process last saw it.
+
+    Each process's hub rewrites its row when its users change and every few
+    seconds; rows not refreshed for a while belong to dead processes and are
+    ignored. Live clients learn presence from the hubs' gossip; this is what
+    a command or the admin can read (`roomstats`).
+    """
+
+    process_id = models.CharField(max_length=32, primary_key=True)
+    rooms = models.JSONField(default=dict, help_text="{room id: [usernames]}")
+    updated_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.process_id
+
+
 class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

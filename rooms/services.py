@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from . import broadcast, protocol, selectors
 from .errors import RoomsError
-from .models import ApiToken, Membership, Message, Room
+from .models import ApiToken, Membership, Message, PresenceSnapshot, Room
 
 
 @dataclass(frozen=True)
@@ -404,4 +404,16 @@ def api_tokens_revoke(*, token_ids) -> int:
     were still active. Their owners' other tokens keep working."""
     return ApiToken.objects.filter(pk__in=list(token_ids), revoked_at__isnull=True).update(
         revoked_at=timezone.now()
+    )
+
+
+def presence_snapshot_save(*, process_id: str, rooms: dict[int, list[str]]) -> None:
+    """Record which users this worker process has online in which rooms
+    (selectors.online_users); an empty one removes the process's row."""
+    if not rooms:
+        PresenceSnapshot.objects.filter(process_id=process_id).delete()
+        return
+    PresenceSnapshot.objects.update_or_create(
+        process_id=process_id,
+        defaults={"rooms": {str(k): v for k, v in rooms.items()}, "updated_at": timezone.now()},
     )

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from rooms import selectors, services
-from rooms.models import ApiToken, Membership, Message, Room
+from rooms.models import ApiToken, Membership, Message, PresenceSnapshot, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -309,9 +309,28 @@ def test_roomstats_prints_a_table_of_every_room(lobby, room_factory, alice):
     header, *rows = lines(run("roomstats"))
     assert header.split() == ["room", "messages", "members", "online", "last", "activity"]
     cells = {row.split()[0]: row.split() for row in rows}
-    assert cells["empty"] == ["empty", "0", "1", "n/a", "-"]
-    assert cells["lobby"][:4] == ["lobby", "2", "0", "n/a"]
+    assert cells["empty"] == ["empty", "0", "1", "0", "-"]
+    assert cells["lobby"][:4] == ["lobby", "2", "0", "0"]
     assert cells["lobby"][4].endswith("Z")  # an ISO timestamp
+
+
+def test_roomstats_counts_users_online_in_live_workers_snapshots(lobby, room_factory):
+    other = room_factory("other")
+    services.presence_snapshot_save(
+        process_id="worker-a", rooms={lobby.id: ["alice", "bob"], other.id: ["alice"]}
+    )
+    services.presence_snapshot_save(process_id="worker-b", rooms={lobby.id: ["bob", "carol"]})
+    # A worker that stopped refreshing its snapshot has died: not counted.
+    services.presence_snapshot_save(process_id="worker-dead", rooms={lobby.id: ["dave"]})
+    PresenceSnapshot.objects.filter(process_id="worker-dead").update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    _header, *rows = lines(run("roomstats"))
+    online = {row.split()[0]: row.split()[3] for row in rows}
+    assert online == {"lobby": "3", "other": "1"}
+    services.presence_snapshot_save(process_id="worker-a", rooms={})
+    _header, *rows = lines(run("roomstats", "lobby"))
+    assert rows[0].split()[3] == "2"
 
 
 def test_roomstats_of_one_room(lobby, room_factory):

@@ -1,7 +1,11 @@
 """Protocol extensions of docs/protocol.md, through the real ASGI app."""
 
-import pytest
+import asyncio
 
+import pytest
+from channels.db import database_sync_to_async
+
+from rooms import selectors
 from tests.wsclient import Clients, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,3 +64,24 @@ async def test_join_presence_must_be_a_boolean(clients, alice, lobby):
         field="presence",
         ref="p",
     )
+
+
+async def test_joined_users_reach_the_presence_snapshot_that_roomstats_reads(
+    clients, alice, bob, lobby
+):
+    first, second = await clients.connect(alice), await clients.connect(bob)
+    await first.join("lobby")
+    await second.join("lobby", presence=False)
+
+    async def online() -> set[str]:
+        return (await database_sync_to_async(selectors.online_users)()).get(lobby.id, set())
+
+    # The hub saves its snapshot about a second after a change: poll, bounded.
+    deadline = asyncio.get_running_loop().time() + 10
+    while await online() != {"alice"}:
+        assert asyncio.get_running_loop().time() < deadline, await online()
+        await asyncio.sleep(0.1)
+    await first.close()
+    await second.close()
+    # The last socket gone, the hub removes its snapshot as it stops.
+    assert await online() == set()

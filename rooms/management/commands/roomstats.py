@@ -7,10 +7,8 @@ COLUMNS = ("room", "messages", "members", "online", "last activity")
 
 class Command(BaseCommand):
     help = (
-        "A table of rooms (or one ROOM): stored messages, members, online, last activity. "
-        "`online` is n/a: presence lives in each worker process's memory (exchanged over "
-        "the channel layer) and there is no shared store a command could read; the open "
-        "room pages show it live."
+        "A table of rooms (or one ROOM): stored messages, members, users online (from the "
+        "presence snapshots the running workers refresh every few seconds), last activity."
     )
 
     def add_arguments(self, parser):
@@ -25,7 +23,7 @@ class Command(BaseCommand):
                 room.slug,
                 str(room.message_count),
                 str(room.member_count),
-                "n/a",
+                str(room.online),
                 protocol.timestamp(room.last_activity) if room.last_activity else "-",
             )
             for room in rooms

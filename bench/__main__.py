@@ -127,7 +127,10 @@ def run_target(
     try:
         if "fanout" in chosen:
             for subscribers, rates in plan.fanout:
+                saturated = False
                 for rate in rates:
+                    if rate and saturated:
+                        continue  # higher fixed rates would only pile up; max still runs
                     duration = plan.duration if rate else plan.max_duration
                     room = f"fan-{subscribers}-{rate or 'max'}"
                     with spy(room):
@@ -136,8 +139,7 @@ def run_target(
                             duration=duration, drain=plan.drain,
                         )  # fmt: skip
                     emit(target, "fanout", record)
-                    if rate and record["lost"] and target.app == "baseline":
-                        break  # saturated: higher fixed rates would only pile up
+                    saturated = saturated or bool(rate and record["lost"])
         if "backfill" in chosen:
             with spy("backfill"):
                 record = scenarios.backfill(server, "backfill", count=plan.backfill)

@@ -25,30 +25,6 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_LARGE = 4413
 
 
-def _backfill_pages(room: selectors.RoomAccess, after: int) -> tuple[list[list[str]], int]:
-    """The next backfill frames' worth of messages after `after`: pages of at
-    most 500 messages and 256 KiB of frame each, read in one query."""
-    max_messages = settings.ROOMS_BACKFILL_MAX_MESSAGES
-    budget = settings.ROOMS_BACKFILL_MAX_BYTES - protocol.backfill_overhead(room.slug)
-    rows = selectors.messages_after(
-        room_id=room.id, slug=room.slug, after=after, limit=max_messages * 4
-    )
-    pages: list[list[str]] = []
-    page: list[str] = []
-    size = 0
-    for seq, text in rows:
-        cost = len(text.encode()) + 1  # and its comma
-        if page and (len(page) >= max_messages or size + cost > budget):
-            pages.append(page)
-            page, size = [], 0
-        page.append(text)
-        size += cost
-        after = seq
-    if page:
-        pages.append(page)
-    return pages, after
-
-
 def _join_state(user, slug: str, since: int | None, limit: int | None):
     """Authorize a join and work out its effective since (PROTOCOL.md, Join)."""
     room = selectors.room_access(user=user, slug=slug)
@@ -170,23 +146,11 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         subscription.backfill_task = asyncio.create_task(self._backfill(subscription, feed))
 
     async def _backfill(self, subscription: Subscription, feed) -> None:
-        """Stream seq > since from the database, then go live once nothing is
-        left between the stream and the feed's head (hub.Subscription)."""
-        empty_reads = 0
+        async def send_page(page: list[str]) -> None:
+            await self.send_text(protocol.backfill(subscription.room.slug, page))
+
         try:
-            while True:
-                pages, last = await database_sync_to_async(_backfill_pages)(
-                    subscription.room, subscription.last_sent
-                )
-                for page in pages:
-                    await self.send_text(protocol.backfill(subscription.room.slug, page))
-                subscription.last_sent = last
-                empty_reads = 0 if pages else empty_reads + 1
-                # The feed may have passed `last` while we read; read again
-                # then (twice empty: the room's messages were deleted).
-                if empty_reads and (feed.head is None or feed.head <= last or empty_reads > 1):
-                    subscription.live = True  # no await since the check: nothing slips by
-                    return
+            await subscription.catch_up(feed, send_page)
         except asyncio.CancelledError:
             raise
         except Exception:

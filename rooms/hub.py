@@ -91,6 +91,25 @@ class Subscription:
         self.live = False
         self.backfill_task: asyncio.Task | None = None
 
+    async def catch_up(self, feed: "RoomFeed", send_page) -> None:
+        """Read everything after `last_sent` from the database, handing each
+        page of message objects to `send_page`, until nothing is left between
+        the stream and the feed's head; then go live."""
+        empty_reads = 0
+        while True:
+            pages, last = await database_sync_to_async(selectors.backfill_pages)(
+                room=self.room, after=self.last_sent
+            )
+            for page in pages:
+                await send_page(page)
+            self.last_sent = last
+            empty_reads = 0 if pages else empty_reads + 1
+            # The feed may have passed `last` while we read: read again then
+            # (twice empty means the room's messages were deleted).
+            if empty_reads and (feed.head is None or feed.head <= last or empty_reads > 1):
+                self.live = True  # no await since the check: nothing slips by
+                return
+
     async def deliver(self, seq: int, text: str) -> None:
         if not self.live or seq <= self.last_sent:
             return
@@ -246,6 +265,7 @@ class Hub:
         self.running = False
         self.layer_ok = True
         self.repair_failures = 0
+        self.repair_interval = settings.ROOMS_REPAIR_INTERVAL
         self.presence_dirty = False
         self._starting: asyncio.Future | None = None
         self._background: set[asyncio.Task] = set()
@@ -461,7 +481,7 @@ class Hub:
             await self.announce_presence(feed, ask=True)
 
     async def _repair_loop(self) -> None:
-        interval = settings.ROOMS_REPAIR_INTERVAL
+        interval = self.repair_interval
         refresh_every = max(1, int(30 / interval))
         ticks = 0
         while True:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -49,6 +50,20 @@ def _visible_q(user) -> Q:
     # Staff too: PROTOCOL.md hides a private room from every non-member.
     # Staff manage private rooms (and their own membership) in the admin.
     return Q(is_private=False) | Q(memberships__user=user)
+
+
+def room_stream(*, room: Room) -> RoomAccess:
+    """A room as an operator's tool reads it: no user, every message."""
+    room.refresh_from_db(fields=["last_seq", "title", "is_archived"])
+    return RoomAccess(
+        id=room.id,
+        slug=room.slug,
+        title=room.display_title,
+        head=room.last_seq,
+        is_archived=room.is_archived,
+        role=None,
+        last_read_seq=None,
+    )
 
 
 def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
@@ -157,6 +172,30 @@ def messages_after(
         query = query.filter(seq__lte=up_to)
     rows = query.order_by("seq").values_list(*MESSAGE_COLUMNS)[:limit]
     return _render(slug, rows)
+
+
+def backfill_pages(*, room: RoomAccess, after: int) -> tuple[list[list[str]], int]:
+    """The next backfill frames' worth of messages after `after`: pages of at
+    most 500 messages and 256 KiB of frame each (PROTOCOL.md, so clients with
+    a 1 MiB frame limit are safe), read in one query. Returns the pages and
+    the last seq read (`after` when there was nothing)."""
+    max_messages = settings.ROOMS_BACKFILL_MAX_MESSAGES
+    budget = settings.ROOMS_BACKFILL_MAX_BYTES - protocol.backfill_overhead(room.slug)
+    rows = messages_after(room_id=room.id, slug=room.slug, after=after, limit=max_messages * 4)
+    pages: list[list[str]] = []
+    page: list[str] = []
+    size = 0
+    for seq, text in rows:
+        cost = len(text.encode()) + 1  # and its comma
+        if page and (len(page) >= max_messages or size + cost > budget):
+            pages.append(page)
+            page, size = [], 0
+        page.append(text)
+        size += cost
+        after = seq
+    if page:
+        pages.append(page)
+    return pages, after
 
 
 def messages_before(

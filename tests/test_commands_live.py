@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.live import joined_socket, next_frame, start_site
-from tests.servers import ROOT
+from tests.servers import ROOT, Deployment
 
 pytestmark = pytest.mark.integration
 
@@ -83,6 +83,31 @@ def test_tailroom_follow_prints_messages_posted_after_it_started(site):
         _, errors = tail.communicate(timeout=30)
     assert [message["body"] for message in printed] == ["first after", "second after"]
     assert [message["seq"] for message in printed] == [head + 1, head + 2]
+    assert tail.returncode == 0 and b"Traceback" not in errors
+
+
+def test_tailroom_follow_with_redis_prints_through_the_channel_layer(tmp_path, redis_url):
+    """With a database check only every 60 s, only the layer can bring the
+    messages in time: the follow is live, not polling."""
+    site = Deployment(tmp_path, redis_url=redis_url)
+    site.manage("createroom", "lobby")
+    tail = manage_process(
+        site,
+        *("tailroom", "lobby", "--since", "0", "--follow", "--interval", "60"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        reader = LineReader(tail.stdout)
+        site.manage("post", "lobby", "before the layer test")
+        first = json.loads(reader.line(time.monotonic() + 30))  # caught up or live
+        site.manage("post", "lobby", "through redis")
+        second = json.loads(reader.line(time.monotonic() + 20))
+    finally:
+        tail.send_signal(signal.SIGINT)
+        _, errors = tail.communicate(timeout=30)
+    assert [first["seq"], second["seq"]] == [1, 2]
+    assert second["body"] == "through redis"
     assert tail.returncode == 0 and b"Traceback" not in errors
 
 

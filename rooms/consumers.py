@@ -17,7 +17,8 @@ from django.conf import settings
 
 from . import batching, protocol, selectors, services
 from .errors import RoomsError
-from .hub import Subscription, get_hub
+from .feed import Subscription
+from .hub import get_hub
 
 logger = logging.getLogger(__name__)
 

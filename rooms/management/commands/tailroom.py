@@ -7,7 +7,8 @@ from channels.db import database_sync_to_async
 from django.core.management.base import BaseCommand
 
 from rooms import selectors
-from rooms.hub import Subscription, get_hub
+from rooms.feed import Subscription
+from rooms.hub import get_hub
 from rooms.management.base import non_negative, positive_seconds, room_named
 
 BATCH = 1000

@@ -1,0 +1,204 @@
+"""One room's stream in one process: the feed that orders its messages and
+repairs gaps, and the subscriptions (a socket's join, or `tailroom`) it
+delivers to. The Hub (rooms/hub.py) owns the feeds and the channel layer.
+"""
+
+import asyncio
+import dataclasses
+import heapq
+import logging
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from channels.db import database_sync_to_async
+
+from . import protocol, selectors
+from .broadcast import room_group
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+logger = logging.getLogger(__name__)
+
+REPAIR_BATCH = 500
+
+
+class Subscription:
+    """One socket's join of one room: the room's stream for that socket.
+
+    `last_sent` is the last seq this socket received. While the backfill
+    runs, live messages are not sent (the backfill reads them from the
+    database instead); the backfill turns the subscription live at a moment
+    when it has sent everything up to the feed's head, so from then on the
+    feed's contiguous deliveries continue the stream exactly.
+    """
+
+    def __init__(self, *, socket, room: selectors.RoomAccess, since: int, present: bool = True):
+        self.socket = socket
+        self.present = present  # listed in the room's presence
+        self.room = room
+        self.last_sent = since
+        self.live = False
+        self.backfill_task: asyncio.Task | None = None
+
+    async def catch_up(self, feed: "RoomFeed", send_page) -> None:
+        """Read everything after `last_sent` from the database, handing each
+        page of message objects to `send_page`, until nothing is left between
+        the stream and the feed's head; then go live."""
+        empty_reads = 0
+        while True:
+            pages, last = await database_sync_to_async(selectors.backfill_pages)(
+                room=self.room, after=self.last_sent
+            )
+            for page in pages:
+                await send_page(page)
+            self.last_sent = last
+            empty_reads = 0 if pages else empty_reads + 1
+            # The feed may have passed `last` while we read: read again then
+            # (twice empty means the room's messages were deleted).
+            if empty_reads and (feed.head is None or feed.head <= last or empty_reads > 1):
+                self.live = True  # no await since the check: nothing slips by
+                return
+
+    async def deliver(self, seq: int, text: str) -> None:
+        if not self.live or seq <= self.last_sent:
+            return
+        # seq > last_sent + 1 only when retention pruned the gap.
+        self.last_sent = seq
+        await self.socket.send_text(text)
+
+
+class RoomFeed:
+    def __init__(self, hub: "Hub", room_id: int, slug: str):
+        self.hub = hub
+        self.room_id = room_id
+        self.slug = slug
+        self.group = room_group(room_id)
+        self.head: int | None = None
+        self.subscriptions: set[Subscription] = set()
+        self.local_users: Counter[str] = Counter()
+        self.remote_users: dict[str, tuple[frozenset[str], float]] = {}
+        self.shown_users: frozenset[str] = frozenset()
+        self.pending: dict[int, str] = {}  # seq -> message frame, not yet delivered
+        self.pending_seqs: list[int] = []  # a heap of pending's keys
+        self.repair_wanted = False
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        self.ready = asyncio.Event()
+        self.state: selectors.RoomState | None = None  # title and archived, as last announced
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"rooms-feed-{self.room_id}")
+        await self.ready.wait()
+
+    async def _run(self) -> None:
+        try:
+            await self.hub.group_add(self.group)
+            states = await database_sync_to_async(selectors.room_states)(room_ids=[self.room_id])
+            state = states.get(self.room_id)
+            self.head = state.head if state else 0
+            self.state = state
+        finally:
+            self.ready.set()
+        await self.hub.announce_presence(self, ask=True)
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            try:
+                await self._drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("room %s: delivery failed; retrying on the next repair", self.slug)
+
+    def offer(self, seq: int, text: str) -> None:
+        if (self.head is None or seq > self.head) and seq not in self.pending:
+            self.pending[seq] = text
+            heapq.heappush(self.pending_seqs, seq)
+            self.wake.set()
+
+    def want_repair(self) -> None:
+        self.repair_wanted = True
+        self.wake.set()
+
+    async def _drain(self) -> None:
+        while self.pending or self.repair_wanted:
+            if self.repair_wanted:
+                self.repair_wanted = False
+                await self._fill(up_to=None)
+                continue
+            seq = self.pending_seqs[0]
+            if seq not in self.pending or seq <= self.head:
+                heapq.heappop(self.pending_seqs)
+                self.pending.pop(seq, None)
+            elif seq == self.head + 1:
+                heapq.heappop(self.pending_seqs)
+                await self._deliver(seq, self.pending.pop(seq))
+            else:
+                await self._fill(up_to=seq - 1)
+                # Whatever the database lacks below seq was pruned: move on.
+                self.head = max(self.head, seq - 1)
+
+    async def _fill(self, *, up_to: int | None) -> None:
+        """Deliver messages above head (up to `up_to`) from the database."""
+        while True:
+            rows = await database_sync_to_async(selectors.messages_after)(
+                room_id=self.room_id,
+                slug=self.slug,
+                after=self.head,
+                limit=REPAIR_BATCH,
+                up_to=up_to,
+            )
+            for seq, message_text in rows:
+                self.pending.pop(seq, None)
+                await self._deliver(seq, protocol.message(self.slug, message_text))
+            if len(rows) < REPAIR_BATCH:
+                return
+
+    async def _deliver(self, seq: int, text: str) -> None:
+        self.head = seq
+        for subscription in list(self.subscriptions):
+            try:
+                await subscription.deliver(seq, text)
+            except Exception:
+                logger.exception("room %s: could not deliver seq %s", self.slug, seq)
+
+    async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
+        for subscription in list(self.subscriptions):
+            if skip_user is None or subscription.socket.username != skip_user:
+                await subscription.socket.send_text(text)
+
+    async def room_changed(self, state: selectors.RoomState) -> None:
+        """Announce a new title or archived state once, however it was learnt
+        (a `room` event, or the repair loop reading the database)."""
+        known = self.state
+        self.state = state
+        if known is not None and (known.title, known.is_archived) == (
+            state.title,
+            state.is_archived,
+        ):
+            return
+        for subscription in self.subscriptions:
+            subscription.room = dataclasses.replace(
+                subscription.room, is_archived=state.is_archived, title=state.title
+            )
+        await self.send_all(protocol.room_changed(self.slug, state.title, state.is_archived))
+
+    # --- presence ----------------------------------------------------------
+
+    def users(self) -> frozenset[str]:
+        now = time.monotonic()
+        users = set(self.local_users)
+        for process, (names, expires) in list(self.remote_users.items()):
+            if expires < now:
+                del self.remote_users[process]
+            else:
+                users |= names
+        return frozenset(users)
+
+    async def presence_changed(self) -> None:
+        users = self.users()
+        if users != self.shown_users:
+            self.shown_users = users
+            await self.send_all(protocol.presence(self.slug, users))

@@ -59,6 +59,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         self.socket_id = uuid.uuid4().hex
         self.subscriptions: dict[str, Subscription] = {}
         self.hub = None
+        self.gone = False
         await self.accept()
         if self.user is None or not self.user.is_authenticated:
             await self.send_text(
@@ -72,6 +73,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         await self.send_text(protocol.hello(self.username))
 
     async def disconnect(self, code):
+        self.gone = True
         if self.hub is None:
             return
         for subscription in list(self.subscriptions.values()):
@@ -80,7 +82,14 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         await self.hub.detach_user(self.user.pk, self)
 
     async def send_text(self, text: str) -> None:
-        await self.send(text_data=text)
+        """Send a frame; a socket that is gone is skipped silently (the hub
+        may hand it a frame between the drop and `disconnect`)."""
+        if self.gone:
+            return
+        try:
+            await self.send(text_data=text)
+        except Exception:
+            self.gone = True  # disconnect() follows and cleans up
 
     # --- frames ----------------------------------------------------------------
 
@@ -143,6 +152,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 read_only=room.read_only,
             )
         )
+        subscription.started = True
         await self.send_text(protocol.presence(room.slug, feed.users()))
         subscription.backfill_task = asyncio.create_task(self._backfill(subscription, feed))
 

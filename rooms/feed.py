@@ -37,6 +37,7 @@ class Subscription:
     def __init__(self, *, socket, room: selectors.RoomAccess, since: int, present: bool = True):
         self.socket = socket
         self.present = present  # listed in the room's presence
+        self.started = False  # `joined` sent: other frames of the room may follow
         self.room = room
         self.last_sent = since
         self.live = False
@@ -88,13 +89,10 @@ class RoomFeed:
         self.ready = asyncio.Event()
         self.state: selectors.RoomState | None = None  # title and archived, as last announced
 
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self._run(), name=f"rooms-feed-{self.room_id}")
-        await self.ready.wait()
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """The feed's task: subscribe and read the head, then deliver."""
         try:
-            await self.hub.group_add(self.group)
+            await self.hub.sync_group(self.group, lambda: self.room_id in self.hub.feeds)
             states = await database_sync_to_async(selectors.room_states)(room_ids=[self.room_id])
             state = states.get(self.room_id)
             self.head = state.head if state else 0
@@ -165,8 +163,10 @@ class RoomFeed:
                 logger.exception("room %s: could not deliver seq %s", self.slug, seq)
 
     async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
+        """Send a non-stream frame (presence, typing, redact, room) to the
+        subscriptions whose `joined` has gone out."""
         for subscription in list(self.subscriptions):
-            if skip_user is None or subscription.socket.username != skip_user:
+            if subscription.started and subscription.socket.username != skip_user:
                 await subscription.socket.send_text(text)
 
     async def room_changed(self, state: selectors.RoomState) -> None:

@@ -84,6 +84,8 @@ class Hub:
         self.repair_interval = settings.ROOMS_REPAIR_INTERVAL
         self.presence_dirty = False
         self._starting: asyncio.Future | None = None
+        self._groups: set[str] = set()  # layer groups this process is subscribed to
+        self._group_locks: dict[str, asyncio.Lock] = {}
         self._background: set[asyncio.Task] = set()
 
     def spawn(self, coro) -> None:
@@ -99,7 +101,8 @@ class Hub:
             return
         if self._starting is None:
             self._starting = self.loop.create_future()
-            if self.shared:
+            if self.shared and self.channel is None:
+                # One channel for the hub's lifetime, across idle stops.
                 self.channel = await self.layer.new_channel(prefix=LOCAL_CHANNEL_PREFIX)
             self.running = True
             if self.shared:
@@ -112,52 +115,81 @@ class Hub:
             await self._starting
 
     async def _stop_if_idle(self) -> None:
+        """With no socket left, stop the loops (a test's event loop must end
+        clean; a worker starts them again on the next connection). Not
+        awaited: a cancelled blocking receive may take a while to unwind."""
         if self.feeds or self.user_sockets or not self.running:
             return
         self.running = False
         tasks, self.tasks = self.tasks, []
         for task in tasks:
             task.cancel()
+        self.spawn(self._finish_stop(tasks))
+
+    async def _finish_stop(self, tasks: list[asyncio.Task]) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self._save_presence()  # nobody online here any more
+        await self._save_presence()  # nobody online here any more (unless back)
 
-    async def group_add(self, group: str) -> None:
+    async def sync_group(self, group: str, wanted) -> None:
+        """Make this process's layer subscription to `group` match `wanted()`.
+
+        Joins and leaves of one group are serialized by a lock and each
+        re-reads `wanted()` under it, so however subscribes and unsubscribes
+        interleave, the last one leaves the layer in the state the hub needs
+        (a discard can never land after the add of a newer feed)."""
         if not self.shared:
             return
-        try:
-            await self.layer.group_add(group, self.channel)
-        except Exception:
-            self.layer_ok = False
-            logger.warning("channel layer unavailable: will subscribe to %s when it is back", group)
+        lock = self._group_locks.setdefault(group, asyncio.Lock())
+        async with lock:
+            want = wanted()
+            try:
+                if want and group not in self._groups:
+                    await self.layer.group_add(group, self.channel)
+                    self._groups.add(group)
+                elif not want and group in self._groups:
+                    self._groups.discard(group)
+                    await self.layer.group_discard(group, self.channel)
+            except Exception:
+                self.layer_ok = False
+                logger.warning("channel layer unavailable: %s is synced when it is back", group)
+        if not want and not lock.locked() and not getattr(lock, "_waiters", None):
+            self._group_locks.pop(group, None)
 
-    async def _group_discard(self, group: str) -> None:
-        if self.shared:
-            with contextlib.suppress(Exception):
-                await self.layer.group_discard(group, self.channel)
+    def _room_wanted(self, room_id: int):
+        return lambda: room_id in self.feeds
+
+    def _user_wanted(self, user_id: int):
+        return lambda: user_id in self.user_sockets
 
     # --- rooms -----------------------------------------------------------------
 
     async def subscribe(self, subscription: Subscription) -> RoomFeed:
         """Attach a socket's subscription to its room's feed, starting the
-        feed (layer group and head) on the first one in this process."""
+        feed (layer group and head) on the first one in this process.
+
+        From finding a ready feed to adding the subscription there is no
+        await, so a feed torn down meanwhile is never joined."""
         await self._ensure_running()
         room = subscription.room
-        feed = self.feeds.get(room.id)
-        if feed is None:
-            feed = self.feeds[room.id] = RoomFeed(self, room.id, room.slug)
-            await feed.start()
-        else:
+        while True:
+            feed = self.feeds.get(room.id)
+            if feed is None:
+                feed = self.feeds[room.id] = RoomFeed(self, room.id, room.slug)
+                feed.task = asyncio.create_task(feed.run(), name=f"rooms-feed-{room.id}")
             await feed.ready.wait()
-        if subscription.present:
-            feed.local_users[subscription.socket.username] += 1
-        if subscription.present and feed.local_users[subscription.socket.username] == 1:
-            self.presence_dirty = True
-            # The others hear of the newcomer now; the newcomer gets its own
-            # presence frame after `joined`.
-            await self.announce_presence(feed)
+            if self.feeds.get(room.id) is feed:
+                break
         feed.subscriptions.add(subscription)
+        username = subscription.socket.username
+        if subscription.present:
+            feed.local_users[username] += 1
+            if feed.local_users[username] == 1:
+                self.presence_dirty = True
+                # The newcomer itself is not started yet (send_all skips it):
+                # it gets its own presence frame after `joined`.
+                await self.announce_presence(feed)
         return feed
 
     async def unsubscribe(self, subscription: Subscription) -> None:
@@ -166,38 +198,38 @@ class Hub:
             return
         feed.subscriptions.discard(subscription)
         username = subscription.socket.username
+        gone = False
         if subscription.present:
             feed.local_users[username] -= 1
-        if subscription.present and feed.local_users[username] <= 0:
-            self.presence_dirty = True
-            del feed.local_users[username]
-            await self.announce_presence(feed)
+            if feed.local_users[username] <= 0:
+                del feed.local_users[username]
+                self.presence_dirty = gone = True
         if not feed.subscriptions:
+            # Decided with no await since the discard: nobody joined meanwhile.
             del self.feeds[feed.room_id]
             if feed.task:
                 feed.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await feed.task
-            await self._group_discard(feed.group)
+            await self.announce_presence(feed)  # other processes: nobody here now
+            await self.sync_group(feed.group, self._room_wanted(feed.room_id))
             await self._stop_if_idle()
+        elif gone:
+            await self.announce_presence(feed)
 
     # --- users (read cursors between a user's sockets) --------------------------
 
     async def attach_user(self, user_id: int, socket) -> None:
         await self._ensure_running()
-        sockets = self.user_sockets.setdefault(user_id, set())
-        sockets.add(socket)
-        if len(sockets) == 1:
-            await self.group_add(user_group(user_id))
+        self.user_sockets.setdefault(user_id, set()).add(socket)
+        await self.sync_group(user_group(user_id), self._user_wanted(user_id))
 
     async def detach_user(self, user_id: int, socket) -> None:
         sockets = self.user_sockets.get(user_id)
-        if not sockets:
+        if not sockets or socket not in sockets:
             return
         sockets.discard(socket)
         if not sockets:
             del self.user_sockets[user_id]
-            await self._group_discard(user_group(user_id))
+            await self.sync_group(user_group(user_id), self._user_wanted(user_id))
             await self._stop_if_idle()
 
     # --- events ------------------------------------------------------------------
@@ -282,19 +314,26 @@ class Hub:
                 self.ingest(event)
 
     async def _resubscribe(self) -> None:
-        """After the layer lost its state (Redis restarted), join the groups
-        again; the repair loop fills whatever was missed meanwhile."""
+        """Join every group again: after the layer lost its state (Redis
+        restarted) and, on a healthy layer, now and then to refresh the
+        groups' expiry. The repair loop fills whatever was missed meanwhile."""
+        was_down = not self.layer_ok
         try:
-            for feed in list(self.feeds.values()):
-                await self.layer.group_add(feed.group, self.channel)
-            for user_id in list(self.user_sockets):
-                await self.layer.group_add(user_group(user_id), self.channel)
+            for group in list(self._groups):
+                await self.layer.group_add(group, self.channel)
         except Exception:
+            self.layer_ok = False
             return
         self.layer_ok = True
-        logger.info("channel layer back: %d room groups restored", len(self.feeds))
-        for feed in list(self.feeds.values()):
-            await self.announce_presence(feed, ask=True)
+        # Groups whose first add failed while the layer was down.
+        for room_id, feed in list(self.feeds.items()):
+            await self.sync_group(feed.group, self._room_wanted(room_id))
+        for user_id in list(self.user_sockets):
+            await self.sync_group(user_group(user_id), self._user_wanted(user_id))
+        if was_down:
+            logger.info("channel layer back: %d groups restored", len(self._groups))
+            for feed in list(self.feeds.values()):
+                await self.announce_presence(feed, ask=True)
 
     async def _repair_loop(self) -> None:
         interval = self.repair_interval

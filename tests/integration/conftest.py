@@ -25,13 +25,6 @@ from tests.servers import Deployment, Worker, free_port
 ROOM = "lobby"
 
 # Reported to the lead; the tests that hit it every time are xfail(strict) on it.
-HUB_TEARDOWN_RACE = (
-    "core bug: Hub.unsubscribe decides to tear a room's feed down after an await "
-    "(announce_presence), so concurrent leaves delete the feed twice (KeyError in "
-    "disconnect) or delete a newer feed that fresh joins landed in (those sockets stay "
-    "deaf); and a send to an already-closed socket raises autobahn Disconnected "
-    "through RoomFeed.send_all into another socket's join (server_error)"
-)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 from tests.servers import http_get
 
 from .client import Client, close_all, connect_all
-from .conftest import HUB_TEARDOWN_RACE, ROOM
+from .conftest import ROOM
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -32,7 +32,6 @@ async def _visit(url: str, token: str, number: int) -> None:
         await client.close()
 
 
-@pytest.mark.xfail(strict=True, reason=HUB_TEARDOWN_RACE)
 async def test_thousands_of_short_lived_sockets_leave_the_worker_healthy(scaled):
     names = [f"visitor{i}" for i in range(USERS)]
     site = scaled.provision([*names, "reader", "writer"])
@@ -70,7 +69,6 @@ async def test_thousands_of_short_lived_sockets_leave_the_worker_healthy(scaled)
     site.assert_clean_logs("TimeoutError", "MaxConnectionsError")
 
 
-@pytest.mark.xfail(strict=True, reason=HUB_TEARDOWN_RACE)
 async def test_sockets_joining_while_the_last_ones_leave_stay_live(scaled):
     # The room's feed in a process ends when its last socket leaves; joins
     # racing that teardown must land in a live feed, never an orphaned one.

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from .client import Client, close_all, connect_all
-from .conftest import HUB_TEARDOWN_RACE, ROOM
+from .conftest import ROOM
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -85,7 +85,7 @@ async def _joiner(url: str, token: str, name: str, done: asyncio.Event) -> list[
     "site",
     [
         "embedded",
-        pytest.param("scaled", marks=pytest.mark.xfail(strict=True, reason=HUB_TEARDOWN_RACE)),
+        "scaled",
     ],
     indirect=True,
 )

@@ -33,7 +33,7 @@ USERS = ("alice", "bob")
 PASSWORD = "test-pass-123"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_browser():
     if not os.path.exists(CHROMIUM):
         missing_service(f"{CHROMIUM} is missing (apt-get install -y chromium)")
@@ -50,7 +50,7 @@ def playwright_browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment(tmp_path_factory):
     deployment = Deployment(tmp_path_factory.mktemp("browser"))
     # DEBUG is off, so pages link the hashed files of collectstatic's
@@ -66,7 +66,7 @@ def deployment(tmp_path_factory):
     deployment.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def logged_in(playwright_browser, deployment):
     """{username: storage state}: each user logged in once through the form."""
     states = {}

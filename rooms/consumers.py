@@ -24,28 +24,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_LARGE = 4413
-
-
-def _join_state(user, slug: str, since: int | None, limit: int | None):
-    """Authorize a join and work out its effective since (PROTOCOL.md, Join)."""
-    room = selectors.room_access(user=user, slug=slug)
-    if room is None:
-        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
-    head = room.head
-    truncated = False
-    if since is not None:
-        effective = min(since, head)
-    elif room.last_read_seq is not None:
-        effective = min(room.last_read_seq, head)
-    else:
-        effective = max(0, head - 50)
-    if limit is not None and head - limit > effective:
-        effective, truncated = head - limit, True
-    if effective < head:
-        oldest = selectors.oldest_seq(room_id=room.id)
-        if oldest is not None and oldest - 1 > effective:
-            effective, truncated = oldest - 1, True
-    return room, effective, truncated
+CLOSE_UNAVAILABLE = 4503  # the stream cannot be vouched for: resume elsewhere
 
 
 class RoomsConsumer(AsyncWebsocketConsumer):
@@ -127,8 +106,8 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         raise RoomsError("not_joined", f"Join {slug[:64]!r} first.")
 
     async def on_join(self, frame: protocol.Frame):
-        room, since, truncated = await database_sync_to_async(_join_state)(
-            self.user, frame.room, frame.args["since"], frame.args["limit"]
+        room, since, truncated = await database_sync_to_async(selectors.join_start)(
+            user=self.user, slug=frame.room, since=frame.args["since"], limit=frame.args["limit"]
         )
         subscription = Subscription(
             socket=self, room=room, since=since, present=frame.args["presence"]
@@ -166,7 +145,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             raise
         except Exception:
             logger.exception("backfill of %s for %s failed", subscription.room.slug, self.username)
-            await self.close(code=4503)
+            await self.close(code=CLOSE_UNAVAILABLE)
 
     async def _drop(self, subscription: Subscription) -> None:
         task = subscription.backfill_task
@@ -210,22 +189,13 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     async def on_history(self, frame):
         room = await self._room(frame.room)
-        before = frame.args["before"]
-        messages, has_more = await database_sync_to_async(self._history)(
-            room, before, frame.args["limit"]
+        rows, has_more = await database_sync_to_async(selectors.messages_before)(
+            room_id=room.id, slug=room.slug, before=frame.args["before"], limit=frame.args["limit"]
         )
+        messages = [text for _, text in rows]
         await self.send_text(
             protocol.history(room=room.slug, ref=frame.ref, messages=messages, has_more=has_more)
         )
-
-    @staticmethod
-    def _history(room, before, limit):
-        if before is None:
-            before = selectors.room_head(room_id=room.id) + 1
-        rows, has_more = selectors.messages_before(
-            room_id=room.id, slug=room.slug, before=before, limit=limit
-        )
-        return [text for _, text in rows], has_more
 
     async def on_ping(self, frame):
         heads = {}

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import protocol
+from .errors import RoomsError
 from .models import Membership, Message, PresenceSnapshot, Room
 
 # A worker's presence snapshot older than this is a dead worker's.
@@ -64,6 +65,33 @@ def room_stream(*, room: Room) -> RoomAccess:
         role=None,
         last_read_seq=None,
     )
+
+
+def join_start(
+    *, user: AbstractBaseUser, slug: str, since: int | None, limit: int | None
+) -> tuple[RoomAccess, int, bool]:
+    """Authorize a join and work out where its stream starts: the room, the
+    effective since S, and whether S was moved up past messages the client
+    asked for (`truncated`). PROTOCOL.md, Join and backfill semantics."""
+    room = room_access(user=user, slug=slug)
+    if room is None:
+        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+    head = room.head
+    truncated = False
+    if since is not None:
+        start = min(since, head)
+    elif room.last_read_seq is not None:
+        start = min(room.last_read_seq, head)
+    else:
+        start = max(0, head - 50)
+    if limit is not None and head - limit > start:
+        start, truncated = head - limit, True
+    if start < head:
+        # Retention may have pruned what the client asked for.
+        oldest = oldest_seq(room_id=room.id)
+        if oldest is not None and oldest - 1 > start:
+            start, truncated = oldest - 1, True
+    return room, start, truncated
 
 
 def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
@@ -199,10 +227,12 @@ def backfill_pages(*, room: RoomAccess, after: int) -> tuple[list[list[str]], in
 
 
 def messages_before(
-    *, room_id: int, slug: str, before: int, limit: int
+    *, room_id: int, slug: str, before: int | None, limit: int
 ) -> tuple[list[tuple[int, str]], bool]:
-    """The `limit` messages just below seq `before`, ascending, and whether
-    older ones exist."""
+    """The `limit` messages just below seq `before` (default: the newest
+    ones), ascending, and whether older ones exist."""
+    if before is None:
+        before = room_head(room_id=room_id) + 1
     rows = list(
         Message.objects.filter(room_id=room_id, seq__lt=before)
         .order_by("-seq")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REPAIR_BATCH = 500
+GAP_GRACE = 0.05  # seconds a gap may wait for the layer before the database
 
 
 class Subscription:
@@ -85,6 +86,7 @@ class RoomFeed:
         self.pending_seqs: list[int] = []  # a heap of pending's keys
         self.repair_wanted = False
         self.wake = asyncio.Event()
+        self.gap_deadline: float | None = None  # when an open gap is read from the database
         self.task: asyncio.Task | None = None
         self.ready = asyncio.Event()
         self.state: selectors.RoomState | None = None  # title and archived, as last announced
@@ -133,10 +135,30 @@ class RoomFeed:
             elif seq == self.head + 1:
                 heapq.heappop(self.pending_seqs)
                 await self._deliver(seq, self.pending.pop(seq))
+            elif self._gap_may_close():
+                return  # woken again when the missing seqs come, or at the deadline
             else:
                 await self._fill(up_to=seq - 1)
                 # Whatever the database lacks below seq was pruned: move on.
                 self.head = max(self.head, seq - 1)
+        self.gap_deadline = None
+
+    def _gap_may_close(self) -> bool:
+        """Whether to wait a moment before reading a gap from the database.
+
+        With several workers, a batch from another worker often arrives just
+        after a newer local one (their broadcasts crossed): waiting up to
+        GAP_GRACE for the layer saves every worker a query per crossing. A
+        gap still open at the deadline is read from the database (the layer
+        dropped it). The in-memory layer never brings another process's
+        messages, so there the gap is read at once."""
+        if not self.hub.shared:
+            return False
+        loop = asyncio.get_running_loop()
+        if self.gap_deadline is None:
+            self.gap_deadline = loop.time() + GAP_GRACE
+            loop.call_at(self.gap_deadline, self.wake.set)
+        return loop.time() < self.gap_deadline
 
     async def _fill(self, *, up_to: int | None) -> None:
         """Deliver messages above head (up to `up_to`) from the database."""
@@ -156,6 +178,7 @@ class RoomFeed:
 
     async def _deliver(self, seq: int, text: str) -> None:
         self.head = seq
+        self.gap_deadline = None  # any gap below seq is closed
         for subscription in list(self.subscriptions):
             try:
                 await subscription.deliver(seq, text)

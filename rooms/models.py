@@ -100,7 +100,16 @@ class Message(models.Model):
                 name="message_unique_system_client_id",
             ),
         ]
-        indexes = [models.Index(fields=["author", "created_at"], name="message_author_created")]
+        indexes = [
+            models.Index(fields=["author", "created_at"], name="message_author_created"),
+            # The duplicate check of a send (G4) looks up client_ids per room,
+            # users' and system ones alike, before inserting.
+            models.Index(
+                fields=["room", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_room_client_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq}"

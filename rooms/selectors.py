@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -240,6 +241,64 @@ def messages_before(
     )
     has_more = len(rows) > limit
     return _render(slug, reversed(rows[:limit])), has_more
+
+
+@dataclass(frozen=True)
+class PostAccess:
+    """What decides whether users may post in a room, read in one go."""
+
+    exists: bool
+    is_private: bool
+    is_archived: bool
+    roles: dict[int, str]  # user id -> membership role, for the users asked about
+
+    def refusal(self, author) -> RoomsError | None:
+        """The error that stops `author` (None: a system message) posting,
+        in the protocol's precedence."""
+        role = self.roles.get(author.pk) if author is not None else None
+        if not self.exists or (self.is_private and author is not None and role is None):
+            return RoomsError("not_found", "No such room.")
+        if role == Membership.Role.READ_ONLY:
+            return RoomsError("forbidden", "You may only read this room.")
+        if self.is_archived:
+            return RoomsError("read_only", "This room is archived.")
+        return None
+
+
+def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
+    """The room's flags and the authors' roles in one round trip: it runs in
+    every group commit, inside the transaction."""
+    placeholders = ", ".join(["%s"] * len(author_ids)) or "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.is_private, r.is_archived, m.user_id, m.role "
+            f"FROM {Room._meta.db_table} r LEFT JOIN {Membership._meta.db_table} m "
+            f"ON m.room_id = r.id AND m.user_id IN ({placeholders}) WHERE r.id = %s",
+            [*author_ids, room_id],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return PostAccess(False, False, False, {})
+    roles = {user_id: role for _, _, user_id, role in rows if user_id is not None}
+    return PostAccess(True, bool(rows[0][0]), bool(rows[0][1]), roles)
+
+
+def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple, int]:
+    """{(room id, author id or None for system, client_id): seq} of the keys
+    already stored, in one query."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    rows = Message.objects.filter(
+        room_id__in={room_id for room_id, _, _ in keys},
+        client_id__in={client_id for _, _, client_id in keys},
+    ).values_list("room_id", "author_id", "kind", "client_id", "seq")
+    found = {}
+    for room_id, author_id, kind, client_id, seq in rows:
+        key = (room_id, None if kind == Message.Kind.SYSTEM else author_id, client_id)
+        if key in wanted:
+            found[key] = seq
+    return found
 
 
 def message_by_client_id(*, room_id: int, author_id: int | None, client_id: str):

@@ -8,6 +8,7 @@ call these functions; none of them writes a message any other way.
 """
 
 import hashlib
+import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -150,7 +151,18 @@ def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsErr
     `message_post` would give it, its own error included; a failing request
     rolls back only its own savepoint. Broadcasts go out after the commit."""
     results: list[PostResult | RoomsError | None] = [None] * len(requests)
-    events: list[dict] = []
+    try:
+        with transaction.atomic():
+            events = _store_batch(requests, results)
+            if events:
+                transaction.on_commit(lambda: broadcast.publish_messages(events))
+        return results
+    except IntegrityError:
+        pass  # a concurrent send stored one of these client_ids first
+    # The exact path: one savepoint per request, so the constraint that
+    # caught the race answers that request alone.
+    results = [None] * len(requests)
+    events = []
     # Rooms in id order: two processes' batches lock room rows in the same
     # order, so they queue rather than deadlock.
     order = sorted(range(len(requests)), key=lambda index: requests[index].room.id)
@@ -172,6 +184,137 @@ def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsErr
         if events:
             transaction.on_commit(lambda: broadcast.publish_messages(events))
     return results
+
+
+def _store_batch(requests: list[PostRequest], results: list) -> list[dict]:
+    """The fast path of a group commit, inside the caller's transaction: a few
+    statements per batch (duplicates, permissions, then per room one counter
+    bump and one multi-row INSERT), so a room's row lock is held briefly
+    however many sends share the batch. Fills `results`; returns the events to
+    publish. Raises IntegrityError when a concurrent transaction stored one of
+    the client_ids first."""
+    prepared = []
+    for index, request in enumerate(requests):
+        try:
+            body = protocol.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
+            client_id = protocol.check_client_id(request.client_id)
+        except RoomsError as error:
+            results[index] = error
+            continue
+        author_id = request.author.pk if request.author is not None else None
+        prepared.append((index, request, body, client_id, (request.room.id, author_id, client_id)))
+    # A client_id already stored, or used earlier in this very batch: G4.
+    stored = selectors.seqs_by_client_id(keys=[key for *_, key in prepared if key[2]])
+    first_of: dict[tuple, int] = {}
+    repeats: list[tuple[int, int]] = []
+    fresh = []
+    for index, request, body, client_id, key in prepared:
+        if client_id and key in stored:
+            results[index] = PostResult(seq=stored[key], client_id=client_id, duplicate=True)
+        elif client_id and key in first_of:
+            repeats.append((index, first_of[key]))
+        else:
+            if client_id:
+                first_of[key] = index
+            fresh.append((index, request, body, client_id))
+    events = []
+    # Rooms in id order: two processes' batches lock room rows in the same
+    # order, so they queue rather than deadlock.
+    fresh.sort(key=lambda item: item[1].room.id)
+    for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
+        events += _store_room(list(group), results)
+    for index, first in repeats:
+        original = results[first]
+        if isinstance(original, PostResult):
+            original = PostResult(seq=original.seq, client_id=original.client_id, duplicate=True)
+        results[index] = original
+    return events
+
+
+def _store_room(group: list[tuple], results: list) -> list[dict]:
+    """Store the requests of one room that are allowed: refusals first, in the
+    protocol's precedence (not_found, forbidden, read_only, rate_limited)."""
+    room = group[0][1].room
+    authors = {request.author.pk: request.author for _, request, *_ in group if request.author}
+    access = selectors.post_access(room_id=room.id, author_ids=list(authors))
+    budgets: dict[int, list] = {}
+    allowed = []
+    for index, request, body, client_id in group:
+        refusal = access.refusal(request.author)
+        if refusal is None and request.author is not None and request.check_rate:
+            refusal = _spend_rate(budgets, request.author)
+        if refusal is not None:
+            results[index] = refusal
+        else:
+            allowed.append((index, request, body, client_id))
+    if not allowed:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s "
+            "WHERE id = %s AND NOT is_archived RETURNING last_seq",
+            [len(allowed), room.id],
+        )
+        row = cursor.fetchone()
+    if row is None:  # archived since post_access read it
+        for index, *_ in allowed:
+            results[index] = RoomsError("read_only", "This room is archived.")
+        return []
+    first_seq = row[0] - len(allowed) + 1
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                room_id=room.id,
+                seq=first_seq + offset,
+                author_id=request.author.pk if request.author is not None else None,
+                body=body,
+                client_id=client_id,
+                kind=Message.Kind.TEXT if request.author is not None else Message.Kind.SYSTEM,
+            )
+            for offset, (_, request, body, client_id) in enumerate(allowed)
+        ]
+    )
+    events = []
+    for (index, request, _, client_id), message in zip(allowed, messages, strict=True):
+        text = protocol.message_json(
+            seq=message.seq,
+            room=room.slug,
+            author=request.author.get_username() if request.author is not None else None,
+            body=message.body,
+            created_at=message.created_at,
+            client_id=client_id,
+            kind=message.kind,
+        )
+        results[index] = PostResult(
+            seq=message.seq, client_id=client_id, duplicate=False, message=text
+        )
+        events.append(broadcast.message_event(room_id=room.id, seq=message.seq, text=text))
+    return events
+
+
+def _spend_rate(budgets: dict[int, list], author: AbstractBaseUser) -> RoomsError | None:
+    """Take one send from the author's rate budget (read once per batch)."""
+    limit = settings.ROOMS_RATE_LIMIT
+    if limit is None:
+        return None
+    count, window = limit
+    if author.pk not in budgets:
+        since = timezone.now() - timedelta(seconds=window)
+        stats = Message.objects.filter(author=author, created_at__gt=since).aggregate(
+            oldest=Min("created_at"), sent=Count("id")
+        )
+        oldest = stats["oldest"] or timezone.now()
+        retry = (oldest + timedelta(seconds=window) - timezone.now()).total_seconds()
+        budgets[author.pk] = [count - stats["sent"], round(max(retry, 0.001), 3)]
+    budget = budgets[author.pk]
+    if budget[0] <= 0:
+        return RoomsError(
+            "rate_limited",
+            f"At most {count} messages per {window:g} seconds.",
+            retry_after=budget[1],
+        )
+    budget[0] -= 1
+    return None
 
 
 def _post_one(request: PostRequest) -> PostResult:

@@ -35,8 +35,6 @@ TARGETS = {
         Target("baseline", "sqlite"),
         Target("rooms", "postgres"),
         Target("baseline", "postgres"),
-        Target("rooms+tuned", "sqlite"),
-        Target("rooms+tuned", "postgres"),
         Target("rooms", "sqlite", "uvicorn"),
         Target("baseline", "sqlite", "uvicorn"),
     )

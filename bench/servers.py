@@ -31,13 +31,12 @@ REDIS = "redis://127.0.0.1:6379/13"  # the project's own Redis db number
 APPS = {
     "rooms": ("project.asgi:application", "project.settings"),
     "baseline": ("bench.baseline.asgi:application", "bench.baseline.settings"),
-    "rooms+tuned": ("project.asgi:application", "bench.tuned_settings"),
 }
 
 
 @dataclass(frozen=True)
 class Target:
-    app: str  # "rooms" | "baseline" | "rooms+tuned" (bench/tuned_settings.py)
+    app: str  # "rooms" | "baseline" (bench/baseline/)
     backend: str = "sqlite"  # "sqlite" (+ in-memory layer) | "postgres" (+ Redis)
     server: str = "daphne"  # "daphne" | "uvicorn"
 

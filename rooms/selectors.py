@@ -57,14 +57,18 @@ def _visible_q(user) -> Q:
 def room_stream(*, room: Room) -> RoomAccess:
     """A room as an operator's tool reads it: no user, every message."""
     room.refresh_from_db(fields=["last_seq", "title", "is_archived"])
+    return _as_access(room, membership=None)
+
+
+def _as_access(room: Room, membership: Membership | None) -> RoomAccess:
     return RoomAccess(
         id=room.id,
         slug=room.slug,
         title=room.display_title,
         head=room.last_seq,
         is_archived=room.is_archived,
-        role=None,
-        last_read_seq=None,
+        role=membership.role if membership else None,
+        last_read_seq=membership.last_read_seq if membership else None,
     )
 
 
@@ -106,15 +110,7 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
     membership = Membership.objects.filter(room=room, user=user).first()
     if room.is_private and membership is None:
         return None
-    return RoomAccess(
-        id=room.id,
-        slug=room.slug,
-        title=room.display_title,
-        head=room.last_seq,
-        is_archived=room.is_archived,
-        role=membership.role if membership else None,
-        last_read_seq=membership.last_read_seq if membership else None,
-    )
+    return _as_access(room, membership)
 
 
 def rooms_for_user(*, user) -> list[dict]:

@@ -95,6 +95,31 @@ def user_factory(db):
 
 
 @pytest.fixture
+def alice(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob")
+
+
+@pytest.fixture
+def lobby(room_factory):
+    return room_factory("lobby", title="Lobby")
+
+
+@pytest.fixture
+async def clients():
+    """Opens WebSocket communicators for a test and closes them all after it
+    (tests/wsclient.py)."""
+    from tests.wsclient import Clients
+
+    async with Clients() as opened:
+        yield opened
+
+
+@pytest.fixture
 def room_factory(db):
     from rooms import services
 

@@ -173,8 +173,13 @@ class Deployment:
         )
         return [int(line[3:]) for line in out.splitlines() if line.startswith("@@ ")]
 
-    def _spawn(self, port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
-        command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+    def _spawn(
+        self, port: int, log_path: Path, env: dict | None = None, server: str = "daphne"
+    ) -> subprocess.Popen:
+        if server == "uvicorn":  # the faster choice for production (docs/benchmarks.md)
+            command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
+        else:
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
         with open(log_path, "ab") as log:
             return subprocess.Popen(
                 [*command, "project.asgi:application"],
@@ -202,10 +207,13 @@ class Deployment:
             f"daphne on {worker.port} not ready after {wait}s: {worker.log()[-2000:]}"
         )
 
-    def start_worker(self, *, wait: float = 60.0, env: dict | None = None) -> Worker:
+    def start_worker(
+        self, *, wait: float = 60.0, env: dict | None = None, server: str = "daphne"
+    ) -> Worker:
+        """A worker process: daphne (the default), or uvicorn."""
         port = free_port()
         log_path = self.workdir / f"worker-{len(self.workers)}-{port}.log"
-        worker = Worker(port, self._spawn(port, log_path, env), log_path)
+        worker = Worker(port, self._spawn(port, log_path, env, server), log_path)
         self.workers.append(worker)
         return self._wait_ready(worker, wait)
 

@@ -24,16 +24,6 @@ TOKENS = reverse("admin:rooms_apitoken_changelist")
 POST = reverse("admin:rooms_message_post")
 
 
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def lobby(room_factory):
-    return room_factory("lobby", title="Lobby")
-
-
 def post(room, body="hi", author=None, **extra):
     return services.message_post(room=room, author=author, body=body, check_rate=False, **extra)
 

@@ -23,16 +23,6 @@ def messages_url(slug: str) -> str:
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def lobby(room_factory):
-    return room_factory("lobby", title="Lobby")
-
-
-@pytest.fixture
 def api(alice):
     """A client that authenticates with alice's API token and, like any
     script, sends no CSRF token."""

@@ -11,25 +11,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms import services
-from tests.wsclient import ORIGIN, Clients, issue_token, session_cookie
+from tests.wsclient import ORIGIN, issue_token, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-async def clients():
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
 
 
 def bearer(token: str) -> tuple[bytes, bytes]:

@@ -42,16 +42,6 @@ def lines(text: str) -> list[str]:
     return text.splitlines()
 
 
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def lobby(room_factory):
-    return room_factory("lobby", title="Lobby")
-
-
 def post(room, body="hi", author=None, **extra):
     return services.message_post(room=room, author=author, body=body, check_rate=False, **extra)
 

@@ -14,36 +14,9 @@ from django.utils import timezone
 
 from rooms import services
 from rooms.models import Membership, Message
-from tests.wsclient import Clients, post, seed, until_live
+from tests.wsclient import post, seed, until_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def clients():
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Users are made for every test; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob")
-
-
-@pytest.fixture
-def lobby(room_factory):
-    return room_factory("lobby", title="The Lobby")
 
 
 def seqs(messages) -> list[int]:
@@ -60,7 +33,7 @@ async def test_join_replies_joined_presence_then_backfill(clients, alice, lobby)
     await client.send({"type": "join", "room": "lobby", "since": 0, "ref": "j1"})
     joined = await client.expect("joined", room="lobby", ref="j1", head=3, since=0)
     assert joined["truncated"] is False
-    assert (joined["title"], joined["read_only"]) == ("The Lobby", False)
+    assert (joined["title"], joined["read_only"]) == ("Lobby", False)
     await client.expect("presence", room="lobby", users=["alice"])
     backfill = await client.expect("backfill", room="lobby")
     assert seqs(backfill["messages"]) == [1, 2, 3]

@@ -6,35 +6,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms import selectors
-from tests.wsclient import Clients, post
+from tests.wsclient import post
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def clients():
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob")
-
-
-@pytest.fixture
-def lobby(room_factory):
-    return room_factory("lobby", title="The Lobby")
 
 
 async def test_join_without_presence_receives_messages_but_is_not_listed(

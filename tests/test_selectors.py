@@ -13,22 +13,6 @@ from rooms.models import Membership, Message
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Users are made for most tests; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob")
-
-
 def fill(room, count: int, author=None) -> None:
     for n in range(count):
         services.message_post(room=room, author=author, body=f"m{n + 1}", check_rate=False)

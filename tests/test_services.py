@@ -21,22 +21,6 @@ from tests.servers import Deployment
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Users are made for most tests; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob")
-
-
 @pytest.fixture
 def room(room_factory):
     return room_factory("lobby")

@@ -58,8 +58,10 @@ class BenchDeployment(Deployment):
         self.asgi = asgi
         self.server = server
 
-    def _spawn(self, port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
-        if self.server == "uvicorn":
+    def _spawn(
+        self, port: int, log_path: Path, env: dict | None = None, server: str | None = None
+    ) -> subprocess.Popen:
+        if (server or self.server) == "uvicorn":
             command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
             command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
         else:

@@ -178,6 +178,7 @@ class Deployment:
     ) -> subprocess.Popen:
         if server == "uvicorn":  # the faster choice for production (docs/benchmarks.md)
             command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
+            command += ["--lifespan", "off"]  # Django's ASGI app has no lifespan
         else:
             command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
         with open(log_path, "ab") as log:

@@ -92,26 +92,6 @@ def _check_open(room_id: int, author: AbstractBaseUser | None) -> None:
         raise RoomsError("read_only", "This room is archived.")
 
 
-def _check_rate(author: AbstractBaseUser) -> None:
-    """At most N stored sends per window per user, counted in the database so
-    every worker process agrees."""
-    limit = settings.ROOMS_RATE_LIMIT
-    if limit is None:
-        return
-    count, window = limit
-    since = timezone.now() - timedelta(seconds=window)
-    stats = Message.objects.filter(author=author, created_at__gt=since).aggregate(
-        oldest=Min("created_at"), sent=Count("id")
-    )
-    if stats["sent"] >= count:
-        wait = (stats["oldest"] + timedelta(seconds=window) - timezone.now()).total_seconds()
-        raise RoomsError(
-            "rate_limited",
-            f"At most {count} messages per {window:g} seconds.",
-            retry_after=round(max(wait, 0.001), 3),
-        )
-
-
 @dataclass(frozen=True)
 class PostRequest:
     """One message to store: what `message_post` takes."""
@@ -293,7 +273,9 @@ def _store_room(group: list[tuple], results: list) -> list[dict]:
 
 
 def _spend_rate(budgets: dict[int, list], author: AbstractBaseUser) -> RoomsError | None:
-    """Take one send from the author's rate budget (read once per batch)."""
+    """Take one send from the author's rate budget, or return rate_limited.
+    At most N stored sends per window per user, counted in the database so
+    every worker process agrees; the count is read once per batch."""
     limit = settings.ROOMS_RATE_LIMIT
     if limit is None:
         return None
@@ -335,7 +317,8 @@ def _post_one(request: PostRequest) -> PostResult:
         if duplicate := original():
             return duplicate
         _check_open(room.id, author)
-        _check_rate(author)
+        if refusal := _spend_rate({}, author):
+            raise refusal
     kind = Message.Kind.TEXT if author is not None else Message.Kind.SYSTEM
     try:
         # A savepoint: the unique constraints, not a prior SELECT, catch a

@@ -60,10 +60,6 @@ def error_response(error: RoomsError) -> HttpResponse:
     return response
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
 def _authenticate(request):
     """The caller, from the bearer token or else the session."""
     authorization = request.headers.get("Authorization")
@@ -145,12 +141,9 @@ def _read_json(request) -> dict:
     if len(raw) > limit:
         raise too_large
     try:
-        payload = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        return protocol.load_object(raw)
+    except ValueError:
         raise RoomsError("invalid", "The request body must be a JSON object.") from None
-    if not isinstance(payload, dict):
-        raise RoomsError("invalid", "The request body must be a JSON object.")
-    return payload
 
 
 @endpoint("GET")

@@ -44,6 +44,18 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def load_object(text: str | bytes) -> dict:
+    """Strict JSON that must be an object (NaN and Infinity are not JSON);
+    ValueError otherwise. Frames and HTTP API bodies share it."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
 def parse_frame(
     text: str | None,
     binary: bytes | None = None,
@@ -60,11 +72,9 @@ def parse_frame(
     if len(text) * 4 > max_bytes and _utf8_len(text) > max_bytes:
         raise _error("too_large", f"A frame may hold at most {max_bytes} bytes.")
     try:
-        raw = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        raw = load_object(text)
+    except ValueError:
         raise _error("bad_frame", "A frame must be one JSON object.") from None
-    if not isinstance(raw, dict):
-        raise _error("bad_frame", "A frame must be a JSON object.")
     ref = raw.get("ref")
     ref_ok = ref is None or (isinstance(ref, str) and len(ref) <= MAX_REF)
     echo = ref if ref_ok else None

@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +116,8 @@ class Deployment:
         )
         if self.redis_url:
             base["REDIS_URL"] = self.redis_url
-            base["ROOMS_REDIS_PREFIX"] = "rooms-test-" + self.workdir.name[-12:]
+            # A prefix of its own: stop() deletes exactly these keys.
+            base["ROOMS_REDIS_PREFIX"] = f"rooms-test-{uuid.uuid4().hex[:10]}-"
         base.update(self.env)
         self.env = base
         self.manage("migrate", "--noinput")
@@ -235,3 +237,21 @@ class Deployment:
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        self.delete_redis_keys()
+
+    def delete_redis_keys(self) -> None:
+        """Remove every Redis key this deployment's processes made (the Redis
+        is shared: never a FLUSHDB)."""
+        if not self.redis_url:
+            return
+        import redis
+
+        try:
+            client = redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=5)
+            prefix = self.env["ROOMS_REDIS_PREFIX"]
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+            client.close()
+        except redis.RedisError:
+            pass  # a private Redis that is already gone

@@ -106,6 +106,7 @@ def test_tailroom_follow_with_redis_prints_through_the_channel_layer(tmp_path, r
     finally:
         tail.send_signal(signal.SIGINT)
         _, errors = tail.communicate(timeout=30)
+        site.stop()  # and its Redis keys
     assert [first["seq"], second["seq"]] == [1, 2]
     assert second["body"] == "through redis"
     assert tail.returncode == 0 and b"Traceback" not in errors

@@ -37,7 +37,15 @@ async def test_healthz_checks_a_redis_layer(async_client, settings, redis_url, f
             "CONFIG": {"hosts": [redis_url], "prefix": "rooms-test-healthz"},
         }
     }
-    response = await async_client.get("/healthz")
+    try:
+        response = await async_client.get("/healthz")
+    finally:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match="rooms-test-healthz*"):
+            client.delete(key)  # the Redis is shared: only our keys
+        client.close()
     assert response.status_code == 200
     assert response.json() == {"ok": True, "db": True, "layer": True}
 

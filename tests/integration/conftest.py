@@ -77,23 +77,6 @@ class Site:
                 assert marker not in log, f"worker {worker.port} logged {marker}:\n{log[-3000:]}"
 
 
-def _redis_cleanup(deployment: Deployment) -> None:
-    prefix = deployment.env.get("ROOMS_REDIS_PREFIX")
-    url = deployment.env.get("REDIS_URL")
-    if not prefix or not url:
-        return
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=5)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
-    except redis.RedisError:
-        pass  # a private Redis that is already gone
-
-
 @contextlib.contextmanager
 def embedded_site(workdir: Path, **env: str):
     """The embedded default (SQLite, in-memory layer) with one worker;
@@ -121,7 +104,7 @@ def _scaled(workdir: Path, database: str, redis_url: str, redis: PrivateRedis | 
         yield Site(deployment, redis=redis)
     finally:
         deployment.stop()
-        _redis_cleanup(deployment)
+        deployment.delete_redis_keys()
 
 
 @pytest.fixture

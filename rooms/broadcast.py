@@ -55,17 +55,14 @@ def publish(group: str, event: dict) -> None:
         logger.warning("channel layer unavailable: %s not sent to %s", event["kind"], group)
 
 
-def publish_messages(events: list[dict]) -> None:
-    """Publish the message events of one commit, one event per room."""
+def publish_messages(stored: list[tuple[int, int, str]]) -> None:
+    """Publish the messages of one commit, given as (room id, seq, message
+    JSON): one event per room."""
     by_room: dict[int, list] = {}
-    for event in events:
-        by_room.setdefault(event["room_id"], []).append([event["seq"], event["text"]])
+    for room_id, seq, text in stored:
+        by_room.setdefault(room_id, []).append([seq, text])
     for room_id, items in by_room.items():
         publish(room_group(room_id), {"kind": "messages", "room_id": room_id, "items": items})
-
-
-def message_event(*, room_id: int, seq: int, text: str) -> dict:
-    return {"kind": "message", "room_id": room_id, "seq": seq, "text": text}
 
 
 def room_event(*, room_id: int, kind: str, **fields) -> dict:

@@ -82,7 +82,7 @@ class RoomFeed:
         self.local_users: Counter[str] = Counter()
         self.remote_users: dict[str, tuple[frozenset[str], float]] = {}
         self.shown_users: frozenset[str] = frozenset()
-        self.pending: dict[int, str] = {}  # seq -> message frame, not yet delivered
+        self.pending: dict[int, str] = {}  # seq -> message JSON, not yet delivered
         self.pending_seqs: list[int] = []  # a heap of pending's keys
         self.repair_wanted = False
         self.wake = asyncio.Event()
@@ -172,11 +172,14 @@ class RoomFeed:
             )
             for seq, message_text in rows:
                 self.pending.pop(seq, None)
-                await self._deliver(seq, protocol.message(self.slug, message_text))
+                await self._deliver(seq, message_text)
             if len(rows) < REPAIR_BATCH:
                 return
 
-    async def _deliver(self, seq: int, text: str) -> None:
+    async def _deliver(self, seq: int, message_text: str) -> None:
+        # The frame is built once per message, for every socket, and only
+        # for a message that is delivered (not for a duplicate broadcast).
+        text = protocol.message(self.slug, message_text)
         self.head = seq
         self.gap_deadline = None  # any gap below seq is closed
         for subscription in list(self.subscriptions):

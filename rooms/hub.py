@@ -249,7 +249,7 @@ class Hub:
             return
         if kind == "messages":
             for seq, text in event["items"]:
-                feed.offer(seq, protocol.message(feed.slug, text))
+                feed.offer(seq, text)
         elif kind == "presence":
             if event["process"] != PROCESS_ID:
                 expires = time.monotonic() + PRESENCE_TTL

@@ -156,17 +156,13 @@ def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsErr
                 continue
             results[index] = result
             if not result.duplicate:
-                events.append(
-                    broadcast.message_event(
-                        room_id=request.room.id, seq=result.seq, text=result.message
-                    )
-                )
+                events.append((request.room.id, result.seq, result.message))
         if events:
             transaction.on_commit(lambda: broadcast.publish_messages(events))
     return results
 
 
-def _store_batch(requests: list[PostRequest], results: list) -> list[dict]:
+def _store_batch(requests: list[PostRequest], results: list) -> list[tuple[int, int, str]]:
     """The fast path of a group commit, inside the caller's transaction: a few
     statements per batch (duplicates, permissions, then per room one counter
     bump and one multi-row INSERT), so a room's row lock is held briefly
@@ -211,7 +207,7 @@ def _store_batch(requests: list[PostRequest], results: list) -> list[dict]:
     return events
 
 
-def _store_room(group: list[tuple], results: list) -> list[dict]:
+def _store_room(group: list[tuple], results: list) -> list[tuple[int, int, str]]:
     """Store the requests of one room that are allowed: refusals first, in the
     protocol's precedence (not_found, forbidden, read_only, rate_limited)."""
     room = group[0][1].room
@@ -268,7 +264,7 @@ def _store_room(group: list[tuple], results: list) -> list[dict]:
         results[index] = PostResult(
             seq=message.seq, client_id=client_id, duplicate=False, message=text
         )
-        events.append(broadcast.message_event(room_id=room.id, seq=message.seq, text=text))
+        events.append((room.id, message.seq, text))
     return events
 
 
@@ -385,7 +381,6 @@ def _room_changed(room: Room) -> None:
         kind="room",
         title=room.display_title,
         archived=room.is_archived,
-        frame=protocol.room_changed(room.slug, room.display_title, room.is_archived),
     )
     transaction.on_commit(lambda: broadcast.publish(broadcast.room_group(room.id), event))
 

@@ -253,5 +253,18 @@ async def connect_all(url_tokens: list[tuple[str, str]], name: str = "c") -> lis
     )
 
 
+async def reader_and_writer(
+    room: str, reader: tuple[str, str], writer: tuple[str, str]
+) -> tuple[Client, Client]:
+    """Two sockets, each (ws url, token), both joined to `room` from seq 0."""
+    clients = (
+        await Client.connect(*reader, name="reader"),
+        await Client.connect(*writer, name="writer"),
+    )
+    for client in clients:
+        await client.join(room, since=0)
+    return clients
+
+
 async def close_all(clients: list[Client]) -> None:
     await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.servers import http_get
 
-from .client import Client, close_all, connect_all
+from .client import Client, close_all, connect_all, reader_and_writer
 from .conftest import ROOM
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -47,10 +47,9 @@ async def test_thousands_of_short_lived_sockets_leave_the_worker_healthy(scaled)
             )
 
     async def still_serving():
-        reader = await Client.connect(churned.ws_url, site.tokens["reader"], name="reader")
-        writer = await Client.connect(other.ws_url, site.tokens["writer"], name="writer")
-        await reader.join(ROOM, since=0)
-        await writer.join(ROOM, since=0)
+        reader, writer = await reader_and_writer(
+            ROOM, (churned.ws_url, site.tokens["reader"]), (other.ws_url, site.tokens["writer"])
+        )
         await writer.send(ROOM, "from the other worker")
         await reader.send(ROOM, "from the churned worker")
         for client in (reader, writer):

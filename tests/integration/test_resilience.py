@@ -12,7 +12,7 @@ import pytest
 
 from tests.servers import http_get
 
-from .client import Client, close_all
+from .client import Client, close_all, reader_and_writer
 from .conftest import ROOM, embedded_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
@@ -27,10 +27,9 @@ async def test_resume_on_the_other_worker_after_a_cut_connection_gets_exactly_th
     first, second = site.workers
 
     async def scenario():
-        reader = await Client.connect(first.ws_url, site.tokens["reader"], name="reader")
-        writer = await Client.connect(second.ws_url, site.tokens["writer"], name="writer")
-        await reader.join(ROOM, since=0)
-        await writer.join(ROOM, since=0)
+        reader, writer = await reader_and_writer(
+            ROOM, (first.ws_url, site.tokens["reader"]), (second.ws_url, site.tokens["writer"])
+        )
         await writer.send_many(ROOM, bodies("before", 20))
         seen = await reader.wait_for_seq(ROOM, 20)
         assert seen.problems == []
@@ -115,10 +114,9 @@ async def test_a_post_no_broadcast_announces_arrives_live_through_the_repair_int
     worker = site.workers[0]
 
     async def scenario():
-        reader = await Client.connect(worker.ws_url, site.tokens["reader"], name="reader")
-        writer = await Client.connect(worker.ws_url, site.tokens["writer"], name="writer")
-        await reader.join(ROOM, since=0)
-        await writer.join(ROOM, since=0)
+        reader, writer = await reader_and_writer(
+            ROOM, (worker.ws_url, site.tokens["reader"]), (worker.ws_url, site.tokens["writer"])
+        )
         assert (await writer.send(ROOM, "one"))["seq"] == 1
         posted = await asyncio.to_thread(site.deployment.manage, "post", ROOM, "two")
         assert posted.stdout.strip() == "2"
@@ -146,10 +144,9 @@ async def test_a_gap_is_filled_from_the_database_before_the_next_message(tmp_pat
         worker = site.workers[0]
 
         async def scenario():
-            reader = await Client.connect(worker.ws_url, site.tokens["reader"], name="reader")
-            writer = await Client.connect(worker.ws_url, site.tokens["writer"], name="writer")
-            await reader.join(ROOM, since=0)
-            await writer.join(ROOM, since=0)
+            reader, writer = await reader_and_writer(
+                ROOM, (worker.ws_url, site.tokens["reader"]), (worker.ws_url, site.tokens["writer"])
+            )
             await writer.send(ROOM, "one")
             await asyncio.to_thread(site.deployment.manage, "post", ROOM, "two")
             await writer.send(ROOM, "three")
@@ -218,10 +215,11 @@ async def test_readers_keep_receiving_across_a_redis_restart(scaled_private_redi
         return resumed
 
     async def scenario():
-        reader = await Client.connect(reader_worker.ws_url, site.tokens["reader"], name="reader")
-        writer = await Client.connect(sender_worker.ws_url, site.tokens["writer"], name="writer")
-        await reader.join(ROOM, since=0)
-        await writer.join(ROOM, since=0)
+        reader, writer = await reader_and_writer(
+            ROOM,
+            (reader_worker.ws_url, site.tokens["reader"]),
+            (sender_worker.ws_url, site.tokens["writer"]),
+        )
         await writer.send_many(ROOM, bodies("before", 5))
         await reader.wait_for_seq(ROOM, 5)
 

@@ -43,10 +43,6 @@ class RoomAccess:
     def read_only(self) -> bool:
         return self.is_archived or self.role == Membership.Role.READ_ONLY
 
-    @property
-    def can_send(self) -> bool:
-        return self.role != Membership.Role.READ_ONLY
-
 
 def _visible_q(user) -> Q:
     # Staff too: PROTOCOL.md hides a private room from every non-member.
@@ -295,15 +291,6 @@ def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple,
         if key in wanted:
             found[key] = seq
     return found
-
-
-def message_by_client_id(*, room_id: int, author_id: int | None, client_id: str):
-    query = Message.objects.filter(room_id=room_id, client_id=client_id)
-    if author_id is None:
-        query = query.filter(kind=Message.Kind.SYSTEM)
-    else:
-        query = query.filter(author_id=author_id)
-    return query.values_list("seq", flat=True).first()
 
 
 def iter_messages(*, room: Room, since: int, batch: int = 1000) -> Iterator[str]:

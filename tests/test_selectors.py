@@ -62,10 +62,14 @@ def test_read_only_member_and_archived_room_are_read_only(room_factory, alice, b
     room = room_factory("lobby")
     services.membership_ensure(user=alice, room=room, role=Membership.Role.READ_ONLY)
     alice_view = selectors.room_access(user=alice, slug="lobby")
-    assert (alice_view.read_only, alice_view.can_send) == (True, False)
+    access = selectors.post_access(room_id=room.id, author_ids=[alice.pk, bob.pk])
+    assert (alice_view.read_only, access.refusal(alice).code) == (True, "forbidden")
+    assert access.refusal(bob) is None
     services.room_set_archived(room=room, archived=True)
     bob_view = selectors.room_access(user=bob, slug="lobby")
-    assert (bob_view.read_only, bob_view.can_send, bob_view.is_archived) == (True, True, True)
+    access = selectors.post_access(room_id=room.id, author_ids=[bob.pk])
+    assert (bob_view.read_only, bob_view.is_archived) == (True, True)
+    assert access.refusal(bob).code == "read_only"
 
 
 def test_room_access_carries_the_read_cursor(room_factory, alice):
@@ -143,13 +147,12 @@ def test_iter_messages_streams_every_message_in_batches(room_factory):
     assert [json.loads(text)["seq"] for text in texts] == [3, 4, 5, 6, 7]
 
 
-def test_message_by_client_id_separates_users_and_system(room_factory, alice):
+def test_seqs_by_client_id_separates_users_and_system(room_factory, alice):
     room = room_factory("lobby")
     services.message_post(room=room, author=alice, body="mine", client_id="c")
     services.message_post(room=room, author=None, body="system", client_id="c")
-    assert selectors.message_by_client_id(room_id=room.id, author_id=alice.pk, client_id="c") == 1
-    assert selectors.message_by_client_id(room_id=room.id, author_id=None, client_id="c") == 2
-    assert selectors.message_by_client_id(room_id=room.id, author_id=None, client_id="d") is None
+    keys = [(room.id, alice.pk, "c"), (room.id, None, "c"), (room.id, None, "d")]
+    assert selectors.seqs_by_client_id(keys=keys) == {keys[0]: 1, keys[1]: 2}
 
 
 # --- lists and stats ---------------------------------------------------------------------

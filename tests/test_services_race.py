@@ -1,8 +1,9 @@
 """The race group commit must survive (services.message_post_many): a send
 whose client_id another transaction stores between the batch's duplicate
 check and its INSERT. On PostgreSQL the batch then waits on the room's row
-lock, hits the unique constraint when it gets it, and must fall back to the
-exact path: the same seq, `duplicate`, nothing stored twice (G4)."""
+lock, hits the unique constraint when it gets it, and must try again, now
+finding the stored message: the same seq, `duplicate`, nothing stored twice
+(G4)."""
 
 import subprocess
 import sys

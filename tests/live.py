@@ -9,12 +9,9 @@ reaches its hub directly.
 """
 
 import asyncio
-import fcntl
 import json
-import tempfile
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import websockets
 
@@ -31,18 +28,6 @@ def start_site(workdir, *users: str, rooms: tuple[str, ...] = ("lobby",)):
         deployment.manage("createroom", slug)
     deployment.start_worker()
     return deployment
-
-
-def collect_static(deployment: Deployment) -> None:
-    """Pages rendered with DEBUG off (the admin's) need collectstatic's
-    manifest; the lock (shared with tests/browser) keeps two suites from
-    writing STATIC_ROOT at once."""
-    with open(Path(tempfile.gettempdir()) / "rooms-collectstatic.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            deployment.manage("collectstatic", "--noinput")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.live import collect_static, joined_socket, next_frame, start_site
+from tests.live import joined_socket, next_frame, start_site
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ class AdminSession:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     deployment = start_site(tmp_path_factory.mktemp("admin"), "alice")
-    collect_static(deployment)
+    deployment.collect_static()
     deployment.shell(
         "from django.contrib.auth import get_user_model\n"
         "get_user_model().objects.create_superuser('boss', 'boss@example.com', 'boss-pass-123')\n"

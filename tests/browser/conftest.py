@@ -9,11 +9,8 @@ browser context is fresh.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -53,13 +50,7 @@ def playwright_browser():
 @pytest.fixture(scope="package")
 def deployment(tmp_path_factory):
     deployment = Deployment(tmp_path_factory.mktemp("browser"))
-    # DEBUG is off, so pages link the hashed files of collectstatic's
-    # manifest; the lock keeps two suites from writing STATIC_ROOT at once.
-    lock_path = Path(tempfile.gettempdir()) / "rooms-collectstatic.lock"
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        deployment.manage("collectstatic", "--noinput")
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    deployment.collect_static()  # DEBUG is off
     deployment.create_users(*USERS, password=PASSWORD)
     deployment.worker = deployment.start_worker()
     yield deployment

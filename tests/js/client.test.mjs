@@ -1,118 +1,14 @@
 // Unit tests of the protocol client (rooms/static/rooms/client.js) with node's
 // built-in runner: `node --test tests/js/`. The WebSocket, storage and timers
-// are small in-memory stand-ins; the client's own logic runs for real.
+// are small in-memory stand-ins (fakes.mjs); the client's own logic runs for
+// real. Edits, deletions and reactions: changes.test.mjs.
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { RoomsClient, backoffDelay } from "../../rooms/static/rooms/client.js";
+import { backoffDelay } from "../../rooms/static/rooms/client.js";
 import { Outbox } from "../../rooms/static/rooms/outbox.js";
-
-class FakeSocket {
-  static instances = [];
-  constructor(url) {
-    this.url = url;
-    this.sent = [];
-    this.closed = false;
-    FakeSocket.instances.push(this);
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  close() {
-    this.closed = true;
-  }
-  // --- the server side
-  deliver(frame) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  drop(code = 1006) {
-    this.onclose?.({ code });
-  }
-  frames(type) {
-    return this.sent.filter((frame) => frame.type === type);
-  }
-}
-
-class MemoryStorage {
-  constructor() {
-    this.items = new Map();
-  }
-  getItem(key) {
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-  setItem(key, value) {
-    this.items.set(key, String(value));
-  }
-}
-
-/** Timers run only when a test says so. */
-class ManualTimers {
-  constructor() {
-    this.queue = new Map();
-    this.next = 1;
-  }
-  setTimeout(fn, delay) {
-    const id = this.next++;
-    this.queue.set(id, { fn, delay });
-    return id;
-  }
-  clearTimeout(id) {
-    this.queue.delete(id);
-  }
-  setInterval() {
-    return 0;
-  }
-  clearInterval() {}
-  runAll() {
-    const due = [...this.queue.values()];
-    this.queue.clear();
-    for (const { fn } of due) fn();
-    return due.map(({ delay }) => delay);
-  }
-}
-
-function setup({ storage = new MemoryStorage(), random = () => 0.5 } = {}) {
-  FakeSocket.instances = [];
-  const timers = new ManualTimers();
-  const client = new RoomsClient({
-    url: "ws://test/ws/",
-    WebSocket: FakeSocket,
-    storage,
-    outboxKey: "outbox:alice",
-    timers,
-    random,
-    pingInterval: 0,
-  });
-  const events = [];
-  for (const type of ["messages", "status", "outbox", "joined"]) {
-    client.on(type, (detail) => events.push({ type, ...detail }));
-  }
-  const socket = () => FakeSocket.instances.at(-1);
-  return { client, timers, storage, events, socket };
-}
-
-const message = (seq, extra = {}) => ({
-  seq,
-  room: "lobby",
-  author: "bob",
-  body: `m${seq}`,
-  created_at: "2026-01-01T00:00:00Z",
-  client_id: null,
-  kind: "text",
-  ...extra,
-});
-
-/** Connect, say hello, and answer the join of "lobby" with `since`. */
-function connectAndJoin(ctx, since = 0) {
-  ctx.client.connect();
-  ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
-  if (!ctx.client.rooms.has("lobby")) ctx.client.join("lobby", { since: 0, limit: 50 });
-  ctx.socket().deliver({ type: "joined", room: "lobby", head: since, since, truncated: false });
-}
-
-const delivered = (events) =>
-  events.filter((event) => event.type === "messages").flatMap((event) => event.messages.map((m) => m.seq));
+import { MemoryStorage, connectAndJoin, delivered, message, setup } from "./fakes.mjs";
 
 describe("backoff", () => {
   test("delay stays within the upper half of the capped exponential", () => {
@@ -136,7 +32,7 @@ describe("backoff", () => {
       delays.push(...ctx.timers.runAll());
     }
     assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000]);
-    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
     ctx.socket().drop();
     assert.deepEqual(ctx.timers.runAll(), [500]);
   });
@@ -165,7 +61,7 @@ describe("stream", () => {
     ctx.socket().deliver({ type: "message", room: "lobby", message: message(3) });
     ctx.socket().drop();
     ctx.timers.runAll();
-    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
     assert.deepEqual(ctx.socket().frames("join"), [
       { type: "join", room: "lobby", ref: "join:lobby", since: 3 },
     ]);
@@ -217,7 +113,7 @@ describe("outbox", () => {
     // A later reconnect sends nothing again.
     ctx.socket().drop();
     ctx.timers.runAll();
-    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
     ctx.socket().deliver({ type: "joined", room: "lobby", head: 1, since: 0, truncated: false });
     assert.deepEqual(ctx.socket().frames("send"), []);
   });
@@ -244,7 +140,7 @@ describe("outbox", () => {
     assert.equal(ctx.socket().frames("send").length, 1);
     ctx.socket().drop();
     ctx.timers.runAll();
-    ctx.socket().deliver({ type: "hello", protocol: 1, user: "alice" });
+    ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
     ctx.socket().deliver({ type: "joined", room: "lobby", head: 1, since: 0, truncated: false });
     assert.deepEqual(
       ctx.socket().frames("send").map((frame) => frame.client_id),

@@ -1,18 +1,24 @@
 // The Rooms protocol client (PROTOCOL.md): one WebSocket, many rooms.
 //
 // DOM-free, so the browser UI (app.js), bots and node tests share it. What it
-// adds on top of the wire protocol:
+// adds on top of the wire protocol (version 2):
 //   - reconnect with jittered exponential backoff, re-joining every room with
-//     `since` = the last seq it delivered (G5), so missed messages arrive once;
+//     `since` = the last seq it received (G5), so missed entries arrive once:
+//     new messages and changes alike;
 //   - dedupe by seq as a second line of defence, and a re-join on a seq gap;
-//   - an outbox persisted in storage (localStorage in browsers): a send is
-//     kept until its `ack`, re-sent after every reconnect with its original
-//     client_id, so the server stores it once (G4), also across page reloads.
+//   - the messages of each room in their current state: change entries
+//     (edit, delete, reaction) are applied to the message they target
+//     (room-log.js); a change whose target is not held is ignored;
+//   - an outbox persisted in storage (localStorage in browsers): a send or a
+//     change is kept until its `ack`, re-sent after every reconnect with its
+//     original client_id, so the server stores it once (G4), also across page
+//     reloads; until its entry arrives it is shown applied (`message()`).
 // The WebSocket constructor, storage and timers are injected for testability.
 
-import { Outbox, newClientId } from "./outbox.js";
+import { Outbox, actionOf, newClientId, outboxChange, outboxFrame } from "./outbox.js";
+import { RoomLog } from "./room-log.js";
 
-export { Outbox };
+export { Outbox, RoomLog };
 
 /** Delay before reconnect attempt `attempt` (0-based): a random point in the
  * upper half of min(max, base * 2^attempt), so a crowd of clients that lost
@@ -36,6 +42,8 @@ export class RoomsClient {
    * @param {Function} [options.random]
    * @param {object} [options.backoff]           {base, max} in ms
    * @param {number} [options.pingInterval]      ms between pings (0: none)
+   * @param {string} [options.user]              the username, for showing unsent
+   *                                             changes before `hello` arrives
    */
   constructor(options) {
     this.url = options.url;
@@ -45,14 +53,14 @@ export class RoomsClient {
     this.backoff = options.backoff ?? { base: 500, max: 15000 };
     this.pingInterval = options.pingInterval ?? 25000;
     this.outbox = new Outbox(options.storage, options.outboxKey ?? "rooms.outbox");
-    this.rooms = new Map(); // slug -> {lastSeq, joined, options, lastRead}
+    this.rooms = new Map(); // slug -> RoomLog
     this.listeners = new Map();
-    this.pending = new Map(); // ref -> {resolve, reject} for history
+    this.pending = new Map(); // ref -> {room, resolve, reject} for history
     this.state = "idle";
     this.attempt = 0;
     this.socket = null;
     this.retryAt = null;
-    this.user = null;
+    this.user = options.user ?? null;
     this.refCounter = 0;
     this.typingSentAt = new Map();
   }
@@ -172,7 +180,10 @@ export class RoomsClient {
   }
 
   rejectPending(reason) {
-    for (const { reject } of this.pending.values()) reject(new Error(reason));
+    for (const { room, reject } of this.pending.values()) {
+      this.rooms.get(room)?.historyDone();
+      reject(new Error(reason));
+    }
     this.pending.clear();
   }
 
@@ -181,7 +192,7 @@ export class RoomsClient {
   /** Join `room`. The first join uses `options` ({since, limit}); every
    * re-join after a reconnect uses since = the last seq delivered. */
   join(room, options = {}) {
-    const state = this.rooms.get(room) ?? { lastSeq: null, joined: false, lastRead: 0 };
+    const state = this.rooms.get(room) ?? new RoomLog();
     state.options = options;
     this.rooms.set(room, state);
     this.sendJoin(room);
@@ -206,32 +217,75 @@ export class RoomsClient {
     return this.rooms.get(room)?.lastSeq ?? null;
   }
 
-  /** Messages with seq > lastSeq, in order; anything else is a duplicate.
-   * A gap (which G2 rules out) triggers a re-join from the last seq. */
-  accept(room, messages) {
+  /** Take in entries of the stream (backfill or live): dedupe by seq, hold
+   * new messages, apply changes, then tell listeners once per message. */
+  receiveEntries(room, entries, live) {
     const state = this.rooms.get(room);
-    if (!state) return [];
-    const fresh = [];
-    for (const message of messages) {
-      if (state.lastSeq != null && message.seq <= state.lastSeq) continue;
-      if (state.lastSeq != null && message.seq > state.lastSeq + 1) {
-        this.sendJoin(room);
-        break;
-      }
-      state.lastSeq = message.seq;
-      fresh.push(message);
+    if (!state) return;
+    const { fresh, gap } = state.accept(entries);
+    if (gap) this.sendJoin(room);
+    if (!fresh.length) return;
+    const { added, changed } = state.take(fresh);
+    this.emit("entries", { room, entries: fresh, live });
+    if (added.length) {
+      this.emit("messages", { room, messages: added.map((seq) => this.message(room, seq)), live });
     }
-    return fresh;
+    for (const seq of changed) this.emitChange(room, seq);
+  }
+
+  /**
+   * The message `seq` of `room` as a page should show it, or null when the
+   * client does not hold it: its state from the server with this user's
+   * changes applied that are acked but not received yet, or still in the
+   * outbox; `pending` says which are unsent (RoomLog.view).
+   */
+  message(room, seq) {
+    const state = this.rooms.get(room);
+    return state ? state.view(seq, this.outbox.forRoom(room), this.user) : null;
+  }
+
+  /** Every message of `room` the client holds, ascending by seq. */
+  messages(room) {
+    return (this.rooms.get(room)?.seqs() ?? []).map((seq) => this.message(room, seq));
+  }
+
+  emitChange(room, seq) {
+    const message = this.message(room, seq);
+    if (message) this.emit("change", { room, seq, message });
   }
 
   // --- sending ----------------------------------------------------------------
 
-  /** Queue a message: it is in the outbox (and storage) before this returns,
-   * and goes out now if the room is joined, else after the next join. */
-  send(room, body) {
-    const item = { client_id: newClientId(this.random), room, body, status: "pending", at: Date.now() };
+  /** Queue a message (a reply when `replyTo` is the seq of a message): it is
+   * in the outbox (and storage) before this returns, and goes out now if the
+   * room is joined, else after the next join. */
+  send(room, body, { replyTo = null } = {}) {
+    const fields = { action: "send", body };
+    if (replyTo != null) fields.reply_to = replyTo;
+    return this.enqueue(room, fields);
+  }
+
+  /** Replace the body of message `seq` (the user's own). */
+  edit(room, seq, body) {
+    return this.enqueue(room, { action: "edit", seq, body });
+  }
+
+  /** Delete message `seq` (the user's own, or any as a moderator). */
+  delete(room, seq) {
+    return this.enqueue(room, { action: "delete", seq });
+  }
+
+  /** Add (`on`) or take back a reaction on message `seq`. */
+  react(room, seq, emoji, on = true) {
+    return this.enqueue(room, { action: "react", seq, emoji, on: Boolean(on) });
+  }
+
+  /** Sends and changes share one outbox, so they go out in the order made. */
+  enqueue(room, fields) {
+    const item = { client_id: newClientId(this.random), room, ...fields, status: "pending", at: Date.now() };
     this.outbox.add(item);
     this.emit("outbox", { room });
+    if (item.seq != null) this.emitChange(room, item.seq);
     this.flush(room, [item]);
     return item;
   }
@@ -252,9 +306,7 @@ export class RoomsClient {
   flush(room, items = this.outbox.forRoom(room)) {
     if (!this.rooms.get(room)?.joined) return;
     for (const item of items) {
-      if (item.status !== "pending") continue;
-      const { client_id, body } = item;
-      this.transmit({ type: "send", room, body, client_id, ref: client_id });
+      if (item.status === "pending") this.transmit(outboxFrame(item));
     }
   }
 
@@ -270,7 +322,9 @@ export class RoomsClient {
     if (this.transmit({ type: "read", room, seq })) state.lastRead = seq;
   }
 
-  /** Older messages before `before`: resolves with {messages, has_more}. */
+  /** Older messages before `before`: resolves with {messages, has_more},
+   * the messages as message() shows them. The client holds them from then
+   * on, so later changes to them apply. */
   history(room, before, limit = 50) {
     const ref = `history:${++this.refCounter}`;
     const frame = { type: "history", room, limit, ref };
@@ -280,7 +334,8 @@ export class RoomsClient {
         reject(new Error("not connected"));
         return;
       }
-      this.pending.set(ref, { resolve, reject });
+      this.rooms.get(room)?.historyStarted();
+      this.pending.set(ref, { room, resolve, reject });
     });
   }
 
@@ -314,22 +369,26 @@ export class RoomsClient {
     state.lastSeq = frame.since;
     state.joined = true;
     this.emit("joined", frame);
+    for (const target of state.settle()) this.emitChange(frame.room, target);
     this.flush(frame.room);
   }
 
   on_backfill(frame) {
-    const messages = this.accept(frame.room, frame.messages);
-    if (messages.length) this.emit("messages", { room: frame.room, messages, live: false });
+    this.receiveEntries(frame.room, frame.messages ?? [], false);
   }
 
   on_message(frame) {
-    const messages = this.accept(frame.room, [frame.message]);
-    if (messages.length) this.emit("messages", { room: frame.room, messages, live: true });
+    if (frame.message) this.receiveEntries(frame.room, [frame.message], true);
   }
 
   on_ack(frame) {
-    if (frame.client_id && this.outbox.remove(frame.client_id)) {
+    const item = frame.client_id ? this.outbox.get(frame.client_id) : null;
+    if (item && this.outbox.remove(frame.client_id)) {
+      const change = outboxChange(item, this.user);
+      // Stored, but its entry may not have arrived yet: keep showing it.
+      if (change) this.rooms.get(item.room)?.acknowledge(change, frame.seq);
       this.emit("outbox", { room: frame.room });
+      if (change) this.emitChange(item.room, item.seq);
     }
     this.emit("ack", frame);
   }
@@ -337,8 +396,10 @@ export class RoomsClient {
   on_error(frame) {
     const ref = frame.ref ?? "";
     if (this.pending.has(ref)) {
-      this.pending.get(ref).reject(Object.assign(new Error(frame.message), { code: frame.code }));
+      const waiter = this.pending.get(ref);
       this.pending.delete(ref);
+      this.rooms.get(waiter.room)?.historyDone();
+      waiter.reject(Object.assign(new Error(frame.message), { code: frame.code }));
       return;
     }
     const item = ref ? this.outbox.get(ref) : null;
@@ -346,6 +407,13 @@ export class RoomsClient {
       if (frame.code === "rate_limited") {
         const wait = Math.max(0.1, Number(frame.retry_after) || 1) * 1000;
         this.timers.setTimeout(() => this.flush(item.room, [item]), wait);
+      } else if (FINAL_SEND_ERRORS.has(frame.code) && actionOf(item) !== "send") {
+        // A change that cannot be made (its message was deleted meanwhile, or
+        // the user lost the right): drop it and say so.
+        this.outbox.remove(ref);
+        this.emit("outbox", { room: item.room });
+        this.emitChange(item.room, item.seq);
+        this.emit("rejected", { room: item.room, item, code: frame.code, message: frame.message });
       } else if (FINAL_SEND_ERRORS.has(frame.code)) {
         this.outbox.update(ref, { status: "failed", error: frame.message, code: frame.code });
         this.emit("outbox", { room: item.room });
@@ -358,8 +426,16 @@ export class RoomsClient {
 
   on_history(frame) {
     const waiter = this.pending.get(frame.ref);
+    if (!waiter) return;
     this.pending.delete(frame.ref);
-    waiter?.resolve({ messages: frame.messages, has_more: frame.has_more });
+    const state = this.rooms.get(frame.room);
+    if (!state) {
+      waiter.resolve({ messages: frame.messages, has_more: frame.has_more });
+      return;
+    }
+    const seqs = state.holdHistory(frame.messages ?? []);
+    state.historyDone();
+    waiter.resolve({ messages: seqs.map((seq) => this.message(frame.room, seq)), has_more: frame.has_more });
   }
 
   on_pong(frame) {
@@ -388,10 +464,6 @@ export class RoomsClient {
     const state = this.rooms.get(frame.room);
     if (state) state.lastRead = Math.max(state.lastRead, frame.seq);
     this.emit("read", frame);
-  }
-
-  on_redact(frame) {
-    this.emit("redact", frame);
   }
 
   on_room(frame) {

@@ -1,8 +1,42 @@
-// The outbox of the protocol client: sends not yet acknowledged, kept in
-// storage (localStorage in browsers) so they survive a reload and are re-sent
-// with their original client_id (PROTOCOL.md, G4). See client.js.
+// The outbox of the protocol client: sends and changes (edit, delete, react)
+// not yet acknowledged, kept in storage (localStorage in browsers) so they
+// survive a reload and are re-sent with their original client_id
+// (PROTOCOL.md, G4). See client.js.
 
+// Items written before protocol 2 have no `action`: they are sends, so the
+// version stays and an upgrade loses nothing a user typed.
 export const OUTBOX_VERSION = 1;
+
+/** What an outbox item asks for: "send", "edit", "delete" or "react". */
+export const actionOf = (item) => item.action ?? "send";
+
+/** The frame that (re-)sends an item; its ref is its client_id. */
+export function outboxFrame(item) {
+  const { room, client_id } = item;
+  const base = { room, client_id, ref: client_id };
+  switch (actionOf(item)) {
+    case "edit":
+      return { type: "edit", ...base, seq: item.seq, body: item.body };
+    case "delete":
+      return { type: "delete", ...base, seq: item.seq };
+    case "react":
+      return { type: "react", ...base, seq: item.seq, emoji: item.emoji, on: item.on };
+    default: {
+      const frame = { type: "send", ...base, body: item.body };
+      if (item.reply_to != null) frame.reply_to = item.reply_to;
+      return frame;
+    }
+  }
+}
+
+/** The change entry an unacknowledged change item will become (as far as
+ * this client can tell), to show it before the server has stored it. */
+export function outboxChange(item, author) {
+  const kind = { edit: "edit", delete: "delete", react: "reaction" }[actionOf(item)];
+  if (!kind) return null;
+  const created_at = new Date(item.at ?? Date.now()).toISOString();
+  return { kind, target: item.seq, author, created_at, body: item.body, emoji: item.emoji, on: item.on };
+}
 
 /** A client_id unique enough for one user in one room. */
 export function newClientId(random = Math.random) {

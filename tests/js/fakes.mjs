@@ -1,0 +1,142 @@
+// In-memory stand-ins for the protocol client's tests: a WebSocket whose
+// server side the test plays, storage, and timers that run only when told.
+
+import { RoomsClient } from "../../rooms/static/rooms/client.js";
+
+export class FakeSocket {
+  static instances = [];
+  constructor(url) {
+    this.url = url;
+    this.sent = [];
+    this.closed = false;
+    FakeSocket.instances.push(this);
+  }
+  send(text) {
+    this.sent.push(JSON.parse(text));
+  }
+  close() {
+    this.closed = true;
+  }
+  // --- the server side
+  deliver(frame) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  drop(code = 1006) {
+    this.onclose?.({ code });
+  }
+  frames(type) {
+    return this.sent.filter((frame) => frame.type === type);
+  }
+}
+
+export class MemoryStorage {
+  constructor() {
+    this.items = new Map();
+  }
+  getItem(key) {
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+  setItem(key, value) {
+    this.items.set(key, String(value));
+  }
+}
+
+/** Timers run only when a test says so. */
+export class ManualTimers {
+  constructor() {
+    this.queue = new Map();
+    this.next = 1;
+  }
+  setTimeout(fn, delay) {
+    const id = this.next++;
+    this.queue.set(id, { fn, delay });
+    return id;
+  }
+  clearTimeout(id) {
+    this.queue.delete(id);
+  }
+  setInterval() {
+    return 0;
+  }
+  clearInterval() {}
+  runAll() {
+    const due = [...this.queue.values()];
+    this.queue.clear();
+    for (const { fn } of due) fn();
+    return due.map(({ delay }) => delay);
+  }
+}
+
+/** Numbers in [0, 1) that differ call to call, the same every run (client
+ * ids made in one millisecond must still differ). */
+export function sequence() {
+  let n = 0;
+  return () => (++n * 0.6180339887) % 1;
+}
+
+export function setup({ storage = new MemoryStorage(), random = sequence(), user } = {}) {
+  FakeSocket.instances = [];
+  const timers = new ManualTimers();
+  const client = new RoomsClient({
+    url: "ws://test/ws/",
+    WebSocket: FakeSocket,
+    storage,
+    outboxKey: "outbox:alice",
+    timers,
+    random,
+    pingInterval: 0,
+    user,
+  });
+  const events = [];
+  for (const type of ["messages", "change", "rejected", "status", "outbox", "joined"]) {
+    client.on(type, (detail) => events.push({ type, ...detail }));
+  }
+  const socket = () => FakeSocket.instances.at(-1);
+  return { client, timers, storage, events, socket };
+}
+
+/** A message entry (PROTOCOL.md v2) in its current state. */
+export const message = (seq, extra = {}) => ({
+  seq,
+  room: "lobby",
+  kind: "text",
+  author: "bob",
+  body: `m${seq}`,
+  created_at: "2026-01-01T00:00:00Z",
+  client_id: null,
+  reply_to: null,
+  edited_at: null,
+  deleted: false,
+  reactions: {},
+  ...extra,
+});
+
+const change = (kind, seq, target, extra) => ({
+  seq,
+  room: "lobby",
+  kind,
+  author: "bob",
+  created_at: `2026-01-01T00:${String(seq).padStart(2, "0")}:00Z`,
+  client_id: null,
+  target,
+  ...extra,
+});
+
+/** Change entries: edit, delete and reaction of message `target`. */
+export const edit = (seq, target, body, extra = {}) => change("edit", seq, target, { body, ...extra });
+export const del = (seq, target, extra = {}) => change("delete", seq, target, extra);
+export const reaction = (seq, target, emoji, on, extra = {}) =>
+  change("reaction", seq, target, { emoji, on, ...extra });
+
+/** Connect, say hello, and answer the join of "lobby" with `since`. */
+export function connectAndJoin(ctx, since = 0) {
+  ctx.client.connect();
+  ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
+  if (!ctx.client.rooms.has("lobby")) ctx.client.join("lobby", { since: 0, limit: 50 });
+  ctx.socket().deliver({ type: "joined", room: "lobby", head: since, since, truncated: false });
+}
+
+/** The seqs of the new messages the client told listeners about, in order. */
+export const delivered = (events) =>
+  events.filter((event) => event.type === "messages").flatMap((event) => event.messages.map((m) => m.seq));
+

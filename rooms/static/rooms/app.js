@@ -20,6 +20,7 @@ const client = new RoomsClient({
   url: `${scheme}://${location.host}/ws/`,
   storage,
   outboxKey: `rooms.outbox:${config.user}`,
+  user: config.user,
 });
 
 showConnection(client);
@@ -66,18 +67,23 @@ function showConnection(client) {
   });
 }
 
-/** The room list: live head, unread count and last activity per room. */
+/** The room list: live unread count and last activity per room. Unread
+ * counts messages of other users above the read cursor, never edits,
+ * deletions or reactions (PROTOCOL.md), so the page counts the messages that
+ * arrive rather than subtracting seqs. */
 function startRoomList(client, config) {
   const rooms = new Map();
   for (const room of config.rooms) {
     const row = document.querySelector(`.room-row[data-room="${CSS.escape(room.slug)}"]`);
     if (!row) continue;
-    rooms.set(room.slug, { head: room.head, cursor: room.head - room.unread, row, at: room.last_activity });
+    // `unread` as the server counted it up to `head`, plus the seqs of
+    // unread messages of others that arrived since.
+    rooms.set(room.slug, { head: room.head, unread: room.unread, arrived: [], row, at: room.last_activity });
   }
 
   const render = (slug) => {
     const room = rooms.get(slug);
-    const unread = Math.max(0, room.head - room.cursor);
+    const unread = room.unread + room.arrived.length;
     room.row.dataset.unread = String(unread);
     const badge = room.row.querySelector(".unread");
     badge.textContent = unread > 99 ? "99+" : String(unread);
@@ -95,8 +101,9 @@ function startRoomList(client, config) {
   };
 
   // Read cursors move in other tabs; the server tells this socket with
-  // `read` frames, but not while it is disconnected: after a reconnect,
-  // take the cursors (and heads) from a fresh copy of this page.
+  // `read` frames, but not while it is disconnected: after a reconnect, or
+  // when a cursor moved to a seq this page cannot count from, take the counts
+  // from a fresh copy of this page.
   const refresh = async () => {
     try {
       const response = await fetch(location.href, { credentials: "same-origin" });
@@ -105,8 +112,10 @@ function startRoomList(client, config) {
       const fresh = JSON.parse(html.getElementById("rooms-config").textContent);
       for (const each of fresh.rooms) {
         const room = rooms.get(each.slug);
-        if (!room) continue;
-        room.cursor = Math.max(room.cursor, each.head - each.unread);
+        if (!room || each.head < room.head) continue;
+        room.head = each.head;
+        room.unread = each.unread;
+        room.arrived = room.arrived.filter((seq) => seq > each.head);
         render(each.slug);
       }
     } catch {
@@ -122,15 +131,18 @@ function startRoomList(client, config) {
   client.on("messages", ({ room: slug, messages }) => {
     const room = rooms.get(slug);
     if (!room) return;
-    const last = messages[messages.length - 1];
-    room.head = Math.max(room.head, last.seq);
-    room.at = last.created_at;
+    for (const message of messages) {
+      if (message.author !== config.user && message.seq > room.head) room.arrived.push(message.seq);
+    }
+    room.at = messages[messages.length - 1].created_at;
     render(slug);
   });
   client.on("read", ({ room: slug, seq }) => {
     const room = rooms.get(slug);
     if (!room) return;
-    room.cursor = Math.max(room.cursor, seq);
+    room.arrived = room.arrived.filter((each) => each > seq);
+    if (seq >= room.head) room.unread = 0;
+    else if (room.unread > 0) refresh(); // read part of what the server counted
     render(slug);
   });
 

@@ -218,7 +218,9 @@ export class RoomsClient {
   }
 
   /** Take in entries of the stream (backfill or live): dedupe by seq, hold
-   * new messages, apply changes, then tell listeners once per message. */
+   * new messages, apply changes, then tell listeners once per message
+   * ("messages" for new ones, "change" for changed ones) and once per batch
+   * ("entries": every entry received, for listeners that want the raw log). */
   receiveEntries(room, entries, live) {
     const state = this.rooms.get(room);
     if (!state) return;
@@ -226,11 +228,11 @@ export class RoomsClient {
     if (gap) this.sendJoin(room);
     if (!fresh.length) return;
     const { added, changed } = state.take(fresh);
-    this.emit("entries", { room, entries: fresh, live });
     if (added.length) {
       this.emit("messages", { room, messages: added.map((seq) => this.message(room, seq)), live });
     }
     for (const seq of changed) this.emitChange(room, seq);
+    this.emit("entries", { room, entries: fresh, live });
   }
 
   /**

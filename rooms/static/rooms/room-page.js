@@ -1,11 +1,19 @@
 // The room page: message list, composer, presence, typing, scrollback and
 // read marking, driven by the protocol client's events. The client owns
-// ordering, dedupe by seq and the outbox; this module only renders.
+// ordering, dedupe by seq, the messages' current state and the outbox; this
+// module only renders (one message: message-view.js) and wires the actions
+// (edit, delete, react, reply: message-actions.js) to the client.
 
-import { avatar, codePoints, el, formatWhen } from "./dom.js";
+import { avatar, codePoints, el } from "./dom.js";
+import { messageItem, renderMessage, renderQuote } from "./message-view.js";
+import { confirmDelete, openEditor, openPicker, replyBar } from "./message-actions.js";
+import { actionOf } from "./outbox.js";
+import { snippet } from "./room-log.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const TYPING_SHOWN_MS = 5000;
+const NOTICE_SHOWN_MS = 8000;
+const FIRST_SCREEN = 20; // load history until at least this many messages show
 
 export function startRoomPage(client, config) {
   const slug = config.room.slug;
@@ -20,21 +28,30 @@ export function startRoomPage(client, config) {
   const jump = $("jump");
   const live = $("live");
   const typingLine = $("typing");
+  const notice = $("notice");
   const form = $("composer");
   const input = $("body");
   const sendButton = $("send");
   const counter = $("counter");
 
+  // What message-view.js needs to know about the reader.
+  const page = {
+    me,
+    canModerate: config.room.canModerate === true || config.canModerate === true,
+    readOnly: config.room.readOnly,
+  };
   const shown = new Map(); // seq -> <li>
+  const repliesTo = new Map(); // seq -> Set of seqs of shown messages quoting it
   const mineShown = new Set(); // client_ids of my messages on screen
-  const known = new Map(); // client_id -> outbox item, kept until its message shows
-  const acked = new Map(); // client_id -> item acked but whose message has not arrived yet
+  const known = new Map(); // client_id -> outbox send, kept until its message shows
+  const acked = new Map(); // client_id -> send acked but whose message has not arrived yet
   const typers = new Map(); // username -> timer
-  let readOnly = config.room.readOnly;
   let hasOlder = false;
   let joinedOnce = false;
+  let firstHead = null; // the head when first joined: the first screen is complete at it
   let unseen = 0;
   let readTimer = null;
+  let noticeTimer = null;
 
   const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 64;
   const toBottom = () => {
@@ -43,35 +60,65 @@ export function startRoomPage(client, config) {
     jump.hidden = true;
   };
 
-  // --- messages ---------------------------------------------------------------
-
-  function setBody(item, message) {
-    item.classList.toggle("msg--redacted", Boolean(message.redacted));
-    item.querySelector(".msg-body").textContent = message.redacted
-      ? "This message was removed."
-      : message.body;
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+    clearTimeout(noticeTimer);
+    if (text) noticeTimer = setTimeout(() => showNotice(""), NOTICE_SHOWN_MS);
   }
 
-  function messageItem(message) {
-    const system = message.kind === "system";
-    const item = el("li", "msg");
-    item.dataset.seq = String(message.seq);
-    item.dataset.author = message.author ?? "";
-    item.dataset.at = message.created_at;
-    if (system) item.classList.add("msg--system");
-    if (message.author === me) item.classList.add("msg--mine");
-    if (!system) item.append(avatar(message.author ?? "?"));
-    const main = el("div", "msg-main");
-    const meta = el("div", "msg-meta");
-    if (!system) meta.append(el("span", "msg-author", message.author ?? "unknown"));
-    const time = el("time", "msg-time", formatWhen(message.created_at));
-    time.dateTime = message.created_at;
-    time.title = new Date(message.created_at).toLocaleString();
-    meta.append(time);
-    main.append(meta, el("p", "msg-body"));
-    item.append(main);
-    setBody(item, message);
-    return item;
+  // --- messages ---------------------------------------------------------------
+
+  const handlers = {
+    react: (seq, anchor) => {
+      const item = shown.get(seq);
+      const message = client.message(slug, seq);
+      if (!item || !message) return;
+      openPicker(item, anchor, (emoji) => {
+        const mine = (message.reactions[emoji] ?? []).includes(me);
+        client.react(slug, seq, emoji, !mine);
+      });
+    },
+    reply: (seq) => reply.start(seq),
+    edit: (seq) => startEditing(seq),
+    delete: async (seq) => {
+      const message = client.message(slug, seq);
+      if (message && (await confirmDelete($("confirm-delete"), message, me))) client.delete(slug, seq);
+    },
+    toggleReaction: (seq, emoji, on) => client.react(slug, seq, emoji, on),
+    jump: (seq) => jumpTo(seq),
+  };
+
+  function startEditing(seq, returnFocus = null) {
+    const item = shown.get(seq);
+    const message = client.message(slug, seq);
+    if (!item || !message) return;
+    openEditor(item, message, {
+      maxBody,
+      save: (body) => {
+        if (body !== message.body) client.edit(slug, seq, body);
+      },
+      returnFocus: returnFocus ?? item.querySelector(".tool--edit"),
+    });
+  }
+
+  /** Redraw the quotes of the shown messages that reply to `seq`. */
+  function refreshQuotesOf(seq) {
+    const original = client.message(slug, seq);
+    for (const replySeq of repliesTo.get(seq) ?? []) {
+      const item = shown.get(replySeq);
+      if (item) renderQuote(item, seq, original);
+    }
+    reply.refresh(seq, original);
+  }
+
+  function render(message) {
+    const item = shown.get(message.seq);
+    if (!item) return;
+    renderMessage(item, message, page);
+    renderQuote(item, message.reply_to, message.reply_to == null ? null : client.message(slug, message.reply_to));
+    if (message.deleted) item.querySelector(".msg-editor")?.dispatchEvent(new Event("cancel"));
+    refreshQuotesOf(message.seq);
   }
 
   // Consecutive messages of one author within a few minutes share a header.
@@ -82,6 +129,7 @@ export function startRoomPage(client, config) {
       previous &&
       !item.classList.contains("msg--system") &&
       !previous.classList.contains("msg--system") &&
+      !item.querySelector(".msg-quote:not([hidden])") &&
       previous.dataset.author === item.dataset.author &&
       new Date(item.dataset.at) - new Date(previous.dataset.at) < GROUP_WINDOW_MS;
     item.classList.toggle("msg--continued", Boolean(continued));
@@ -92,7 +140,7 @@ export function startRoomPage(client, config) {
     const added = [];
     for (const message of messages) {
       if (shown.has(message.seq)) continue;
-      const item = messageItem(message);
+      const item = messageItem(message, page, handlers);
       const last = list.lastElementChild;
       if (last && Number(last.dataset.seq) > message.seq) {
         let next = list.firstElementChild;
@@ -102,6 +150,10 @@ export function startRoomPage(client, config) {
         list.append(item);
       }
       shown.set(message.seq, item);
+      if (message.reply_to != null) {
+        if (!repliesTo.has(message.reply_to)) repliesTo.set(message.reply_to, new Set());
+        repliesTo.get(message.reply_to).add(message.seq);
+      }
       if (message.author === me && message.client_id) {
         mineShown.add(message.client_id);
         known.delete(message.client_id);
@@ -110,10 +162,39 @@ export function startRoomPage(client, config) {
       added.push(item);
     }
     for (const item of added) {
+      render(client.message(slug, Number(item.dataset.seq)) ?? { seq: Number(item.dataset.seq) });
       group(item);
       group(item.nextElementSibling);
     }
     return added;
+  }
+
+  /** Scroll to message `seq` and flash it, loading older pages until it shows. */
+  async function jumpTo(seq) {
+    for (let pages = 0; !shown.has(seq) && hasOlder && pages < 20; pages++) {
+      if (!(await loadOlder())) break;
+    }
+    const item = shown.get(seq);
+    if (!item) {
+      showNotice("The original message is not available.");
+      return;
+    }
+    item.scrollIntoView({ block: "center" });
+    item.classList.remove("msg--highlight");
+    void item.offsetWidth; // restart the animation
+    item.classList.add("msg--highlight");
+    item.tabIndex = -1;
+    item.focus({ preventScroll: true });
+  }
+
+  /** My last own text message that can still be edited, newest first. */
+  function lastEditable() {
+    for (let item = list.lastElementChild; item; item = item.previousElementSibling) {
+      if (item.dataset.author !== me || item.classList.contains("msg--system")) continue;
+      const message = client.message(slug, Number(item.dataset.seq));
+      if (message && !message.deleted) return message.seq;
+    }
+    return null;
   }
 
   // --- the outbox: pending and failed sends -----------------------------------------
@@ -129,7 +210,18 @@ export function startRoomPage(client, config) {
     if (item.status === "failed") status = `Not sent: ${item.error || "error"}`;
     else if (item.status === "sent") status = "Sent";
     meta.append(el("span", "msg-status", status));
-    main.append(meta, el("p", "msg-body", item.body));
+    main.append(meta);
+    if (item.reply_to != null) {
+      const original = client.message(slug, item.reply_to);
+      const quote = el("div", "msg-quote");
+      quote.append(
+        el("span", "sr-only", "In reply to "),
+        el("span", "msg-quote-author", original ? `${original.author ?? "System"}:` : ""),
+        el("span", "msg-quote-text", original ? snippet(original) : "an earlier message"),
+      );
+      main.append(quote);
+    }
+    main.append(el("p", "msg-body", item.body));
     if (item.status === "failed") {
       row.classList.add("msg--failed");
       const actions = el("div", "msg-actions");
@@ -149,7 +241,8 @@ export function startRoomPage(client, config) {
   function renderPending() {
     const stick = nearBottom();
     const items = new Map();
-    for (const item of [...client.outbox.forRoom(slug), ...acked.values()]) {
+    const sends = client.outbox.forRoom(slug).filter((item) => actionOf(item) === "send");
+    for (const item of [...sends, ...acked.values()]) {
       if (mineShown.has(item.client_id) || items.has(item.client_id)) continue;
       items.set(item.client_id, item);
       known.set(item.client_id, item);
@@ -165,7 +258,8 @@ export function startRoomPage(client, config) {
     historyStart.hidden = hasOlder || !joinedOnce;
   }
 
-  olderButton.addEventListener("click", async () => {
+  /** One page of older messages; false when it could not be loaded. */
+  async function loadOlder() {
     olderButton.disabled = true;
     try {
       const first = list.firstElementChild;
@@ -176,13 +270,25 @@ export function startRoomPage(client, config) {
       insert(messages);
       scroller.scrollTop = top + (scroller.scrollHeight - height); // keep the view still
       hasOlder = has_more;
+      return true;
     } catch {
-      // not connected: try again later
+      return false; // not connected: try again later
     } finally {
       olderButton.disabled = false;
       updateOlder();
     }
-  });
+  }
+
+  olderButton.addEventListener("click", loadOlder);
+
+  /** The first screen: the join brought the newest 50 entries, which may be
+   * mostly edits and reactions; fill up with older messages. */
+  async function fillFirstScreen() {
+    for (let pages = 0; shown.size < FIRST_SCREEN && hasOlder && pages < 5; pages++) {
+      if (!(await loadOlder())) return;
+    }
+    toBottom();
+  }
 
   /** Mark read up to the newest message on screen, when the page is seen. */
   function markRead() {
@@ -214,6 +320,14 @@ export function startRoomPage(client, config) {
   });
   document.addEventListener("visibilitychange", scheduleRead);
 
+  // On touch screens there is no hover: a tap on a message shows its actions.
+  list.addEventListener("click", (event) => {
+    if (event.target.closest("button, a, input, textarea, .picker")) return;
+    const item = event.target.closest(".msg");
+    for (const each of list.querySelectorAll(".msg--active")) if (each !== item) each.classList.remove("msg--active");
+    item?.classList.toggle("msg--active");
+  });
+
   // --- presence and typing ---------------------------------------------------------------
 
   function showTyping() {
@@ -244,31 +358,49 @@ export function startRoomPage(client, config) {
 
   // --- composer ----------------------------------------------------------------------
 
+  const reply = replyBar($("reply-bar"), {
+    lookup: (seq) => client.message(slug, seq),
+    onStart: () => input.focus(),
+    onCancel: () => input.focus(),
+  });
+
   function updateComposer() {
     const length = codePoints(input.value);
     counter.textContent = length >= maxBody * 0.8 ? `${length} / ${maxBody}` : "";
     counter.classList.toggle("counter--over", length > maxBody);
     input.setAttribute("aria-invalid", String(length > maxBody));
-    input.disabled = readOnly;
-    input.placeholder = readOnly ? "This room is read-only." : `Message #${slug}`;
-    sendButton.disabled = readOnly || length > maxBody || !input.value.trim();
+    input.disabled = page.readOnly;
+    input.placeholder = page.readOnly ? "This room is read-only." : `Message #${slug}`;
+    sendButton.disabled = page.readOnly || length > maxBody || !input.value.trim();
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+    if (page.readOnly) reply.cancel(false);
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = input.value;
-    if (readOnly || !body.trim() || codePoints(body) > maxBody) return;
-    client.send(slug, body);
+    if (page.readOnly || !body.trim() || codePoints(body) > maxBody) return;
+    client.send(slug, body, { replyTo: reply.seq });
+    reply.cancel(false);
     input.value = "";
     updateComposer();
     toBottom();
   });
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.isComposing) return;
+    if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       form.requestSubmit();
+    } else if (event.key === "ArrowUp" && input.value === "" && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      const seq = page.readOnly ? null : lastEditable();
+      if (seq == null) return;
+      event.preventDefault();
+      shown.get(seq).scrollIntoView({ block: "nearest" });
+      startEditing(seq, input);
+    } else if (event.key === "Escape" && reply.seq != null) {
+      event.preventDefault();
+      reply.cancel();
     }
   });
   input.addEventListener("input", () => {
@@ -276,17 +408,36 @@ export function startRoomPage(client, config) {
     if (input.value.trim()) client.typing(slug);
   });
 
+  function setReadOnly(readOnly) {
+    if (page.readOnly === readOnly) return;
+    page.readOnly = readOnly;
+    for (const seq of shown.keys()) render(client.message(slug, seq));
+  }
+
   // --- client events ---------------------------------------------------------------------
 
   client.on("joined", (frame) => {
     if (frame.room !== slug) return;
-    if (!joinedOnce) hasOlder = frame.since > 0;
+    if (!joinedOnce) {
+      hasOlder = frame.since > 0;
+      firstHead = frame.head;
+    }
     joinedOnce = true;
-    readOnly = frame.read_only;
+    setReadOnly(frame.read_only);
     $("room-title").textContent = frame.title;
     updateOlder();
     updateComposer();
     scheduleRead();
+    if (firstHead != null && frame.head === frame.since) {
+      firstHead = null;
+      fillFirstScreen();
+    }
+  });
+
+  client.on("entries", ({ room }) => {
+    if (room !== slug || firstHead == null || (client.lastSeq(slug) ?? 0) < firstHead) return;
+    firstHead = null;
+    fillFirstScreen();
   });
 
   client.on("messages", ({ room, messages, live: isLive }) => {
@@ -307,6 +458,19 @@ export function startRoomPage(client, config) {
       jump.hidden = false;
     }
     scheduleRead();
+  });
+
+  client.on("change", ({ room, message }) => {
+    if (room !== slug) return;
+    const stick = nearBottom();
+    render(message);
+    if (stick) toBottom();
+  });
+
+  client.on("rejected", ({ room, item, message }) => {
+    if (room !== slug) return;
+    const what = { edit: "edit the message", delete: "delete the message", react: "react" }[actionOf(item)];
+    showNotice(`Could not ${what ?? "do that"}: ${message}`);
   });
 
   client.on("ack", (frame) => {
@@ -334,19 +498,15 @@ export function startRoomPage(client, config) {
     );
     showTyping();
   });
-  client.on("redact", ({ room, seq }) => {
-    const item = room === slug && shown.get(seq);
-    if (item) setBody(item, { redacted: true, body: "" });
-  });
   client.on("room", (frame) => {
     if (frame.room !== slug) return;
     $("room-title").textContent = frame.title;
-    readOnly = frame.read_only;
+    setReadOnly(frame.read_only);
     updateComposer();
   });
 
   updateComposer();
   renderPending();
-  // The newest 50 messages; a re-join after a reconnect asks for seq > the last shown.
+  // The newest 50 entries; a re-join after a reconnect asks for seq > the last received.
   client.join(slug, { since: 0, limit: 50 });
 }

@@ -1,0 +1,223 @@
+// The interactive parts of acting on a message: the reaction picker, the
+// inline editor, the delete confirmation and the composer's reply bar. Each
+// is keyboard-first (Escape closes and gives focus back) and calls back into
+// the page (room-page.js) with what the user chose; none talks to the server.
+
+import { codePoints, el } from "./dom.js";
+import { snippet } from "./room-log.js";
+
+export const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+const MAX_EMOJI = 16; // code points (PROTOCOL.md, react)
+
+/** What the server accepts as an emoji: 1..16 code points, no whitespace. */
+export const validEmoji = (text) => codePoints(text) >= 1 && codePoints(text) <= MAX_EMOJI && !/\s/u.test(text);
+
+const button = (className, text, label = null) => {
+  const node = el("button", className, text);
+  node.type = "button";
+  if (label) {
+    node.setAttribute("aria-label", label);
+    node.title = label;
+  }
+  return node;
+};
+
+let closeOpenPicker = null;
+
+/** A small picker in `item`, next to `anchor`: common emoji and a field for
+ * any other. `choose(emoji)` is called with the pick. */
+export function openPicker(item, anchor, choose) {
+  closeOpenPicker?.(false);
+  const picker = el("div", "picker");
+  picker.setAttribute("role", "dialog");
+  picker.setAttribute("aria-label", "Add a reaction");
+  const row = el("div", "picker-emojis");
+  for (const emoji of COMMON_EMOJI) {
+    const pick = button("picker-emoji", emoji, `React with ${emoji}`);
+    pick.addEventListener("click", () => done(emoji));
+    row.append(pick);
+  }
+  const form = el("form", "picker-form");
+  const field = el("input", "picker-input");
+  field.type = "text";
+  field.placeholder = "Any emoji";
+  field.setAttribute("aria-label", "Any emoji");
+  field.autocomplete = "off";
+  const add = el("button", "button button--small", "Add");
+  add.type = "submit";
+  const error = el("p", "error picker-error", "One emoji, without spaces.");
+  error.hidden = true;
+  error.id = `picker-error-${item.dataset.seq}`;
+  field.setAttribute("aria-describedby", error.id);
+  form.append(field, add, error);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const emoji = field.value.trim();
+    if (validEmoji(emoji)) done(emoji);
+    else {
+      error.hidden = false;
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+    }
+  });
+  picker.append(row, form);
+
+  const onKey = (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    event.stopPropagation();
+    close(true);
+  };
+  const onOutside = (event) => {
+    if (!picker.contains(event.target) && event.target !== anchor) close(false);
+  };
+  function close(restoreFocus) {
+    if (!picker.isConnected) return;
+    picker.remove();
+    item.classList.remove("msg--picking");
+    document.removeEventListener("pointerdown", onOutside, true);
+    closeOpenPicker = null;
+    if (restoreFocus && anchor.isConnected) anchor.focus();
+  }
+  function done(emoji) {
+    close(true);
+    choose(emoji);
+  }
+
+  picker.addEventListener("keydown", onKey);
+  document.addEventListener("pointerdown", onOutside, true);
+  closeOpenPicker = close;
+  item.classList.add("msg--picking");
+  item.append(picker);
+  picker.scrollIntoView({ block: "nearest" });
+  row.firstElementChild.focus();
+}
+
+/**
+ * Edit `message` in place in `item`: Enter saves, Shift+Enter is a new line,
+ * Escape cancels. `save(body)` gets the new body; focus then goes to
+ * `returnFocus`. A "cancel" event on the editor closes it (the page sends one
+ * when the message is deleted meanwhile).
+ */
+export function openEditor(item, message, { maxBody, save, returnFocus }) {
+  const existing = item.querySelector(".msg-editor textarea");
+  if (existing) {
+    existing.focus();
+    return;
+  }
+  const content = item.querySelector(".msg-content");
+  const form = el("form", "msg-editor");
+  const area = el("textarea", "msg-editor-input");
+  area.rows = 1;
+  area.value = message.body;
+  area.setAttribute("aria-label", "Edit message");
+  const hint = el("span", "muted small", "Enter saves · Escape cancels");
+  hint.id = `editor-hint-${message.seq}`;
+  area.setAttribute("aria-describedby", hint.id);
+  const error = el("p", "error");
+  error.hidden = true;
+  const saveButton = el("button", "button button--small button--primary", "Save");
+  saveButton.type = "submit";
+  const cancel = button("button button--small button--ghost", "Cancel");
+  const foot = el("div", "msg-editor-foot");
+  foot.append(hint, cancel, saveButton);
+  form.append(area, error, foot);
+
+  const fit = () => {
+    area.style.height = "auto";
+    area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
+  };
+  const fail = (text) => {
+    error.textContent = text;
+    error.hidden = false;
+    area.setAttribute("aria-invalid", "true");
+  };
+  function close() {
+    if (!form.isConnected) return;
+    const hadFocus = form.contains(document.activeElement);
+    form.remove();
+    content.hidden = false;
+    item.classList.remove("msg--editing");
+    if (hadFocus && returnFocus?.isConnected) returnFocus.focus();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = area.value;
+    if (!body.trim()) return fail("A message cannot be empty: delete it instead.");
+    if (codePoints(body) > maxBody) return fail(`At most ${maxBody} characters.`);
+    close();
+    save(body);
+  });
+  form.addEventListener("cancel", close);
+  cancel.addEventListener("click", close);
+  area.addEventListener("input", () => {
+    fit();
+    error.hidden = true;
+    area.removeAttribute("aria-invalid");
+  });
+  area.addEventListener("keydown", (event) => {
+    if (event.isComposing) return;
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  content.hidden = true;
+  item.classList.add("msg--editing");
+  content.after(form);
+  fit();
+  area.focus();
+  area.setSelectionRange(area.value.length, area.value.length);
+}
+
+/** Ask before deleting, in the page's <dialog>; resolves true to delete. */
+export function confirmDelete(dialog, message, me) {
+  const whose = message.author === me ? "your message" : `this message by ${message.author ?? "the system"}`;
+  dialog.querySelector(".dialog-text").textContent = `Delete ${whose}? Everyone will see “message deleted” instead.`;
+  dialog.querySelector(".dialog-quote").textContent = snippet(message, 200);
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
+  });
+}
+
+/**
+ * The composer's "Replying to …" bar in `container`. `lookup(seq)` gives the
+ * message as shown; `onStart` and `onCancel` are told. `seq` is the message
+ * being replied to, or null.
+ */
+export function replyBar(container, { lookup, onStart, onCancel }) {
+  const author = container.querySelector(".reply-bar-author");
+  const text = container.querySelector(".reply-bar-text");
+  const bar = {
+    seq: null,
+    start(seq) {
+      const original = lookup(seq);
+      if (!original) return;
+      bar.seq = seq;
+      bar.refresh(seq, original);
+      container.hidden = false;
+      onStart();
+    },
+    cancel(focus = true) {
+      if (bar.seq == null) return;
+      bar.seq = null;
+      container.hidden = true;
+      if (focus) onCancel();
+    },
+    /** The original changed (edited, deleted): show it as it is now. */
+    refresh(seq, original) {
+      if (seq !== bar.seq || !original) return;
+      author.textContent = original.author ?? "System";
+      text.textContent = snippet(original, 160);
+    },
+  };
+  container.querySelector(".reply-bar-cancel").addEventListener("click", () => bar.cancel());
+  return bar;
+}

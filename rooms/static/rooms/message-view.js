@@ -1,0 +1,166 @@
+// One message on the room page: author, time, reply quote, body (or the
+// "message deleted" placeholder), "(edited)", reaction chips, and the action
+// buttons. Built once per message and updated in place from the client's view
+// of it (client.message()), so focus stays where it is. Rendering only: what
+// the buttons do is the page's (room-page.js). Text goes in with textContent.
+
+import { avatar, el, formatWhen } from "./dom.js";
+import { snippet } from "./room-log.js";
+
+const button = (className, label, text) => {
+  const node = el("button", className, text);
+  node.type = "button";
+  if (label) {
+    node.setAttribute("aria-label", label);
+    node.title = label;
+  }
+  return node;
+};
+
+/** What the user may do with `message`, given `page` = {me, canModerate, readOnly}. */
+export function allowedActions(message, page) {
+  const open = !message.deleted && !page.readOnly;
+  const mine = message.author != null && message.author === page.me;
+  return {
+    react: open && message.kind === "text",
+    reply: open,
+    edit: open && mine && message.kind === "text",
+    delete: open && (mine || page.canModerate),
+  };
+}
+
+/**
+ * A new <li> for `message`. `page` = {me, canModerate, readOnly}; `on` holds
+ * the handlers: react(seq, anchor), reply(seq), edit(seq), delete(seq),
+ * toggleReaction(seq, emoji, on), jump(seq).
+ */
+export function messageItem(message, page, on) {
+  const system = message.kind === "system";
+  const item = el("li", "msg");
+  item.dataset.seq = String(message.seq);
+  item.dataset.author = message.author ?? "";
+  item.dataset.at = message.created_at;
+  if (system) item.classList.add("msg--system");
+  if (message.author != null && message.author === page.me) item.classList.add("msg--mine");
+  if (!system) item.append(avatar(message.author ?? "?"));
+
+  const main = el("div", "msg-main");
+  const meta = el("div", "msg-meta");
+  if (!system) meta.append(el("span", "msg-author", message.author ?? "unknown"));
+  const time = el("time", "msg-time", formatWhen(message.created_at));
+  time.dateTime = message.created_at;
+  time.title = new Date(message.created_at).toLocaleString();
+  meta.append(time);
+
+  const quote = button("msg-quote");
+  quote.hidden = true;
+  quote.append(el("span", "sr-only", "In reply to "), el("span", "msg-quote-author"), el("span", "msg-quote-text"));
+  quote.addEventListener("click", () => on.jump(Number(quote.dataset.seq)));
+
+  const content = el("div", "msg-content");
+  const edited = el("span", "msg-edited", "(edited)");
+  edited.hidden = true;
+  edited.append(el("span", "sr-only msg-edited-when"));
+  content.append(el("p", "msg-body"), " ", edited, el("span", "msg-unsent"));
+
+  const reactions = el("div", "msg-reactions");
+  reactions.setAttribute("role", "group");
+  reactions.setAttribute("aria-label", "Reactions");
+  main.append(meta, quote, content, reactions);
+
+  const seq = message.seq;
+  const tools = el("div", "msg-tools");
+  tools.setAttribute("role", "group");
+  tools.setAttribute("aria-label", "Message actions");
+  const react = button("tool tool--react", "Add reaction", "☺");
+  react.addEventListener("click", () => on.react(seq, react));
+  const reply = button("tool tool--reply", "Reply", "↩");
+  reply.addEventListener("click", () => on.reply(seq));
+  const edit = button("tool tool--edit", "Edit", "✎");
+  edit.addEventListener("click", () => on.edit(seq));
+  const remove = button("tool tool--delete", "Delete", "🗑");
+  remove.addEventListener("click", () => on.delete(seq));
+  tools.append(react, reply, edit, remove);
+
+  reactions.addEventListener("click", (event) => {
+    const chip = event.target.closest(".reaction");
+    if (!chip) return;
+    if (chip.classList.contains("reaction--add")) on.react(seq, chip);
+    else on.toggleReaction(seq, chip.dataset.emoji, chip.getAttribute("aria-pressed") !== "true");
+  });
+
+  item.append(main, tools);
+  renderMessage(item, message, page);
+  return item;
+}
+
+/** Bring `item` up to date with `message` (a view from client.message()). */
+export function renderMessage(item, message, page) {
+  const pending = message.pending ?? { edit: false, delete: false, reactions: [] };
+  item.classList.toggle("msg--deleted", message.deleted);
+  item.classList.toggle("msg--edited", Boolean(message.edited_at) && !message.deleted);
+  item.querySelector(".msg-body").textContent = message.deleted ? "message deleted" : message.body;
+
+  const edited = item.querySelector(".msg-edited");
+  edited.hidden = !message.edited_at || message.deleted;
+  if (message.edited_at) {
+    const when = new Date(message.edited_at).toLocaleString();
+    edited.title = `Edited ${when}`;
+    edited.querySelector(".msg-edited-when").textContent = ` ${when}`;
+  }
+  const unsent = pending.edit || pending.delete || pending.reactions.length > 0;
+  item.classList.toggle("msg--unsent", unsent);
+  item.querySelector(".msg-unsent").textContent = unsent ? " · not saved yet" : "";
+
+  renderReactions(item, message, page, pending);
+  const allowed = allowedActions(message, page);
+  for (const action of ["react", "reply", "edit", "delete"]) {
+    item.querySelector(`.tool--${action}`).hidden = !allowed[action];
+  }
+  item.querySelector(".msg-tools").hidden = !Object.values(allowed).some(Boolean);
+}
+
+/** The chips: one per emoji, in the order the message lists them; an
+ * existing chip is kept (and so keeps focus) when its count changes. */
+function renderReactions(item, message, page, pending) {
+  const row = item.querySelector(".msg-reactions");
+  const chips = new Map([...row.querySelectorAll(".reaction[data-emoji]")].map((chip) => [chip.dataset.emoji, chip]));
+  const wanted = [];
+  const canReact = allowedActions(message, page).react;
+  for (const [emoji, users] of Object.entries(message.reactions)) {
+    let chip = chips.get(emoji);
+    if (!chip) {
+      chip = button("reaction");
+      chip.dataset.emoji = emoji;
+      chip.append(el("span", "reaction-emoji"), el("span", "reaction-count"));
+    }
+    chip.querySelector(".reaction-emoji").textContent = emoji;
+    chip.querySelector(".reaction-count").textContent = String(users.length);
+    chip.setAttribute("aria-pressed", String(users.includes(page.me)));
+    chip.title = `${users.join(", ")} reacted with ${emoji}`;
+    chip.disabled = !canReact;
+    chip.classList.toggle("reaction--pending", pending.reactions.includes(emoji));
+    wanted.push(chip);
+  }
+  if (wanted.length && canReact) {
+    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "Add reaction", "+");
+    wanted.push(add);
+  }
+  const focused = row.contains(document.activeElement) ? document.activeElement : null;
+  row.replaceChildren(...wanted);
+  if (focused && focused.isConnected) focused.focus();
+  row.hidden = wanted.length === 0;
+}
+
+/** Show, in `item`, which message it replies to (`original` may be null:
+ * not loaded yet). */
+export function renderQuote(item, replyTo, original) {
+  const quote = item.querySelector(".msg-quote");
+  quote.hidden = replyTo == null || item.classList.contains("msg--deleted");
+  if (replyTo == null) return;
+  quote.dataset.seq = String(replyTo);
+  quote.title = "Go to the original message";
+  quote.querySelector(".msg-quote-author").textContent = original ? `${original.author ?? "System"}:` : "";
+  quote.querySelector(".msg-quote-text").textContent = original ? snippet(original) : "an earlier message";
+  quote.classList.toggle("msg-quote--deleted", Boolean(original?.deleted));
+}

@@ -14,8 +14,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from rooms.auth import WebSocketAuthMiddleware  # noqa: E402
-from rooms.consumers import RoomsConsumer  # noqa: E402
+from rooms.realtime.auth import WebSocketAuthMiddleware  # noqa: E402
+from rooms.realtime.consumer import RoomsConsumer  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -22,8 +22,8 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator
 
 from . import selectors, services
+from .admin_forms import ApiTokenIssueForm, PostMessageForm
 from .errors import RoomsError
-from .forms import ApiTokenIssueForm, PostMessageForm
 from .models import ApiToken, Membership, Message, Room
 
 
@@ -40,12 +40,8 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by()[: self.CAP].count()
 
 
-def _save_changed_fields(obj, changed: list[str], allowed: tuple[str, ...]) -> list[str]:
-    """Save only the fields a form changed: the rest of `obj` may be stale."""
-    fields = [name for name in changed if name in allowed]
-    if fields:
-        obj.save(update_fields=fields)
-    return fields
+# What an admin's room form may change (slug, last_seq are read-only).
+ROOM_FIELDS = ("title", "is_private", "is_archived")
 
 
 # --- rooms -------------------------------------------------------------------
@@ -105,30 +101,39 @@ class RoomAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # Through the services: a slug taken meanwhile is the service's error,
+        # and sockets joined to the room learn of the change.
         if not change:
-            obj.save()  # nobody is joined to a new room: nothing to announce
+            created = services.room_create(
+                slug=obj.slug,
+                title=obj.title,
+                is_private=obj.is_private,
+                is_archived=obj.is_archived,
+            )
+            obj.pk, obj.created_at = created.pk, created.created_at
             return
-        changed = _save_changed_fields(
-            obj, form.changed_data, ("title", "is_private", "is_archived")
+        services.room_update(
+            room=obj,
+            **{name: getattr(obj, name) for name in form.changed_data if name in ROOM_FIELDS},
         )
-        if {"title", "is_archived"} & set(changed):
-            services.room_saved(room=obj)
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)  # sorts the forms into new, changed and deleted
         for membership in formset.deleted_objects:
-            membership.delete()
+            services.membership_remove(room=membership.room, user=membership.user)
         for membership in formset.new_objects:
-            membership.save()
-        for membership, changed in formset.changed_objects:
-            _save_changed_fields(membership, changed, ("user", "role"))
+            services.membership_set_role(
+                room=form.instance, user=membership.user, role=membership.role
+            )
+        for membership, _ in formset.changed_objects:
+            services.membership_set_role(
+                room=form.instance, user=membership.user, role=membership.role
+            )
 
     def _set_archived(self, request, queryset, archived: bool) -> None:
         changed = 0
         for room in queryset:
-            before = room.is_archived
-            services.room_set_archived(room=room, archived=archived)
-            changed += before != archived
+            changed += services.room_update(room=room, is_archived=archived)
         verb = "archived" if archived else "unarchived"
         self.message_user(request, f"{changed} room(s) {verb}.", messages.SUCCESS)
 
@@ -253,11 +258,23 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "room")
     readonly_fields = ("last_read_seq", "joined_at")
 
+    def get_readonly_fields(self, request, obj=None):
+        # A membership is a user's place in a room: change the role, or
+        # delete it and add another.
+        if obj is not None:
+            return ("user", "room", *self.readonly_fields)
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.save()
-        else:
-            _save_changed_fields(obj, form.changed_data, ("user", "room", "role"))
+        membership = services.membership_set_role(room=obj.room, user=obj.user, role=obj.role)
+        obj.pk = membership.pk
+
+    def delete_model(self, request, obj):
+        services.membership_remove(room=obj.room, user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("room", "user"):
+            services.membership_remove(room=membership.room, user=membership.user)
 
 
 # --- API tokens --------------------------------------------------------------

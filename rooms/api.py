@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import protocol, selectors, services
 from .errors import RoomsError
+from .tokens import bearer_token
 
 STATUS = {
     "bad_frame": 400,
@@ -34,7 +35,6 @@ STATUS = {
     "too_large": 413,
     "rate_limited": 429,
 }
-DEFAULT_LIMIT = 50
 
 
 def _json(text: str, status: int = 200) -> HttpResponse:
@@ -62,12 +62,9 @@ def error_response(error: RoomsError) -> HttpResponse:
 
 def _authenticate(request):
     """The caller, from the bearer token or else the session."""
-    authorization = request.headers.get("Authorization")
-    if authorization:
-        kind, _, token = authorization.partition(" ")
-        user = None
-        if kind.lower() == "bearer":
-            user = services.api_token_authenticate(token=token.strip())
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        user = services.api_token_authenticate(token=token)
         if user is None:
             raise RoomsError("auth_required", "The API token is missing, unknown or revoked.")
         return user
@@ -104,13 +101,6 @@ def endpoint(*methods: str):
         return api_view
 
     return wrap
-
-
-def _room(user, slug: str) -> selectors.RoomAccess:
-    room = selectors.room_access(user=user, slug=slug)
-    if room is None:
-        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
-    return room
 
 
 def _int_param(request, name: str, *, minimum: int = 0, maximum: int = protocol.MAX_INT):
@@ -164,10 +154,10 @@ def _page(request, user, slug: str) -> HttpResponse:
     after = _int_param(request, "after")
     before = _int_param(request, "before")
     limit = _int_param(request, "limit", minimum=1, maximum=settings.ROOMS_HISTORY_LIMIT)
-    limit = limit or DEFAULT_LIMIT
+    limit = limit or protocol.DEFAULT_PAGE
     if after is not None and before is not None:
         raise RoomsError("invalid", "Give `after` or `before`, not both.", field="before")
-    room = _room(user, slug)
+    room = selectors.room_access_or_404(user=user, slug=slug)
     if after is not None:
         rows = selectors.messages_after(
             room_id=room.id, slug=room.slug, after=after, limit=limit + 1
@@ -194,7 +184,7 @@ def _publish(request, user, slug: str) -> HttpResponse:
     payload = _read_json(request)
     body = protocol.check_body(payload.get("body"), max_body=settings.ROOMS_MAX_BODY)
     client_id = protocol.check_client_id(payload.get("client_id"))
-    room = _room(user, slug)
+    room = selectors.room_access_or_404(user=user, slug=slug)
     # The service checks the role and the archive in the send's own transaction.
     result = services.message_post(room=room, author=user, body=body, client_id=client_id)
     text = result.message

@@ -1,16 +1,22 @@
-"""The publishing side of live delivery: group names and the events that
-services send after commit.
+"""The publishing side of live delivery: services hand events (rooms/events.py)
+to `publish` after their commit.
 
-An event reaches every process's hub (rooms/hub.py): the hubs of this process
-directly, the others through the channel layer. The layer is a doorbell, not
-the log: a lost event is repaired from the database by the hubs.
+An event reaches the hubs of this process through the local sinks they
+register, and every other process through the channel layer. The layer is a
+doorbell, not the log: a lost event is repaired from the database by the hubs.
+This module knows nothing of the hubs (rooms/realtime/) beyond the sink
+registry, so the domain never imports the realtime runtime.
 """
 
 import logging
+import threading
 import uuid
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from . import events
 
 logger = logging.getLogger(__name__)
 
@@ -23,13 +29,21 @@ PROCESS_ID = uuid.uuid4().hex[:12]
 # time out. The hub and the health check share this prefix.
 LOCAL_CHANNEL_PREFIX = "rooms-local"
 
+# A sink takes an encoded event from any thread and returns whether it will
+# also forward it to the layer (a running hub does, without blocking us).
+LocalSink = Callable[[dict], bool]
+_sinks: set[LocalSink] = set()
+_sinks_lock = threading.Lock()
 
-def room_group(room_id: int) -> str:
-    return f"rooms.room.{room_id}"
+
+def add_local_sink(sink: LocalSink) -> None:
+    with _sinks_lock:
+        _sinks.add(sink)
 
 
-def user_group(user_id: int) -> str:
-    return f"rooms.user.{user_id}"
+def remove_local_sink(sink: LocalSink) -> None:
+    with _sinks_lock:
+        _sinks.discard(sink)
 
 
 def layer_is_shared(layer) -> bool:
@@ -37,33 +51,32 @@ def layer_is_shared(layer) -> bool:
     return layer is not None and not isinstance(layer, InMemoryChannelLayer)
 
 
-def publish(group: str, event: dict) -> None:
+def publish(event: events.Event) -> None:
     """Deliver `event` to the hubs of this process and, through a shared
     layer, of every other process. Safe from sync code (on_commit) and from
     any thread; never raises: the hubs' repair loop covers a lost event."""
-    from .hub import deliver_local  # the hub imports this module
-
-    event = {**event, "type": "rooms.event", "group": group, "origin": PROCESS_ID}
-    if deliver_local(event):
-        return  # the running hub forwards it to the layer without blocking us
+    message = events.encode(event, origin=PROCESS_ID)
+    with _sinks_lock:
+        sinks = list(_sinks)
+    forwarded = False
+    for sink in sinks:
+        forwarded = sink(message) or forwarded
+    if forwarded:
+        return
     layer = get_channel_layer()
     if not layer_is_shared(layer):
         return
     try:
-        async_to_sync(layer.group_send)(group, event)
+        async_to_sync(layer.group_send)(event.group, message)
     except Exception:
-        logger.warning("channel layer unavailable: %s not sent to %s", event["kind"], group)
+        logger.warning("channel layer unavailable: %s not sent to %s", event.kind, event.group)
 
 
-def publish_messages(stored: list[tuple[int, int, str]]) -> None:
-    """Publish the messages of one commit, given as (room id, seq, message
-    JSON): one event per room."""
+def publish_entries(stored: list[tuple[int, int, str]]) -> None:
+    """Publish the entries of one commit, given as (room id, seq, entry JSON):
+    one event per room."""
     by_room: dict[int, list] = {}
     for room_id, seq, text in stored:
-        by_room.setdefault(room_id, []).append([seq, text])
+        by_room.setdefault(room_id, []).append((seq, text))
     for room_id, items in by_room.items():
-        publish(room_group(room_id), {"kind": "messages", "room_id": room_id, "items": items})
-
-
-def room_event(*, room_id: int, kind: str, **fields) -> dict:
-    return {"kind": kind, "room_id": room_id, **fields}
+        publish(events.Entries(room_id=room_id, items=tuple(items)))

@@ -1,21 +1,9 @@
 """The one exception every layer raises for a user's mistake.
 
-It carries a protocol error code (PROTOCOL.md, Errors), so the consumer, the
+It carries a protocol error code (docs/protocol.md, Errors), so the consumer, the
 HTTP API, the admin and the management commands all report the same problem
 the same way.
 """
-
-# Precedence of PROTOCOL.md: when several errors apply, the first one wins.
-PRECEDENCE = (
-    "bad_frame",
-    "unknown_type",
-    "invalid",
-    "not_found",
-    "not_joined",
-    "forbidden",
-    "read_only",
-    "rate_limited",
-)
 
 
 class RoomsError(Exception):

@@ -17,10 +17,18 @@ from .errors import RoomsError
 
 PROTOCOL_VERSION = 1
 MAX_INT = 2**53 - 1
+
+# Close codes (daphne lets an application close only with 1000 or 3000-4999).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_LARGE = 4413
+CLOSE_UNAVAILABLE = 4503  # the stream cannot be vouched for: resume elsewhere
+
+# history.limit when the frame gives none, and the HTTP API's page size.
+DEFAULT_PAGE = 50
 MAX_REF = 64
 MAX_CLIENT_ID = 64
 
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Frame types a client may send, with the fields each takes.
@@ -160,7 +168,7 @@ def check_client_id(client_id: Any) -> str | None:
 
 
 def is_slug(room: str) -> bool:
-    return bool(_SLUG.match(room))
+    return bool(_SLUG.fullmatch(room))
 
 
 def _parse_join(raw, ref, **_):
@@ -200,7 +208,7 @@ def _parse_history(raw, ref, *, history_limit, **_):
     room = _room(raw)
     before = _int(raw, "before")
     limit = _int(raw, "limit", minimum=1, maximum=history_limit)
-    return Frame("history", ref, room, {"before": before, "limit": limit or 50})
+    return Frame("history", ref, room, {"before": before, "limit": limit or DEFAULT_PAGE})
 
 
 def _parse_ping(raw, ref, **_):
@@ -326,8 +334,8 @@ def ack(*, ref, room, seq, client_id, duplicate) -> str:
     )
 
 
-def left(*, room: str, ref: str | None) -> str:
-    return _dumps(_with_ref({"type": "left", "room": room}, ref))
+def left(*, room: str, ref: str | None, reason: str) -> str:
+    return _dumps(_with_ref({"type": "left", "room": room, "reason": reason}, ref))
 
 
 def presence(room: str, users) -> str:

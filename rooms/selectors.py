@@ -38,10 +38,17 @@ class RoomAccess:
     is_archived: bool
     role: str | None  # the user's membership role, None when not a member
     last_read_seq: int | None
+    is_private: bool = False
+    operator: bool = False  # an operator's tool (tailroom): sees every room
 
     @property
     def read_only(self) -> bool:
         return self.is_archived or self.role == Membership.Role.READ_ONLY
+
+    @property
+    def visible(self) -> bool:
+        """Whether its user may see the room (members only, when private)."""
+        return self.operator or not self.is_private or self.role is not None
 
 
 def _visible_q(user) -> Q:
@@ -52,11 +59,11 @@ def _visible_q(user) -> Q:
 
 def room_stream(*, room: Room) -> RoomAccess:
     """A room as an operator's tool reads it: no user, every message."""
-    room.refresh_from_db(fields=["last_seq", "title", "is_archived"])
-    return _as_access(room, membership=None)
+    room.refresh_from_db(fields=["last_seq", "title", "is_archived", "is_private"])
+    return _as_access(room, membership=None, operator=True)
 
 
-def _as_access(room: Room, membership: Membership | None) -> RoomAccess:
+def _as_access(room: Room, membership: Membership | None, *, operator: bool = False) -> RoomAccess:
     return RoomAccess(
         id=room.id,
         slug=room.slug,
@@ -65,6 +72,8 @@ def _as_access(room: Room, membership: Membership | None) -> RoomAccess:
         is_archived=room.is_archived,
         role=membership.role if membership else None,
         last_read_seq=membership.last_read_seq if membership else None,
+        is_private=room.is_private,
+        operator=operator,
     )
 
 
@@ -74,9 +83,7 @@ def join_start(
     """Authorize a join and work out where its stream starts: the room, the
     effective since S, and whether S was moved up past messages the client
     asked for (`truncated`). PROTOCOL.md, Join and backfill semantics."""
-    room = room_access(user=user, slug=slug)
-    if room is None:
-        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+    room = room_access_or_404(user=user, slug=slug)
     head = room.head
     truncated = False
     if since is not None:
@@ -107,6 +114,14 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
     if room.is_private and membership is None:
         return None
     return _as_access(room, membership)
+
+
+def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
+    """room_access, raising `not_found` (the one wording of "no such room")."""
+    room = room_access(user=user, slug=slug)
+    if room is None:
+        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+    return room
 
 
 def rooms_for_user(*, user) -> list[dict]:
@@ -142,16 +157,25 @@ class RoomState:
     head: int
     title: str
     is_archived: bool
+    is_private: bool
+
+    def same_view(self, other: "RoomState") -> bool:
+        """Whether nothing a socket shows of the room differs (the head aside)."""
+        return (self.title, self.is_archived, self.is_private) == (
+            other.title,
+            other.is_archived,
+            other.is_private,
+        )
 
 
 def room_states(*, room_ids) -> dict[int, RoomState]:
     """{room id: RoomState} in one query (the hub's repair loop)."""
     rows = Room.objects.filter(id__in=list(room_ids)).values_list(
-        "id", "last_seq", "title", "slug", "is_archived"
+        "id", "last_seq", "title", "slug", "is_archived", "is_private"
     )
     return {
-        room_id: RoomState(head=head, title=title or slug, is_archived=archived)
-        for room_id, head, title, slug, archived in rows
+        room_id: RoomState(head=head, title=title or slug, is_archived=archived, is_private=private)
+        for room_id, head, title, slug, archived, private in rows
     }
 
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from . import broadcast, protocol, selectors
+from . import broadcast, events, protocol, selectors
 from .errors import RoomsError
 from .models import ApiToken, Membership, Message, PresenceSnapshot, Room
 
@@ -72,7 +72,7 @@ def message_post(
 
 def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsError]:
     """Store several messages in one transaction: group commit for the sends
-    that arrive together (rooms/batching.py). Each request gets exactly what
+    that arrive together (rooms/realtime/batching.py). Each request gets exactly what
     `message_post` would give it, its own error included: a refused request
     stores nothing and stops no other. Broadcasts go out after the commit."""
     attempt = 1
@@ -82,7 +82,7 @@ def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsErr
             with transaction.atomic():
                 events = _store_batch(requests, results)
                 if events:
-                    transaction.on_commit(lambda events=events: broadcast.publish_messages(events))
+                    transaction.on_commit(lambda stored=events: broadcast.publish_entries(stored))
             return results
         except IntegrityError:
             # A concurrent transaction stored one of these client_ids after
@@ -237,29 +237,83 @@ def read_cursor_advance(
         if membership.last_read_seq is not None and membership.last_read_seq >= seq:
             return membership.last_read_seq
         Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
-        event = {
-            "kind": "user",
-            "user_id": user.pk,
-            "socket_id": socket_id,
-            "frame": protocol.read(room.slug, seq),
-        }
-        transaction.on_commit(lambda: broadcast.publish(broadcast.user_group(user.pk), event))
+        event = events.ReadMoved(user_id=user.pk, room=room.slug, seq=seq, socket_id=socket_id)
+        transaction.on_commit(lambda: broadcast.publish(event))
     return seq
 
 
 def typing_notify(*, user: AbstractBaseUser, room: selectors.RoomAccess) -> None:
-    event = broadcast.room_event(room_id=room.id, kind="typing", user=user.get_username())
-    broadcast.publish(broadcast.room_group(room.id), event)
+    broadcast.publish(events.Typing(room_id=room.id, user=user.get_username()))
 
 
 def _room_changed(room: Room) -> None:
-    event = broadcast.room_event(
-        room_id=room.id,
-        kind="room",
-        title=room.display_title,
-        archived=room.is_archived,
-    )
-    transaction.on_commit(lambda: broadcast.publish(broadcast.room_group(room.id), event))
+    event = events.RoomChanged(room_id=room.id)
+    transaction.on_commit(lambda: broadcast.publish(event))
+
+
+def _access_changed(*, user_id: int, room_id: int) -> None:
+    event = events.AccessChanged(user_id=user_id, room_id=room_id)
+    transaction.on_commit(lambda: broadcast.publish(event))
+
+
+def _check_slug(slug: str) -> None:
+    if not protocol.is_slug(slug):
+        raise RoomsError(
+            "invalid", "A slug holds 1 to 64 letters, digits, hyphens or underscores.", field="slug"
+        )
+
+
+def room_create(
+    *,
+    slug: str,
+    title: str = "",
+    is_private: bool = False,
+    is_archived: bool = False,
+    moderator: AbstractBaseUser | None = None,
+) -> Room:
+    """Create a room; `invalid` (field slug) when the slug is malformed or
+    taken. `moderator` (the user who made it) gets that role."""
+    _check_slug(slug)
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                slug=slug, title=title or "", is_private=is_private, is_archived=is_archived
+            )
+            if moderator is not None:
+                Membership.objects.create(user=moderator, room=room, role=Membership.Role.MODERATOR)
+    except IntegrityError:
+        raise RoomsError("invalid", "A room with this slug already exists.", field="slug") from None
+    return room
+
+
+def room_update(
+    *,
+    room: Room,
+    title: str | None = None,
+    is_private: bool | None = None,
+    is_archived: bool | None = None,
+) -> bool:
+    """Set the given attributes (None: unchanged); sockets joined to the room
+    learn of a change after commit. Returns whether anything changed."""
+    changes = {
+        name: value
+        for name, value in (
+            ("title", title),
+            ("is_private", is_private),
+            ("is_archived", is_archived),
+        )
+        if value is not None
+    }
+    with transaction.atomic():
+        current = Room.objects.select_for_update().get(pk=room.pk)
+        changed = [name for name, value in changes.items() if getattr(current, name) != value]
+        for name in changed:
+            setattr(current, name, changes[name])
+            setattr(room, name, changes[name])
+        if changed:
+            current.save(update_fields=changed)
+            _room_changed(current)
+    return bool(changed)
 
 
 def room_create_or_update(
@@ -268,53 +322,60 @@ def room_create_or_update(
     title: str | None = None,
     is_private: bool | None = None,
     is_archived: bool | None = None,
-    members: list[AbstractBaseUser] = (),
+    roles: dict[AbstractBaseUser, str] | None = None,
+    remove: list[AbstractBaseUser] = (),
 ) -> tuple[Room, bool]:
     """Create the room, or update the given attributes of an existing one
-    (idempotent). Sockets joined to a changed room get a `room` frame."""
-    if not protocol.is_slug(slug):
-        raise RoomsError(
-            "invalid", "A slug holds 1 to 64 letters, digits, hyphens or underscores.", field="slug"
-        )
+    (idempotent: `createroom`); set the given users' roles and remove the
+    given memberships."""
+    _check_slug(slug)
     with transaction.atomic():
-        room, created = Room.objects.select_for_update().get_or_create(
-            slug=slug,
-            defaults={
-                "title": title or "",
-                "is_private": bool(is_private),
-                "is_archived": bool(is_archived),
-            },
-        )
-        changed = False
-        if not created:
-            for name, value in (
-                ("title", title),
-                ("is_private", is_private),
-                ("is_archived", is_archived),
-            ):
-                if value is not None and getattr(room, name) != value:
-                    setattr(room, name, value)
-                    changed = True
-            if changed:
-                room.save(update_fields=["title", "is_private", "is_archived"])
-                _room_changed(room)
-        for user in members:
-            Membership.objects.get_or_create(user=user, room=room)
+        room = Room.objects.filter(slug=slug).first()
+        created = room is None
+        if created:
+            room = room_create(
+                slug=slug,
+                title=title or "",
+                is_private=bool(is_private),
+                is_archived=bool(is_archived),
+            )
+        else:
+            room_update(room=room, title=title, is_private=is_private, is_archived=is_archived)
+        for user, role in (roles or {}).items():
+            membership_set_role(room=room, user=user, role=role)
+        for user in remove:
+            membership_remove(room=room, user=user)
     return room, created
 
 
-def room_set_archived(*, room: Room, archived: bool) -> Room:
+def membership_set_role(
+    *, room: Room, user: AbstractBaseUser, role: str = Membership.Role.MEMBER
+) -> Membership:
+    """Make `user` a member of `room` with `role` (creating the membership or
+    changing its role); their open sockets learn what they may now do."""
+    if role not in Membership.Role.values:
+        raise RoomsError("invalid", f"No role {role!r}.", field="role")
     with transaction.atomic():
-        updated = Room.objects.filter(pk=room.pk).exclude(is_archived=archived)
-        if updated.update(is_archived=archived):
-            room.is_archived = archived
-            _room_changed(room)
-    return room
+        membership, created = Membership.objects.select_for_update().get_or_create(
+            user=user, room=room, defaults={"role": role}
+        )
+        if not created and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+        elif not created:
+            return membership
+        _access_changed(user_id=user.pk, room_id=room.pk)
+    return membership
 
 
-def room_saved(*, room: Room) -> None:
-    """Announce an admin's edit of a room (title, archived) to its sockets."""
-    _room_changed(room)
+def membership_remove(*, room: Room, user: AbstractBaseUser) -> bool:
+    """End `user`'s membership of `room`; where that takes the room from them
+    (a private room), their open sockets get `left` with reason `removed`."""
+    with transaction.atomic():
+        deleted, _ = Membership.objects.filter(room=room, user=user).delete()
+        if deleted:
+            _access_changed(user_id=user.pk, room_id=room.pk)
+    return bool(deleted)
 
 
 def message_redact(*, message: Message) -> Message:
@@ -323,15 +384,8 @@ def message_redact(*, message: Message) -> Message:
         if Message.objects.filter(pk=message.pk, redacted=False).update(redacted=True, body=""):
             message.redacted, message.body = True, ""
             slug = Room.objects.filter(pk=message.room_id).values_list("slug", flat=True).get()
-            event = broadcast.room_event(
-                room_id=message.room_id,
-                kind="redact",
-                seq=message.seq,
-                frame=protocol.redact(slug, message.seq),
-            )
-            transaction.on_commit(
-                lambda: broadcast.publish(broadcast.room_group(message.room_id), event)
-            )
+            event = events.Redacted(room_id=message.room_id, seq=message.seq, room=slug)
+            transaction.on_commit(lambda: broadcast.publish(event))
     return message
 
 
@@ -385,16 +439,6 @@ def api_token_authenticate(*, token: str):
     if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user
-
-
-def membership_ensure(*, user: AbstractBaseUser, room: Room, role: str | None = None) -> Membership:
-    membership, created = Membership.objects.get_or_create(
-        user=user, room=room, defaults={"role": role or Membership.Role.MEMBER}
-    )
-    if not created and role is not None and membership.role != role:
-        membership.role = role
-        membership.save(update_fields=["role"])
-    return membership
 
 
 def api_tokens_revoke(*, token_ids) -> int:

@@ -11,7 +11,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from . import selectors, services
-from .ui_forms import RoomCreateForm, SignupForm
+from .errors import RoomsError
+from .page_forms import RoomCreateForm, SignupForm
 
 
 def can_create_rooms(user) -> bool:
@@ -27,13 +28,17 @@ def room_list(request):
         if not allowed:
             raise PermissionDenied("You may not create rooms.")
         if form.is_valid():
-            room, _ = services.room_create_or_update(
-                slug=form.cleaned_data["slug"],
-                title=form.cleaned_data["title"],
-                is_private=form.cleaned_data["is_private"],
-                members=[request.user],
-            )
-            return redirect("room", slug=room.slug)
+            try:
+                room = services.room_create(
+                    slug=form.cleaned_data["slug"],
+                    title=form.cleaned_data["title"],
+                    is_private=form.cleaned_data["is_private"],
+                    moderator=request.user,
+                )
+            except RoomsError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                return redirect("room", slug=room.slug)
     rooms = selectors.rooms_for_user(user=request.user)
     config = {"page": "room-list", "user": request.user.get_username(), "rooms": rooms}
     status = 400 if form is not None and form.errors else 200

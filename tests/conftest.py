@@ -129,7 +129,7 @@ def room_factory(db):
             title=fields.pop("title", None),
             is_private=fields.pop("is_private", None),
             is_archived=fields.pop("is_archived", None),
-            members=fields.pop("members", ()),
+            roles={user: "member" for user in fields.pop("members", ())},
         )
         return room
 

@@ -85,7 +85,7 @@ def _grow(count: int) -> None:
     start = get_user_model().objects.count()
     for number in range(start, start + count):
         user = get_user_model().objects.create(username=f"member-{number}")  # no slow hashing
-        room, _ = services.room_create_or_update(slug=f"r-{user.username}", members=[user])
+        room, _ = services.room_create_or_update(slug=f"r-{user.username}", roles={user: "member"})
         post(room, "one", author=user)
         post(room, "two")
         services.api_token_issue(user=user)
@@ -117,7 +117,7 @@ def test_message_changelist_never_counts_the_whole_table(admin_client, lobby):
 
 
 def test_room_changelist_shows_counts_and_last_activity(admin_client, lobby, alice):
-    services.membership_ensure(user=alice, room=lobby)
+    services.membership_set_role(user=alice, room=lobby)
     post(lobby, "one")
     post(lobby, "two")
     row = admin_client.get(ROOMS).context["cl"].result_list.get(pk=lobby.pk)
@@ -191,7 +191,7 @@ def test_room_slug_is_read_only_once_created(admin_client, lobby):
 def test_room_inline_adds_members_and_keeps_their_read_cursors(admin_client, lobby, user_factory):
     alice, bob = user_factory("alice"), user_factory("bob")
     post(lobby, "one")
-    existing = services.membership_ensure(user=alice, room=lobby)
+    existing = services.membership_set_role(user=alice, room=lobby)
     url = reverse("admin:rooms_room_change", args=[lobby.pk])
     admin_client.get(url)
     Membership.objects.filter(pk=existing.pk).update(last_read_seq=1)  # read meanwhile
@@ -320,8 +320,8 @@ def test_membership_list_shows_read_cursors_and_searches_users_and_rooms(
 ):
     alice, bob = user_factory("alice"), user_factory("bob")
     post(lobby, "one")
-    services.membership_ensure(user=alice, room=lobby)
-    services.membership_ensure(user=bob, room=room_factory("other"))
+    services.membership_set_role(user=alice, room=lobby)
+    services.membership_set_role(user=bob, room=room_factory("other"))
     services.read_cursor_advance(user=alice, room=lobby, seq=1)
     rows = admin_client.get(MEMBERSHIPS).context["cl"].result_list
     assert {(m.user.username, m.last_read_seq) for m in rows} == {("alice", 1), ("bob", None)}

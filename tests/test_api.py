@@ -217,7 +217,7 @@ def test_publish_with_a_bad_body_is_400_invalid(api, lobby, raw, field):
 
 
 def test_publish_by_a_read_only_member_is_403(api, alice, lobby):
-    services.membership_ensure(user=alice, room=lobby, role=Membership.Role.READ_ONLY)
+    services.membership_set_role(user=alice, room=lobby, role=Membership.Role.READ_ONLY)
     assert error_of(publish(api, body="hi"), 403)["code"] == "forbidden"
 
 
@@ -247,7 +247,7 @@ def test_publishing_too_fast_is_429_with_retry_after(api, lobby, settings):
 
 def test_a_repeat_is_still_200_duplicate_after_the_room_is_archived(api, lobby):
     first = publish(api, body="once", client_id="ci-7").json()["message"]
-    services.room_set_archived(room=lobby, archived=True)
+    services.room_update(room=lobby, is_archived=True)
     response = publish(api, body="once", client_id="ci-7")
     assert (response.status_code, response.json()["message"]) == (200, first)
     assert error_of(publish(api, body="new", client_id="ci-8"), 409)["code"] == "read_only"

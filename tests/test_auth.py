@@ -1,4 +1,4 @@
-"""WebSocket handshake rules (rooms/auth.py) through the real ASGI
+"""WebSocket handshake rules (rooms/realtime/auth.py) through the real ASGI
 application: the Origin check against ALLOWED_HOSTS, token auth by header or
 query, session cookies only with an Origin, and auth_required for a socket
 nobody vouches for. A refused handshake closes before accept (daphne answers
@@ -24,7 +24,7 @@ def refusals(caplog) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "rooms.auth" and record.levelno == logging.WARNING
+        if record.name == "rooms.realtime.auth" and record.levelno == logging.WARNING
     ]
 
 

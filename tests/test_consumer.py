@@ -1,4 +1,4 @@
-"""The WebSocket consumer (rooms/consumers.py) through the real ASGI
+"""The WebSocket consumer (rooms/realtime/consumer.py) through the real ASGI
 application: every client frame, every server frame, every error code, and
 the join/backfill rules of PROTOCOL.md. Sockets are channels' in-process
 communicators; live events flow through the real hub and in-memory layer.
@@ -376,6 +376,6 @@ async def test_room_changes_reach_joined_sockets(clients, alice, lobby):
     await database_sync_to_async(services.room_create_or_update)(slug="lobby", title="Hall")
     changed = await client.next_of("room")
     assert changed == {"type": "room", "room": "lobby", "title": "Hall", "read_only": False}
-    await database_sync_to_async(services.room_set_archived)(room=lobby, archived=True)
+    await database_sync_to_async(services.room_update)(room=lobby, is_archived=True)
     assert (await client.next_of("room"))["read_only"] is True
     await client.error({"type": "send", "room": "lobby", "body": "hi", "ref": "r"}, "read_only")

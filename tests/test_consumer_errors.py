@@ -62,7 +62,7 @@ async def test_frames_for_a_room_not_joined_are_not_joined(clients, alice, lobby
 
 
 async def test_read_only_member_may_read_but_not_send(clients, alice, lobby):
-    await database_sync_to_async(services.membership_ensure)(
+    await database_sync_to_async(services.membership_set_role)(
         user=alice, room=lobby, role=Membership.Role.READ_ONLY
     )
     await seed("lobby", 2)
@@ -72,14 +72,14 @@ async def test_read_only_member_may_read_but_not_send(clients, alice, lobby):
     assert (await client.join("lobby", since=0))["read_only"] is True
     assert seqs(await client.stream("lobby", 2)) == [1, 2]
     await client.error(send, "forbidden", ref="s")
-    await database_sync_to_async(services.room_set_archived)(room=lobby, archived=True)
+    await database_sync_to_async(services.room_update)(room=lobby, is_archived=True)
     await client.error(send, "forbidden", skip=("room",))  # forbidden before read_only
 
 
 async def test_member_made_read_only_after_joining_can_no_longer_send(clients, alice, lobby):
     client = await clients.connect(alice)
     await client.join("lobby")
-    await database_sync_to_async(services.membership_ensure)(
+    await database_sync_to_async(services.membership_set_role)(
         user=alice, room=lobby, role=Membership.Role.READ_ONLY
     )
     await client.error({"type": "send", "room": "lobby", "body": "hi"}, "forbidden")

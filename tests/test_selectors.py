@@ -60,12 +60,12 @@ def test_unknown_or_impossible_slugs_are_not_found(room_factory, alice, slug):
 
 def test_read_only_member_and_archived_room_are_read_only(room_factory, alice, bob):
     room = room_factory("lobby")
-    services.membership_ensure(user=alice, room=room, role=Membership.Role.READ_ONLY)
+    services.membership_set_role(user=alice, room=room, role=Membership.Role.READ_ONLY)
     alice_view = selectors.room_access(user=alice, slug="lobby")
     access = selectors.post_access(room_id=room.id, author_ids=[alice.pk, bob.pk])
     assert (alice_view.read_only, access.refusal(alice).code) == (True, "forbidden")
     assert access.refusal(bob) is None
-    services.room_set_archived(room=room, archived=True)
+    services.room_update(room=room, is_archived=True)
     bob_view = selectors.room_access(user=bob, slug="lobby")
     access = selectors.post_access(room_id=room.id, author_ids=[bob.pk])
     assert (bob_view.read_only, bob_view.is_archived) == (True, True)

@@ -151,7 +151,7 @@ def test_a_batch_isolates_each_requests_failure(room_factory, alice):
 
 def test_duplicate_of_a_message_sent_before_archiving_is_acked(room, alice):
     first = post(room, alice, client_id="c-1")
-    services.room_set_archived(room=room, archived=True)
+    services.room_update(room=room, is_archived=True)
     again = post(room, alice, client_id="c-1")
     assert (again.seq, again.duplicate) == (first.seq, True)
 
@@ -172,10 +172,10 @@ def test_send_to_an_archived_room_is_read_only(room_factory, alice, settings, ra
 
 def test_archiving_and_unarchiving_a_room(room, alice):
     post(room, alice)
-    services.room_set_archived(room=room, archived=True)
+    services.room_update(room=room, is_archived=True)
     with pytest.raises(RoomsError):
         post(room, alice)
-    services.room_set_archived(room=room, archived=False)
+    services.room_update(room=room, is_archived=False)
     assert post(room, alice).seq == 2
 
 

@@ -3,7 +3,7 @@
 A thin layer over channels' WebsocketCommunicator, run in-process against
 `project.asgi.application` (auth middleware, router and consumer included).
 `Clients` closes every socket it opened, so the per-event-loop hub
-(rooms/hub.py) stops its background tasks before the test's loop ends.
+(rooms/realtime/hub.py) stops its background tasks before the test's loop ends.
 `post` and `seed` write the messages the sockets then read.
 """
 
@@ -20,10 +20,10 @@ from django.db import connections, transaction
 from django.test import Client as HttpClient
 
 from project.asgi import application
-from rooms import hub as hub_module
 from rooms import services
-from rooms.hub import get_hub
 from rooms.models import Message, Room
+from rooms.realtime import hub as hub_module
+from rooms.realtime.hub import get_hub
 
 # Generous: the machine is shared with other test runs. Waiting is on events,
 # so a passing test never waits this long.

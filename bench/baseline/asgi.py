@@ -16,7 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from bench.baseline.consumers import ChatConsumer  # noqa: E402
-from rooms.auth import WebSocketAuthMiddleware  # noqa: E402
+from rooms.realtime.auth import WebSocketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -3,12 +3,19 @@ from django.core.management.base import BaseCommand, CommandError
 from rooms import services
 from rooms.errors import RoomsError
 from rooms.management.base import user_named
+from rooms.models import Membership
+
+ROLE_OPTIONS = (
+    ("member", Membership.Role.MEMBER),
+    ("moderator", Membership.Role.MODERATOR),
+    ("read_only", Membership.Role.READ_ONLY),
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Create a room, or update the given attributes of an existing one (idempotent). "
-        "Prints the slug."
+        "Create a room, or update the given attributes and memberships of an existing one "
+        "(idempotent). Prints the slug."
     )
 
     def add_arguments(self, parser):
@@ -20,19 +27,35 @@ class Command(BaseCommand):
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--archived", dest="archived", action="store_true", default=None)
         state.add_argument("--active", dest="archived", action="store_false")
+        for dest, _ in ROLE_OPTIONS:
+            parser.add_argument(
+                f"--{dest.replace('_', '-')}",
+                dest=dest,
+                action="append",
+                default=[],
+                metavar="USER",
+                help=f"give USER the role {dest} (repeat)",
+            )
         parser.add_argument(
-            "--member", action="append", default=[], metavar="USER", help="add a member (repeat)"
+            "--remove", action="append", default=[], metavar="USER", help="end a membership"
         )
 
     def handle(self, *args, **options):
-        members = [user_named(name) for name in options["member"]]
+        roles = {}
+        for dest, role in ROLE_OPTIONS:
+            for name in options[dest]:
+                roles[user_named(name)] = role
+        remove = [user_named(name) for name in options["remove"]]
+        if set(roles) & set(remove):
+            raise CommandError("A user cannot be given a role and removed at once.")
         try:
             room, _ = services.room_create_or_update(
                 slug=options["slug"],
                 title=options["title"],
                 is_private=options["private"],
                 is_archived=options["archived"],
-                members=members,
+                roles=roles,
+                remove=remove,
             )
         except RoomsError as error:
             raise CommandError(error.message) from None

@@ -7,9 +7,9 @@ from channels.db import database_sync_to_async
 from django.core.management.base import BaseCommand
 
 from rooms import selectors
-from rooms.feed import Subscription
-from rooms.hub import get_hub
 from rooms.management.base import non_negative, positive_seconds, room_named
+from rooms.realtime.feed import Subscription
+from rooms.realtime.hub import get_hub
 
 BATCH = 1000
 
@@ -92,10 +92,9 @@ class Command(BaseCommand):
                 return after
 
     async def _follow(self, room, after: int, interval: float) -> None:
-        """Subscribe like a socket (rooms/hub.py): catch up from the database,
+        """Subscribe like a socket (rooms/realtime/hub.py): catch up from the database,
         then print live messages as the hub delivers them."""
-        hub = get_hub()
-        hub.repair_interval = interval
+        hub = get_hub(repair_interval=interval)
         access = await database_sync_to_async(selectors.room_stream)(room=room)
         subscription = Subscription(
             socket=Printer(self._write), room=access, since=after, present=False

@@ -1,6 +1,10 @@
-"""One room's stream in one process: the feed that orders its messages and
+"""One room's stream in one process: the feed that orders its entries and
 repairs gaps, and the subscriptions (a socket's join, or `tailroom`) it
-delivers to. The Hub (rooms/hub.py) owns the feeds and the channel layer.
+delivers to. The Hub (rooms/realtime/hub.py) owns the feeds and the channel
+layer.
+
+A subscription's `socket` is anything with `username`, `send_text(text)` and
+`lose_room(subscription)` (the consumer; `tailroom`'s printer; a test's fake).
 """
 
 import asyncio
@@ -9,15 +13,11 @@ import heapq
 import logging
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
 
-from . import protocol, selectors
-from .broadcast import room_group
-
-if TYPE_CHECKING:
-    from .hub import Hub
+from rooms import protocol, selectors
+from rooms.events import room_group
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class Subscription:
 
 
 class RoomFeed:
-    def __init__(self, hub: "Hub", room_id: int, slug: str):
+    def __init__(self, hub, room_id: int, slug: str):
+        # `hub` is the Hub that owns this feed (not imported: the hub imports us).
         self.hub = hub
         self.room_id = room_id
         self.slug = slug
@@ -196,20 +197,37 @@ class RoomFeed:
                 await subscription.socket.send_text(text)
 
     async def room_changed(self, state: selectors.RoomState) -> None:
-        """Announce a new title or archived state once, however it was learnt
-        (a `room` event, or the repair loop reading the database)."""
+        """Apply a room's new title, archived or private state once, however
+        it was learnt (a RoomChanged event, or the repair loop): each socket
+        whose view changed gets a `room` frame with its own `read_only`, and
+        one that may no longer see a room made private loses it."""
         known = self.state
         self.state = state
-        if known is not None and (known.title, known.is_archived) == (
-            state.title,
-            state.is_archived,
-        ):
+        if known is not None and known.same_view(state):
             return
-        for subscription in self.subscriptions:
-            subscription.room = dataclasses.replace(
-                subscription.room, is_archived=state.is_archived, title=state.title
+        for subscription in list(self.subscriptions):
+            before = subscription.room
+            after = dataclasses.replace(
+                before,
+                title=state.title,
+                is_archived=state.is_archived,
+                is_private=state.is_private,
             )
-        await self.send_all(protocol.room_changed(self.slug, state.title, state.is_archived))
+            subscription.room = after
+            if not after.visible:
+                await subscription.socket.lose_room(subscription)
+            elif subscription.started and (before.title, before.read_only) != (
+                after.title,
+                after.read_only,
+            ):
+                await subscription.socket.send_text(
+                    protocol.room_changed(self.slug, after.title, after.read_only)
+                )
+
+    async def room_gone(self) -> None:
+        """The room was deleted: nobody may see it any more."""
+        for subscription in list(self.subscriptions):
+            await subscription.socket.lose_room(subscription)
 
     # --- presence ----------------------------------------------------------
 

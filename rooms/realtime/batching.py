@@ -13,8 +13,8 @@ import weakref
 
 from channels.db import database_sync_to_async
 
-from . import services
-from .errors import RoomsError
+from rooms import services
+from rooms.errors import RoomsError
 
 MAX_BATCH = 200
 

@@ -1,6 +1,6 @@
 """WebSocket handshake rules: the Origin check and who the client is.
 
-PROTOCOL.md, Connection: a handshake carrying an `Origin` must name a host of
+docs/protocol.md, Connection: a handshake carrying an `Origin` must name a host of
 ALLOWED_HOSTS (cross-site WebSocket hijacking protection), else HTTP 403
 whatever the credentials; without `Origin` only token auth is accepted. A
 token comes from `Authorization: Bearer` or `?token=`; otherwise the Django
@@ -8,7 +8,7 @@ session cookie. Every refusal is logged with its reason.
 """
 
 import logging
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
@@ -17,7 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 
-from . import services
+from rooms import services
+from rooms.tokens import bearer_token
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +28,6 @@ def _header(scope, name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
-
-
-def bearer_token(scope) -> str | None:
-    """The API token of a handshake or HTTP request, from the header or the query."""
-    authorization = _header(scope, b"authorization")
-    if authorization:
-        kind, _, token = authorization.partition(" ")
-        if kind.lower() == "bearer" and token.strip():
-            return token.strip()
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    tokens = query.get("token")
-    return tokens[0] if tokens else None
 
 
 def origin_allowed(origin: str) -> bool:
@@ -63,11 +52,14 @@ class WebSocketAuthMiddleware:
         if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
         origin = _header(scope, b"origin")
-        token = bearer_token(scope)
+        token = bearer_token(
+            _header(scope, b"authorization"),
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+        )
         if origin is not None and not origin_allowed(origin):
             await receive()  # the websocket.connect
             return await _refuse(send, scope, f"Origin {origin!r} is not an allowed host")
-        if token is not None:
+        if token:  # "" (another scheme, or none given) is no token here
             user = await database_sync_to_async(services.api_token_authenticate)(token=token)
             scope = {**scope, "user": user or AnonymousUser(), "auth": "token"}
             return await self.inner(scope, receive, send)

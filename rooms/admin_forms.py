@@ -2,7 +2,7 @@
 token. They only collect input; the services validate and write, so a body
 the WebSocket would refuse is refused here with the same message.
 
-(Forms of the chat UI live in rooms/ui_forms.py.)
+(Forms of the chat's own pages live in rooms/page_forms.py.)
 """
 
 from django import forms

@@ -2,7 +2,7 @@
 gapless delivery to the sockets of this process.
 
 Every daphne process runs one Hub. For each room that has a socket joined in
-this process, a RoomFeed (rooms/feed.py) subscribes the process's one layer channel to the
+this process, a RoomFeed (rooms/realtime/feed.py) subscribes the process's one layer channel to the
 room's group, keeps the room's `head` (the last seq delivered), and hands each
 message, serialized once, to the room's local subscriptions in seq order.
 When a message arrives whose seq is above head + 1 (the layer dropped one, or
@@ -29,13 +29,16 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import protocol, selectors, services
-from .broadcast import (
+from rooms import events, protocol, selectors, services
+from rooms.broadcast import (
     LOCAL_CHANNEL_PREFIX,
     PROCESS_ID,
+    add_local_sink,
     layer_is_shared,
-    user_group,
+    remove_local_sink,
 )
+from rooms.events import user_group
+
 from .feed import RoomFeed, Subscription
 
 logger = logging.getLogger(__name__)
@@ -46,32 +49,26 @@ PRESENCE_TTL = selectors.PRESENCE_TTL.total_seconds()
 # streams: it closes its sockets with 4503 so clients resume elsewhere (G5).
 MAX_REPAIR_FAILURES = 5
 
+CLOSE_UNAVAILABLE = protocol.CLOSE_UNAVAILABLE
+
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
 
 
-def get_hub() -> "Hub":
-    """The hub of the running event loop (one per daphne process)."""
+def get_hub(*, repair_interval: float | None = None) -> "Hub":
+    """The hub of the running event loop: one per event loop, so one per
+    server process (daphne and uvicorn run one loop). `repair_interval`
+    applies to a hub created by this call (`tailroom --interval`)."""
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
-        hub = _hubs[loop] = Hub(loop)
+        hub = _hubs[loop] = Hub(loop, repair_interval=repair_interval)
     return hub
 
 
-def deliver_local(event: dict) -> bool:
-    """Hand an event to the hubs of this process from any thread. Returns
-    whether a running hub took it (it then also forwards it to the layer)."""
-    taken = False
-    for loop, hub in list(_hubs.items()):
-        if hub.running and not loop.is_closed():
-            loop.call_soon_threadsafe(hub.ingest, event, True)
-            taken = True
-    return taken
-
-
 class Hub:
-    def __init__(self, loop: asyncio.AbstractEventLoop):
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, repair_interval: float | None = None):
         self.loop = loop
+        self.repair_interval = repair_interval or settings.ROOMS_REPAIR_INTERVAL
         self.layer = get_channel_layer()
         self.shared = layer_is_shared(self.layer)
         self.channel: str | None = None
@@ -81,7 +78,6 @@ class Hub:
         self.running = False
         self.layer_ok = True
         self.repair_failures = 0
-        self.repair_interval = settings.ROOMS_REPAIR_INTERVAL
         self.presence_dirty = False
         self._starting: asyncio.Future | None = None
         self._groups: set[str] = set()  # layer groups this process is subscribed to
@@ -105,6 +101,7 @@ class Hub:
                 # One channel for the hub's lifetime, across idle stops.
                 self.channel = await self.layer.new_channel(prefix=LOCAL_CHANNEL_PREFIX)
             self.running = True
+            add_local_sink(self._local_sink)
             if self.shared:
                 self.tasks.append(asyncio.create_task(self._receive_loop(), name="rooms-receive"))
             self.tasks.append(asyncio.create_task(self._repair_loop(), name="rooms-repair"))
@@ -121,6 +118,7 @@ class Hub:
         if self.feeds or self.user_sockets or not self.running:
             return
         self.running = False
+        remove_local_sink(self._local_sink)
         tasks, self.tasks = self.tasks, []
         for task in tasks:
             task.cancel()
@@ -234,67 +232,77 @@ class Hub:
 
     # --- events ------------------------------------------------------------------
 
-    def ingest(self, event: dict, local: bool = False) -> None:
-        """Take one event (from this process, or from the layer)."""
-        if not local and event.get("origin") == PROCESS_ID:
+    def _local_sink(self, message: dict) -> bool:
+        """broadcast.publish's way in, from any thread: this hub delivers the
+        event and forwards it to the layer for the other processes."""
+        if self.loop.is_closed():
+            return False
+        self.loop.call_soon_threadsafe(self.ingest, message, True)
+        return True
+
+    def ingest(self, message: dict, local: bool = False) -> None:
+        """Take one encoded event (from this process, or from the layer)."""
+        if not local and events.origin_of(message) == PROCESS_ID:
             return  # delivered locally already
         if local and self.shared:
-            self.spawn(self._forward(event))
-        kind = event.get("kind")
-        if kind == "user":
-            self.spawn(self._to_user(event))
+            self.spawn(self._forward(message))
+        event = events.decode(message)
+        if isinstance(event, events.ReadMoved):
+            self.spawn(self._read_moved(event))
             return
-        feed = self.feeds.get(event.get("room_id"))
+        if isinstance(event, events.AccessChanged):
+            self.spawn(self.recheck_access(event.user_id, event.room_id))
+            return
+        feed = self.feeds.get(getattr(event, "room_id", None))
         if feed is None:
             return
-        if kind == "messages":
-            for seq, text in event["items"]:
+        if isinstance(event, events.Entries):
+            for seq, text in event.items:
                 feed.offer(seq, text)
-        elif kind == "presence":
-            if event["process"] != PROCESS_ID:
+        elif isinstance(event, events.Presence):
+            if event.process != PROCESS_ID:
                 expires = time.monotonic() + PRESENCE_TTL
-                feed.remote_users[event["process"]] = (frozenset(event["users"]), expires)
+                feed.remote_users[event.process] = (frozenset(event.users), expires)
                 self.spawn(feed.presence_changed())
-                if event.get("ask"):
+                if event.ask:
                     self.spawn(self.announce_presence(feed))
-        elif kind == "typing":
-            text = protocol.typing(feed.slug, event["user"])
-            self.spawn(feed.send_all(text, skip_user=event["user"]))
-        elif kind == "redact":
-            self.spawn(feed.send_all(event["frame"]))
-        elif kind == "room":
-            state = selectors.RoomState(
-                head=feed.head or 0, title=event["title"], is_archived=event["archived"]
-            )
-            self.spawn(feed.room_changed(state))
+        elif isinstance(event, events.Typing):
+            text = protocol.typing(feed.slug, event.user)
+            self.spawn(feed.send_all(text, skip_user=event.user))
+        elif isinstance(event, events.Redacted):
+            self.spawn(feed.send_all(protocol.redact(event.room, event.seq)))
+        elif isinstance(event, events.RoomChanged):
+            self.spawn(self.check_rooms([feed]))
 
-    async def _forward(self, event: dict) -> None:
+    async def _forward(self, message: dict) -> None:
         try:
-            await self.layer.group_send(event["group"], event)
+            await self.layer.group_send(events.decode(message).group, message)
         except Exception:
             self.layer_ok = False
-            logger.warning("channel layer unavailable: %s not forwarded", event.get("kind"))
+            logger.warning("channel layer unavailable: %s not forwarded", message.get("kind"))
 
-    async def _to_user(self, event: dict) -> None:
-        for socket in list(self.user_sockets.get(event["user_id"], ())):
-            if socket.socket_id != event.get("socket_id"):
-                await socket.send_text(event["frame"])
+    async def _read_moved(self, event: events.ReadMoved) -> None:
+        text = protocol.read(event.room, event.seq)
+        for socket in list(self.user_sockets.get(event.user_id, ())):
+            if socket.socket_id != event.socket_id:
+                await socket.send_text(text)
+
+    async def recheck_access(self, user_id: int, room_id: int | None) -> None:
+        """Re-read what a user may do on this process's sockets (a role
+        changed, a membership went, the user was deactivated)."""
+        for socket in list(self.user_sockets.get(user_id, ())):
+            await socket.recheck_access(room_id)
 
     async def announce_presence(self, feed: RoomFeed, *, ask: bool = False) -> None:
         await feed.presence_changed()
         if self.shared:
-            await self._forward(
-                {
-                    "type": "rooms.event",
-                    "kind": "presence",
-                    "group": feed.group,
-                    "origin": PROCESS_ID,
-                    "room_id": feed.room_id,
-                    "process": PROCESS_ID,
-                    "users": sorted(feed.local_users),
-                    "ask": ask,
-                }
+            event = events.Presence(
+                room_id=feed.room_id,
+                process=PROCESS_ID,
+                users=tuple(sorted(feed.local_users)),
+                ask=ask,
             )
+            await self._forward(events.encode(event, origin=PROCESS_ID))
 
     # --- loops ---------------------------------------------------------------------
 
@@ -310,7 +318,7 @@ class Hub:
                 self.layer_ok = False
                 await asyncio.sleep(min(1.0, settings.ROOMS_REPAIR_INTERVAL))
                 continue
-            if event.get("type") == "rooms.event":
+            if event.get("type") == events.LAYER_TYPE:
                 self.ingest(event)
 
     async def _resubscribe(self) -> None:
@@ -350,7 +358,11 @@ class Hub:
     async def repair(self) -> None:
         """One query for the heads of every room joined in this process; feeds
         behind the database fetch what they missed."""
-        feeds = [feed for feed in self.feeds.values() if feed.head is not None]
+        await self.check_rooms([feed for feed in self.feeds.values() if feed.head is not None])
+
+    async def check_rooms(self, feeds: list[RoomFeed]) -> None:
+        """Read the state of the feeds' rooms in one query: repair the heads
+        behind it, and announce a changed title, archived or private state."""
         if not feeds:
             return
         try:
@@ -361,14 +373,15 @@ class Hub:
             self.repair_failures += 1
             logger.warning("repair: database unavailable (%d)", self.repair_failures)
             if self.repair_failures >= MAX_REPAIR_FAILURES:
-                await self._close_all(4503)
+                await self._close_all(CLOSE_UNAVAILABLE)
             return
         self.repair_failures = 0
         for feed in feeds:
             state = states.get(feed.room_id)
             if state is None:
-                continue  # deleted: its sockets keep what they have
-            if state.head > feed.head:
+                await feed.room_gone()
+                continue
+            if feed.head is not None and state.head > feed.head:
                 feed.want_repair()
             await feed.room_changed(state)
 

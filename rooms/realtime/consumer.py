@@ -1,9 +1,9 @@
-"""The WebSocket adapter: one socket, many rooms (PROTOCOL.md).
+"""The WebSocket adapter: one socket, many rooms (docs/protocol.md).
 
 Each client frame type maps to one `on_<type>` method; a RoomsError raised
 anywhere becomes one `error` frame in `receive`. Database work runs in small
 sync functions of selectors/services through database_sync_to_async; live
-delivery and ordering belong to the hub (rooms/hub.py).
+delivery and ordering belong to the hub (rooms/realtime/hub.py).
 """
 
 import asyncio
@@ -15,16 +15,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import batching, protocol, selectors, services
-from .errors import RoomsError
+from rooms import protocol, selectors, services
+from rooms.errors import RoomsError
+
+from . import batching
 from .feed import Subscription
 from .hub import get_hub
 
 logger = logging.getLogger(__name__)
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_TOO_LARGE = 4413
-CLOSE_UNAVAILABLE = 4503  # the stream cannot be vouched for: resume elsewhere
 
 
 class RoomsConsumer(AsyncWebsocketConsumer):
@@ -44,7 +42,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self.send_text(
                 protocol.error("auth_required", "Log in, or connect with an API token.")
             )
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
         self.username = self.user.get_username()
         self.hub = get_hub()
@@ -91,7 +89,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 error.ref = ref
             await self.send_text(protocol.error_from(error))
             if error.code == "too_large":
-                await self.close(code=CLOSE_TOO_LARGE)
+                await self.close(code=protocol.CLOSE_TOO_LARGE)
         except Exception:
             logger.exception("frame from %s failed", self.username)
             await self.send_text(protocol.error("server_error", "Something went wrong.", ref=ref))
@@ -101,9 +99,39 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         subscription = self.subscriptions.get(slug)
         if subscription is not None:
             return subscription.room
-        if await database_sync_to_async(selectors.room_access)(user=self.user, slug=slug) is None:
-            raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+        await database_sync_to_async(selectors.room_access_or_404)(user=self.user, slug=slug)
         raise RoomsError("not_joined", f"Join {slug[:64]!r} first.")
+
+    # --- access changes (the hub calls these) ------------------------------------
+
+    async def lose_room(self, subscription: Subscription) -> None:
+        """The user may no longer see a joined room: `left` with reason
+        `removed`, and nothing more of that room."""
+        if self.subscriptions.get(subscription.room.slug) is not subscription:
+            return
+        del self.subscriptions[subscription.room.slug]
+        await self._drop(subscription)
+        await self.send_text(protocol.left(room=subscription.room.slug, ref=None, reason="removed"))
+
+    async def recheck_access(self, room_id: int | None) -> None:
+        """Re-read the user's access to its joined rooms (one, or all): a
+        role change becomes a `room` frame, a lost access a `left`."""
+        for subscription in list(self.subscriptions.values()):
+            if room_id is not None and subscription.room.id != room_id:
+                continue
+            before = subscription.room
+            after = await database_sync_to_async(selectors.room_access)(
+                user=self.user, slug=before.slug
+            )
+            if after is None or after.id != before.id:
+                await self.lose_room(subscription)
+            elif after.read_only != before.read_only or after.title != before.title:
+                subscription.room = after
+                await self.send_text(
+                    protocol.room_changed(after.slug, after.title, after.read_only)
+                )
+            else:
+                subscription.room = after
 
     async def on_join(self, frame: protocol.Frame):
         room, since, truncated = await database_sync_to_async(selectors.join_start)(
@@ -145,7 +173,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             raise
         except Exception:
             logger.exception("backfill of %s for %s failed", subscription.room.slug, self.username)
-            await self.close(code=CLOSE_UNAVAILABLE)
+            await self.close(code=protocol.CLOSE_UNAVAILABLE)
 
     async def _drop(self, subscription: Subscription) -> None:
         task = subscription.backfill_task
@@ -158,7 +186,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
     async def on_leave(self, frame):
         room = await self._room(frame.room)
         await self._drop(self.subscriptions.pop(room.slug))
-        await self.send_text(protocol.left(room=room.slug, ref=frame.ref))
+        await self.send_text(protocol.left(room=room.slug, ref=frame.ref, reason="leave"))
 
     async def on_send(self, frame):
         room = await self._room(frame.room)

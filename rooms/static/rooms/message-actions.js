@@ -22,12 +22,16 @@ const button = (className, text, label = null) => {
   return node;
 };
 
+let openPickerAnchor = null;
 let closeOpenPicker = null;
 
 /** A small picker in `item`, next to `anchor`: common emoji and a field for
- * any other. `choose(emoji)` is called with the pick. */
+ * any other. `choose(emoji)` is called with the pick. Opening it from the
+ * same button again closes it. */
 export function openPicker(item, anchor, choose) {
-  closeOpenPicker?.(false);
+  const again = openPickerAnchor === anchor;
+  closeOpenPicker?.(again);
+  if (again) return;
   const picker = el("div", "picker");
   picker.setAttribute("role", "dialog");
   picker.setAttribute("aria-label", "Add a reaction");
@@ -77,6 +81,7 @@ export function openPicker(item, anchor, choose) {
     item.classList.remove("msg--picking");
     document.removeEventListener("pointerdown", onOutside, true);
     closeOpenPicker = null;
+    openPickerAnchor = null;
     if (restoreFocus && anchor.isConnected) anchor.focus();
   }
   function done(emoji) {
@@ -87,6 +92,7 @@ export function openPicker(item, anchor, choose) {
   picker.addEventListener("keydown", onKey);
   document.addEventListener("pointerdown", onOutside, true);
   closeOpenPicker = close;
+  openPickerAnchor = anchor;
   item.classList.add("msg--picking");
   item.append(picker);
   picker.scrollIntoView({ block: "nearest" });
@@ -177,6 +183,7 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
 
 /** Ask before deleting, in the page's <dialog>; resolves true to delete. */
 export function confirmDelete(dialog, message, me) {
+  if (dialog.open) return Promise.resolve(false);
   const whose = message.author === me ? "your message" : `this message by ${message.author ?? "the system"}`;
   dialog.querySelector(".dialog-text").textContent = `Delete ${whose}? Everyone will see “message deleted” instead.`;
   dialog.querySelector(".dialog-quote").textContent = snippet(message, 200);

@@ -83,7 +83,9 @@ export function startRoomPage(client, config) {
     edit: (seq) => startEditing(seq),
     delete: async (seq) => {
       const message = client.message(slug, seq);
-      if (message && (await confirmDelete($("confirm-delete"), message, me))) client.delete(slug, seq);
+      if (!message || !(await confirmDelete($("confirm-delete"), message, me))) return;
+      client.delete(slug, seq);
+      input.focus(); // the message's buttons are gone with it
     },
     toggleReaction: (seq, emoji, on) => client.react(slug, seq, emoji, on),
     jump: (seq) => jumpTo(seq),

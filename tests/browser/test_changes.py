@@ -307,7 +307,7 @@ def test_screenshot_of_a_conversation_with_a_reply_an_edit_a_deletion_and_reacti
     edit(alice, message(alice, "We ship on Thursday"), "We ship on Thursday at 14:00")
     delete(bob, message(bob, "wrong window"))
     react(bob, message(bob, "release notes draft"), "👍")
-    react(alice, message(alice, "two typos"), "😂")
+    react(alice, message(alice, "two typos"), "❤️")
     react(bob, message(bob, "Thursday at 14:00"), "🎉")
     react(alice, message(alice, "Thursday at 14:00"), "🎉")
     act(message(bob, "Thursday at 14:00"), "Reply")

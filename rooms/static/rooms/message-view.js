@@ -143,7 +143,7 @@ function renderReactions(item, message, page, pending) {
     wanted.push(chip);
   }
   if (wanted.length && canReact) {
-    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "Add reaction", "+");
+    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "Add another reaction", "+");
     wanted.push(add);
   }
   const focused = row.contains(document.activeElement) ? document.activeElement : null;

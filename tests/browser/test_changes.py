@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_room, send
+from tests.browser.conftest import PASSWORD, open_room, send
 
 pytestmark = pytest.mark.browser
 
@@ -271,6 +271,35 @@ def test_message_actions_work_from_the_keyboard(deployment, browse, room):
     expect(dialog).to_be_hidden()
     expect(alice.locator("#messages .msg--deleted")).to_have_count(0)
     settled(alice)
+
+
+def test_staff_may_delete_anyones_message_and_others_see_the_placeholder(
+    deployment, browse, playwright_browser, room
+):
+    slug = room()
+    deployment.create_users("staffer", password=PASSWORD, staff=True)
+    deployment.post_many(slug, ["spam spam spam", "a fine message"], as_user="bob")
+    context = playwright_browser.new_context()
+    try:
+        login = context.new_page()
+        login.goto(deployment.worker.http_url + "/accounts/login/")
+        login.get_by_label("Username").fill("staffer")
+        login.get_by_label("Password").fill(PASSWORD)
+        login.get_by_role("button", name="Log in").click()
+        login.wait_for_url(deployment.worker.http_url + "/")
+        staff = open_room(context, deployment, slug)
+        bob = open_room(browse("bob"), deployment, slug)
+        spam = message(staff, "spam spam spam")
+        spam.hover()
+        expect(spam.get_by_role("button", name="Edit", exact=True)).to_be_hidden()
+        delete(staff, spam)
+        expect(bob.locator("#messages .msg-body")).to_have_text(
+            ["message deleted", "a fine message"]
+        )
+        expect(staff.locator("#messages .msg--deleted")).to_have_count(1)
+        settled(staff)
+    finally:
+        context.close()
 
 
 def test_actions_at_phone_width_show_after_a_tap(deployment, browse, room):

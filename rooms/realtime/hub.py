@@ -66,10 +66,17 @@ def get_hub(*, repair_interval: float | None = None) -> "Hub":
 
 
 class Hub:
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, repair_interval: float | None = None):
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        repair_interval: float | None = None,
+        layer=None,
+    ):
         self.loop = loop
         self.repair_interval = repair_interval or settings.ROOMS_REPAIR_INTERVAL
-        self.layer = get_channel_layer()
+        # The configured channel layer, unless given one (a test's fake).
+        self.layer = get_channel_layer() if layer is None else layer
         self.shared = layer_is_shared(self.layer)
         self.channel: str | None = None
         self.feeds: dict[int, RoomFeed] = {}

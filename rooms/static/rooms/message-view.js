@@ -1,8 +1,9 @@
 // One message on the room page: author, time, reply quote, body (or the
 // "message deleted" placeholder), "(edited)", reaction chips, and the action
 // buttons. Built once per message and updated in place from the client's view
-// of it (client.message()), so focus stays where it is. Rendering only: what
-// the buttons do is the page's (room-page.js). Text goes in with textContent.
+// of it (client.message()), so focus stays where it is; and a send still in
+// the outbox. Rendering only: what the buttons do is the page's
+// (room-page.js). Text goes in with textContent.
 
 import { avatar, el, formatWhen } from "./dom.js";
 import { snippet } from "./room-log.js";
@@ -163,4 +164,48 @@ export function renderQuote(item, replyTo, original) {
   quote.querySelector(".msg-quote-author").textContent = original ? `${original.author ?? "System"}:` : "";
   quote.querySelector(".msg-quote-text").textContent = original ? snippet(original) : "an earlier message";
   quote.classList.toggle("msg-quote--deleted", Boolean(original?.deleted));
+}
+
+/**
+ * A send still in the outbox (below the list until its message arrives):
+ * "Waiting for connection…", "Sending…", "Sent", or "Not sent: …" with
+ * Retry and Discard. `options` = {me, connected, original (the message it
+ * replies to, if held), retry(), discard()}.
+ */
+export function pendingItem(item, { me, connected, original, retry, discard }) {
+  const row = el("li", "msg msg--mine msg--pending");
+  row.dataset.clientId = item.client_id;
+  row.append(avatar(me));
+  const main = el("div", "msg-main");
+  const meta = el("div", "msg-meta");
+  meta.append(el("span", "msg-author", me));
+  let status = connected ? "Sending…" : "Waiting for connection…";
+  if (item.status === "failed") status = `Not sent: ${item.error || "error"}`;
+  else if (item.status === "sent") status = "Sent";
+  meta.append(el("span", "msg-status", status));
+  main.append(meta);
+  if (item.reply_to != null) {
+    const quote = el("div", "msg-quote");
+    quote.append(
+      el("span", "sr-only", "In reply to "),
+      el("span", "msg-quote-author", original ? `${original.author ?? "System"}:` : ""),
+      el("span", "msg-quote-text", original ? snippet(original) : "an earlier message"),
+    );
+    main.append(quote);
+  }
+  main.append(el("p", "msg-body", item.body));
+  if (item.status === "failed") {
+    row.classList.add("msg--failed");
+    const actions = el("div", "msg-actions");
+    const retryButton = el("button", "button button--small", "Retry");
+    retryButton.type = "button";
+    retryButton.addEventListener("click", retry);
+    const discardButton = el("button", "button button--small button--ghost", "Discard");
+    discardButton.type = "button";
+    discardButton.addEventListener("click", discard);
+    actions.append(retryButton, discardButton);
+    main.append(actions);
+  }
+  row.append(main);
+  return row;
 }

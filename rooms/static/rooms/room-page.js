@@ -5,10 +5,9 @@
 // (edit, delete, react, reply: message-actions.js) to the client.
 
 import { avatar, codePoints, el } from "./dom.js";
-import { messageItem, renderMessage, renderQuote } from "./message-view.js";
+import { messageItem, pendingItem, renderMessage, renderQuote } from "./message-view.js";
 import { confirmDelete, openEditor, openPicker, replyBar } from "./message-actions.js";
 import { actionOf } from "./outbox.js";
-import { snippet } from "./room-log.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const TYPING_SHOWN_MS = 5000;
@@ -201,45 +200,6 @@ export function startRoomPage(client, config) {
 
   // --- the outbox: pending and failed sends -----------------------------------------
 
-  function pendingItem(item) {
-    const row = el("li", "msg msg--mine msg--pending");
-    row.dataset.clientId = item.client_id;
-    row.append(avatar(me));
-    const main = el("div", "msg-main");
-    const meta = el("div", "msg-meta");
-    meta.append(el("span", "msg-author", me));
-    let status = client.state === "connected" ? "Sending…" : "Waiting for connection…";
-    if (item.status === "failed") status = `Not sent: ${item.error || "error"}`;
-    else if (item.status === "sent") status = "Sent";
-    meta.append(el("span", "msg-status", status));
-    main.append(meta);
-    if (item.reply_to != null) {
-      const original = client.message(slug, item.reply_to);
-      const quote = el("div", "msg-quote");
-      quote.append(
-        el("span", "sr-only", "In reply to "),
-        el("span", "msg-quote-author", original ? `${original.author ?? "System"}:` : ""),
-        el("span", "msg-quote-text", original ? snippet(original) : "an earlier message"),
-      );
-      main.append(quote);
-    }
-    main.append(el("p", "msg-body", item.body));
-    if (item.status === "failed") {
-      row.classList.add("msg--failed");
-      const actions = el("div", "msg-actions");
-      const retry = el("button", "button button--small", "Retry");
-      retry.type = "button";
-      retry.addEventListener("click", () => client.retry(item.client_id));
-      const discard = el("button", "button button--small button--ghost", "Discard");
-      discard.type = "button";
-      discard.addEventListener("click", () => client.discard(item.client_id));
-      actions.append(retry, discard);
-      main.append(actions);
-    }
-    row.append(main);
-    return row;
-  }
-
   function renderPending() {
     const stick = nearBottom();
     const items = new Map();
@@ -249,7 +209,17 @@ export function startRoomPage(client, config) {
       items.set(item.client_id, item);
       known.set(item.client_id, item);
     }
-    pendingList.replaceChildren(...[...items.values()].map(pendingItem));
+    const connected = client.state === "connected";
+    const rows = [...items.values()].map((item) =>
+      pendingItem(item, {
+        me,
+        connected,
+        original: item.reply_to == null ? null : client.message(slug, item.reply_to),
+        retry: () => client.retry(item.client_id),
+        discard: () => client.discard(item.client_id),
+      }),
+    );
+    pendingList.replaceChildren(...rows);
     if (stick) toBottom();
   }
 

@@ -2,11 +2,12 @@
 
 Declarative where it can be; every write with a live effect goes through
 rooms/services.py, so sockets hear of it like of any other change: archiving
-sends a `room` frame, redacting a `redact` frame, posting a `message` frame.
+sends a `room` frame, deleting a message stores a `delete` entry, posting
+stores a message: each reaches sockets as an entry of the room's log.
 
 The message log has rules the ModelForm machinery knows nothing about, so:
-messages are never edited, added or deleted here (redact instead, post
-through "Post to a room"); rooms are not deleted here (archive instead: the
+entries are never edited, added or removed here (the delete action stores a
+`delete` entry; post through "Post to a room"); rooms are not deleted here (archive instead: the
 delete confirmation would list every message of the room); and saves write
 only the fields the form changed, so a page opened a while ago never writes
 back a stale `last_seq` or read cursor.
@@ -50,8 +51,8 @@ ROOM_FIELDS = ("title", "is_private", "is_archived")
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ("user", "role", "last_read_seq", "joined_at")
-    readonly_fields = ("last_read_seq", "joined_at")
+    fields = ("user", "role", "joined_at")
+    readonly_fields = ("joined_at",)
     autocomplete_fields = ("user",)
     show_change_link = True
 
@@ -151,10 +152,10 @@ class RoomAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("room_slug", "seq", "author", "short_body", "kind", "created_at", "redacted")
+    list_display = ("room_slug", "seq", "author", "short_body", "kind", "created_at", "deleted")
     list_display_links = ("seq",)
     list_select_related = ("room", "author")
-    list_filter = ("room", "kind", "redacted")
+    list_filter = ("room", "kind", "deleted")
     search_fields = ("body", "author__username")
     date_hierarchy = "created_at"
     # Both directions walk the (room, seq) unique index; (room, seq) is a total order.
@@ -162,9 +163,23 @@ class MessageAdmin(admin.ModelAdmin):
     sortable_by = ("room_slug", "seq", "created_at")
     paginator = CappedCountPaginator
     show_full_result_count = False
-    fields = ("room", "seq", "author", "kind", "body", "client_id", "created_at", "redacted")
+    fields = (
+        "room",
+        "seq",
+        "author",
+        "kind",
+        "body",
+        "client_id",
+        "created_at",
+        "reply_to",
+        "edited_at",
+        "deleted",
+        "target",
+        "emoji",
+        "reaction_on",
+    )
     readonly_fields = fields
-    actions = ("redact_messages",)
+    actions = ("delete_messages",)
     change_list_template = "admin/rooms/message/change_list.html"
 
     @admin.display(description="room", ordering="room_id")
@@ -173,12 +188,20 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="body")
     def short_body(self, message: Message) -> str:
-        if message.redacted:
-            return "(redacted)"
+        """The body as plain text (the admin never renders Markdown)."""
+        if message.deleted:
+            return "(deleted)"
+        if message.kind == Message.Kind.DELETE:
+            return f"(deletes #{message.target})"
+        if message.kind == Message.Kind.REACTION:
+            verb = "reacts" if message.reaction_on else "takes back"
+            return f"({verb} {message.emoji} on #{message.target})"
+        if message.kind == Message.Kind.EDIT:
+            return f"(edits #{message.target}) " + Truncator(message.body).chars(60)
         return Truncator(message.body).chars(80)
 
     # Editing, adding or deleting a row would break the log's seq; the view
-    # stays read-only and the writes are the redact action and the post page.
+    # stays read-only and the writes are the delete action and the post page.
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -188,19 +211,34 @@ class MessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_redact_permission(self, request) -> bool:
+    def has_moderate_permission(self, request) -> bool:
         return request.user.has_perm("rooms.change_message")
 
     def has_post_permission(self, request) -> bool:
         return request.user.has_perm("rooms.add_message")
 
-    @admin.action(description="Redact the selected messages", permissions=["redact"])
-    def redact_messages(self, request, queryset):
-        redacted = 0
-        for message in queryset.filter(redacted=False):
-            services.message_redact(message=message)
-            redacted += 1
-        self.message_user(request, f"{redacted} message(s) redacted.", messages.SUCCESS)
+    @admin.action(description="Delete the selected messages", permissions=["moderate"])
+    def delete_messages(self, request, queryset):
+        """Each becomes a `delete` entry by the staff user: clients that were
+        away learn of it on re-join like of any other change."""
+        deleted = 0
+        for message in queryset.filter(
+            kind__in=Message.MESSAGE_KINDS, deleted=False
+        ).select_related("room"):
+            try:
+                services.entry_post(
+                    room=message.room,
+                    author=request.user,
+                    kind=Message.Kind.DELETE,
+                    target=message.seq,
+                    check_rate=False,
+                    operator=True,
+                )
+            except RoomsError as error:
+                self.message_user(request, f"#{message.seq}: {error.message}", messages.ERROR)
+            else:
+                deleted += 1
+        self.message_user(request, f"{deleted} message(s) deleted.", messages.SUCCESS)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.post_view)
@@ -251,12 +289,12 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "room", "role", "last_read_seq", "joined_at")
+    list_display = ("user", "room", "role", "joined_at")
     list_select_related = ("user", "room")
     list_filter = ("role",)
     search_fields = ("user__username", "room__slug", "room__title")
     autocomplete_fields = ("user", "room")
-    readonly_fields = ("last_read_seq", "joined_at")
+    readonly_fields = ("joined_at",)
 
     def get_readonly_fields(self, request, obj=None):
         # A membership is a user's place in a room: change the role, or

@@ -159,7 +159,7 @@ def _page(request, user, slug: str) -> HttpResponse:
         raise RoomsError("invalid", "Give `after` or `before`, not both.", field="before")
     room = selectors.room_access_or_404(user=user, slug=slug)
     if after is not None:
-        rows = selectors.messages_after(
+        rows = selectors.entries_after(
             room_id=room.id, slug=room.slug, after=after, limit=limit + 1
         )
         has_more = len(rows) > limit
@@ -187,9 +187,9 @@ def _publish(request, user, slug: str) -> HttpResponse:
     room = selectors.room_access_or_404(user=user, slug=slug)
     # The service checks the role and the archive in the send's own transaction.
     result = services.message_post(room=room, author=user, body=body, client_id=client_id)
-    text = result.message
+    text = result.entry
     if result.duplicate:
-        stored = selectors.messages_after(
+        stored = selectors.entries_after(
             room_id=room.id, slug=room.slug, after=result.seq - 1, up_to=result.seq, limit=1
         )
         text = stored[0][1]

@@ -107,25 +107,10 @@ class ReadMoved:
         return user_group(self.user_id)
 
 
-@dataclass(frozen=True)
-class Redacted:
-    """Protocol 1's live-only redaction of message `seq`."""
-
-    kind: ClassVar[str] = "redact"
-    room_id: int
-    room: str
-    seq: int
-
-    @property
-    def group(self) -> str:
-        return room_group(self.room_id)
-
-
-Event = Entries | Presence | Typing | RoomChanged | AccessChanged | ReadMoved | Redacted
+Event = Entries | Presence | Typing | RoomChanged | AccessChanged | ReadMoved
 
 _KINDS: dict[str, type] = {
-    cls.kind: cls
-    for cls in (Entries, Presence, Typing, RoomChanged, AccessChanged, ReadMoved, Redacted)
+    cls.kind: cls for cls in (Entries, Presence, Typing, RoomChanged, AccessChanged, ReadMoved)
 }
 
 

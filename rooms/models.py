@@ -1,9 +1,14 @@
-"""Rooms, memberships, messages and API tokens.
+"""Rooms, memberships, the room log, read cursors and API tokens.
 
-The message table is the log: every message of a room has a seq, allocated
-from `Room.last_seq` in the same transaction as the insert (services.py), and
-the database enforces what the protocol promises (unique seq per room, one
-message per client_id and author per room).
+The `Message` table is the room's log of entries: messages (kinds `text` and
+`system`) and the changes made to them (`edit`, `delete`, `reaction`) alike.
+Every entry of a room has a seq, allocated from `Room.last_seq` in the same
+transaction as the insert (services.py), and the database enforces what the
+protocol promises (unique seq per room, one entry per client_id and author
+per room). A message row also carries its current state (body, edited_at,
+deleted; reactions in `Reaction`), which a change updates in the same
+transaction that appends the change's entry. docs/protocol.md says why one
+table: one sequence, one keyset scan for backfill, one idempotency rule.
 """
 
 from django.conf import settings
@@ -47,9 +52,6 @@ class Membership(models.Model):
     )
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-    last_read_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="The user's read cursor: the last seq they have read."
-    )
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,9 +64,16 @@ class Membership(models.Model):
 
 
 class Message(models.Model):
+    """One entry of a room's log (a message, or a change to one)."""
+
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
         SYSTEM = "system", "System"
+        EDIT = "edit", "Edit"
+        DELETE = "delete", "Delete"
+        REACTION = "reaction", "Reaction"
+
+    MESSAGE_KINDS = (Kind.TEXT, Kind.SYSTEM)
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField(editable=False)
@@ -75,12 +84,20 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="messages",
     )
+    # A message's current body ("" once deleted); an edit entry's new body.
     body = models.TextField(blank=True)
-    # NULL, not "": the partial unique constraints below skip messages without one.
+    # NULL, not "": the partial unique constraints below skip entries without one.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    redacted = models.BooleanField(default=False)
+    # Messages: their current state.
+    deleted = models.BooleanField(default=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    reply_to = models.BigIntegerField(null=True, blank=True, help_text="The seq replied to.")
+    # Changes: the message they change, and what a reaction says.
+    target = models.BigIntegerField(null=True, blank=True, help_text="The seq changed.")
+    emoji = models.CharField(max_length=64, blank=True)
+    reaction_on = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["room", "seq"]
@@ -109,10 +126,55 @@ class Message(models.Model):
                 condition=Q(client_id__isnull=False),
                 name="message_room_client_id",
             ),
+            # History pages and unread counts read messages, not changes.
+            models.Index(
+                fields=["room", "seq"],
+                condition=Q(kind__in=["text", "system"]),
+                name="message_room_seq_messages",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq}"
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind in self.MESSAGE_KINDS
+
+
+class Reaction(models.Model):
+    """A user's reaction held on a message now (the entries say how it came)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    emoji = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="reaction_unique_message_user_emoji"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
+
+class ReadCursor(models.Model):
+    """How far a user has read a room. Kept apart from Membership on purpose:
+    a cursor grants nothing, so moving one never creates or restores access."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="read_cursors")
+    seq = models.BigIntegerField(help_text="The last seq the user has read.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="readcursor_unique_user_room")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.room_id} to {self.seq}"
 
 
 class PresenceSnapshot(models.Model):

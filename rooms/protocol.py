@@ -1,4 +1,4 @@
-"""The wire protocol (PROTOCOL.md) as pure functions: parse and validate what a
+"""The wire protocol (docs/protocol.md) as pure functions: parse and validate what a
 client sends, serialize what the server sends.
 
 Nothing here touches the database or the network, so every rule can be tested
@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import RoomsError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_INT = 2**53 - 1
 
 # Close codes (daphne lets an application close only with 1000 or 3000-4999).
@@ -27,12 +27,24 @@ CLOSE_UNAVAILABLE = 4503  # the stream cannot be vouched for: resume elsewhere
 DEFAULT_PAGE = 50
 MAX_REF = 64
 MAX_CLIENT_ID = 64
+MAX_EMOJI = 16  # code points
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Frame types a client may send, with the fields each takes.
-CLIENT_TYPES = ("join", "leave", "send", "typing", "read", "history", "ping")
+CLIENT_TYPES = (
+    "join",
+    "leave",
+    "send",
+    "edit",
+    "delete",
+    "react",
+    "typing",
+    "read",
+    "history",
+    "ping",
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,30 @@ def check_client_id(client_id: Any) -> str | None:
     return client_id
 
 
+def check_seq(value: Any, *, name: str = "seq") -> int:
+    """A seq naming an entry: an integer in 0..2^53-1 (a boolean is not one)."""
+    if type(value) is not int or not 0 <= value <= MAX_INT:
+        raise RoomsError("invalid", f"`{name}` must be an integer from 0 to {MAX_INT}.", field=name)
+    return value
+
+
+def check_emoji(emoji: Any) -> str:
+    """1 to 16 code points, no whitespace, no NUL or lone surrogate."""
+    if (
+        not isinstance(emoji, str)
+        or not 1 <= len(emoji) <= MAX_EMOJI
+        or any(char.isspace() for char in emoji)
+        or "\x00" in emoji
+        or _SURROGATE.search(emoji)
+    ):
+        raise RoomsError(
+            "invalid",
+            f"`emoji` must be 1 to {MAX_EMOJI} characters without whitespace.",
+            field="emoji",
+        )
+    return emoji
+
+
 def is_slug(room: str) -> bool:
     return bool(_SLUG.fullmatch(room))
 
@@ -196,7 +232,36 @@ def _parse_send(raw, ref, *, max_body, **_):
     room = _room(raw)
     body = check_body(raw.get("body"), max_body=max_body)
     client_id = check_client_id(raw.get("client_id"))
-    return Frame("send", ref, room, {"body": body, "client_id": client_id})
+    reply_to = _int(raw, "reply_to")
+    return Frame("send", ref, room, {"body": body, "client_id": client_id, "reply_to": reply_to})
+
+
+def _parse_edit(raw, ref, *, max_body, **_):
+    room = _room(raw)
+    seq = _int(raw, "seq", required=True)
+    body = check_body(raw.get("body"), max_body=max_body)
+    client_id = check_client_id(raw.get("client_id"))
+    return Frame("edit", ref, room, {"seq": seq, "body": body, "client_id": client_id})
+
+
+def _parse_delete(raw, ref, **_):
+    room = _room(raw)
+    seq = _int(raw, "seq", required=True)
+    client_id = check_client_id(raw.get("client_id"))
+    return Frame("delete", ref, room, {"seq": seq, "client_id": client_id})
+
+
+def _parse_react(raw, ref, **_):
+    room = _room(raw)
+    seq = _int(raw, "seq", required=True)
+    if raw.get("emoji") is None:
+        raise RoomsError("invalid", "`emoji` is required.", field="emoji")
+    emoji = check_emoji(raw.get("emoji"))
+    on = raw.get("on", True)
+    if not isinstance(on, bool):
+        raise RoomsError("invalid", "`on` must be true or false.", field="on")
+    client_id = check_client_id(raw.get("client_id"))
+    return Frame("react", ref, room, {"seq": seq, "emoji": emoji, "on": on, "client_id": client_id})
 
 
 def _parse_read(raw, ref, **_):
@@ -219,6 +284,9 @@ _FIELDS = {
     "join": _parse_join,
     "leave": _parse_room_only("leave"),
     "send": _parse_send,
+    "edit": _parse_edit,
+    "delete": _parse_delete,
+    "react": _parse_react,
     "typing": _parse_room_only("typing"),
     "read": _parse_read,
     "history": _parse_history,
@@ -240,32 +308,51 @@ def timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def message_json(
+MESSAGE_KINDS = ("text", "system")
+
+
+def entry_json(
     *,
     seq: int,
     room: str,
+    kind: str,
     author: str | None,
-    body: str,
     created_at: datetime,
     client_id: str | None,
-    kind: str,
-    redacted: bool = False,
+    body: str = "",
+    deleted: bool = False,
+    edited_at: datetime | None = None,
+    reply_to: int | None = None,
+    reactions: dict[str, list[str]] | None = None,
+    target: int | None = None,
+    emoji: str = "",
+    on: bool | None = None,
 ) -> str:
-    """One message object, serialized once for every frame that carries it."""
-    return json.dumps(
-        {
-            "seq": seq,
-            "room": room,
-            "author": author,
-            "body": "" if redacted else body,
-            "created_at": timestamp(created_at),
-            "client_id": client_id,
-            "kind": kind,
-            "redacted": redacted,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """One entry of the log, serialized once for every frame that carries it.
+    A message (`text`, `system`) carries its current state; a change carries
+    its target and what it assigns."""
+    entry = {
+        "seq": seq,
+        "room": room,
+        "kind": kind,
+        "author": author,
+        "created_at": timestamp(created_at),
+        "client_id": client_id,
+    }
+    if kind in MESSAGE_KINDS:
+        entry["body"] = "" if deleted else body
+        entry["reply_to"] = reply_to
+        entry["edited_at"] = timestamp(edited_at) if edited_at is not None else None
+        entry["deleted"] = deleted
+        entry["reactions"] = {} if deleted else (reactions or {})
+    else:
+        entry["target"] = target
+        if kind == "edit":
+            entry["body"] = body
+        elif kind == "reaction":
+            entry["emoji"] = emoji
+            entry["on"] = on
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
 
 def _with_ref(frame: dict, ref: str | None) -> dict:
@@ -278,7 +365,7 @@ def hello(username: str) -> str:
     return _dumps({"type": "hello", "protocol": PROTOCOL_VERSION, "user": username})
 
 
-def joined(*, room, ref, head, since, truncated, title, read_only) -> str:
+def joined(*, room, ref, head, since, truncated, title, read_only, read) -> str:
     return _dumps(
         _with_ref(
             {
@@ -289,6 +376,7 @@ def joined(*, room, ref, head, since, truncated, title, read_only) -> str:
                 "truncated": truncated,
                 "title": title,
                 "read_only": read_only,
+                "read": read,
             },
             ref,
         )
@@ -308,8 +396,8 @@ def backfill_overhead(room: str) -> int:
     return _utf8_len(backfill(room, []))
 
 
-def message(room: str, message_text: str) -> str:
-    return _room_prefix("message", room) + ',"message":' + message_text + "}"
+def message(room: str, entry_text: str) -> str:
+    return _room_prefix("message", room) + ',"message":' + entry_text + "}"
 
 
 def history(*, room: str, ref: str | None, messages: list[str], has_more: bool) -> str:
@@ -348,10 +436,6 @@ def typing(room: str, user: str) -> str:
 
 def read(room: str, seq: int) -> str:
     return _dumps({"type": "read", "room": room, "seq": seq})
-
-
-def redact(room: str, seq: int) -> str:
-    return _dumps({"type": "redact", "room": room, "seq": seq})
 
 
 def room_changed(room: str, title: str, read_only: bool) -> str:

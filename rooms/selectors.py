@@ -19,12 +19,26 @@ from django.utils import timezone
 
 from . import protocol
 from .errors import RoomsError
-from .models import Membership, Message, PresenceSnapshot, Room
+from .models import Membership, Message, PresenceSnapshot, Reaction, ReadCursor, Room
 
 # A worker's presence snapshot older than this is a dead worker's.
 PRESENCE_TTL = timedelta(seconds=30)
 
-MESSAGE_COLUMNS = ("seq", "author__username", "body", "created_at", "client_id", "kind", "redacted")
+ENTRY_COLUMNS = (
+    "pk",
+    "seq",
+    "kind",
+    "author__username",
+    "body",
+    "created_at",
+    "client_id",
+    "deleted",
+    "edited_at",
+    "reply_to",
+    "target",
+    "emoji",
+    "reaction_on",
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +77,13 @@ def room_stream(*, room: Room) -> RoomAccess:
     return _as_access(room, membership=None, operator=True)
 
 
-def _as_access(room: Room, membership: Membership | None, *, operator: bool = False) -> RoomAccess:
+def _as_access(
+    room: Room,
+    membership: Membership | None,
+    *,
+    last_read_seq: int | None = None,
+    operator: bool = False,
+) -> RoomAccess:
     return RoomAccess(
         id=room.id,
         slug=room.slug,
@@ -71,7 +91,7 @@ def _as_access(room: Room, membership: Membership | None, *, operator: bool = Fa
         head=room.last_seq,
         is_archived=room.is_archived,
         role=membership.role if membership else None,
-        last_read_seq=membership.last_read_seq if membership else None,
+        last_read_seq=last_read_seq,
         is_private=room.is_private,
         operator=operator,
     )
@@ -113,7 +133,8 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
     membership = Membership.objects.filter(room=room, user=user).first()
     if room.is_private and membership is None:
         return None
-    return _as_access(room, membership)
+    cursor = ReadCursor.objects.filter(room=room, user=user).values_list("seq", flat=True).first()
+    return _as_access(room, membership, last_read_seq=cursor)
 
 
 def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
@@ -128,9 +149,24 @@ def rooms_for_user(*, user) -> list[dict]:
     """The rooms `user` may see, with head, unread count and last activity."""
     if isinstance(user, AnonymousUser):
         return []
+    cursor = ReadCursor.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]
     rooms = Room.objects.filter(_visible_q(user)).distinct().order_by("slug")
-    rooms = rooms.annotate(last_activity=_newest_message_time())
-    cursors = dict(Membership.objects.filter(user=user).values_list("room_id", "last_read_seq"))
+    rooms = rooms.annotate(
+        last_activity=_newest_message_time(),
+        read=Coalesce(Subquery(cursor), 0),
+    )
+    # Messages of others after the cursor; change entries never count.
+    unread = (
+        Message.objects.filter(
+            room=OuterRef("pk"), seq__gt=OuterRef("read"), kind__in=Message.MESSAGE_KINDS
+        )
+        .exclude(author=user)
+        .order_by()
+        .values("room")
+        .annotate(total=Count("*"))
+        .values("total")
+    )
+    rooms = rooms.annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
     return [
         {
             "slug": room.slug,
@@ -138,7 +174,7 @@ def rooms_for_user(*, user) -> list[dict]:
             "private": room.is_private,
             "archived": room.is_archived,
             "head": room.last_seq,
-            "unread": max(0, room.last_seq - (cursors.get(room.id) or 0)),
+            "unread": room.unread,
             "last_activity": protocol.timestamp(room.last_activity) if room.last_activity else None,
         }
         for room in rooms
@@ -189,44 +225,64 @@ def oldest_seq(*, room_id: int) -> int | None:
 
 
 def _render(slug: str, rows) -> list[tuple[int, str]]:
+    """(seq, entry JSON) for rows of ENTRY_COLUMNS, with the messages'
+    current reactions read in one query."""
+    rows = list(rows)
+    message_pks = [row[0] for row in rows if row[2] in Message.MESSAGE_KINDS and not row[7]]
+    reactions: dict[int, dict[str, list[str]]] = {}
+    if message_pks:
+        held = (
+            Reaction.objects.filter(message_id__in=message_pks)
+            .order_by("message_id", "emoji", "user__username")
+            .values_list("message_id", "emoji", "user__username")
+        )
+        for message_pk, emoji, username in held:
+            reactions.setdefault(message_pk, {}).setdefault(emoji, []).append(username)
     return [
         (
             seq,
-            protocol.message_json(
+            protocol.entry_json(
                 seq=seq,
                 room=slug,
+                kind=kind,
                 author=author,
-                body=body,
                 created_at=created_at,
                 client_id=client_id,
-                kind=kind,
-                redacted=redacted,
+                body=body,
+                deleted=deleted,
+                edited_at=edited_at,
+                reply_to=reply_to,
+                reactions=reactions.get(pk),
+                target=target,
+                emoji=emoji,
+                on=on,
             ),
         )
-        for seq, author, body, created_at, client_id, kind, redacted in rows
+        for pk, seq, kind, author, body, created_at, client_id, deleted, edited_at, reply_to, target, emoji, on in rows  # noqa: E501
     ]
 
 
-def messages_after(
+def entries_after(
     *, room_id: int, slug: str, after: int, limit: int, up_to: int | None = None
 ) -> list[tuple[int, str]]:
-    """Up to `limit` messages with seq > `after` (and <= `up_to`), ascending, as
-    (seq, message JSON). An index range scan on (room, seq)."""
+    """Up to `limit` entries with seq > `after` (and <= `up_to`), ascending, as
+    (seq, entry JSON); messages in their current state. An index range scan
+    on (room, seq)."""
     query = Message.objects.filter(room_id=room_id, seq__gt=after)
     if up_to is not None:
         query = query.filter(seq__lte=up_to)
-    rows = query.order_by("seq").values_list(*MESSAGE_COLUMNS)[:limit]
+    rows = query.order_by("seq").values_list(*ENTRY_COLUMNS)[:limit]
     return _render(slug, rows)
 
 
 def backfill_pages(*, room: RoomAccess, after: int) -> tuple[list[list[str]], int]:
-    """The next backfill frames' worth of messages after `after`: pages of at
-    most 500 messages and 256 KiB of frame each (PROTOCOL.md, so clients with
+    """The next backfill frames' worth of entries after `after`: pages of at
+    most 500 entries and 256 KiB of frame each (docs/protocol.md, so clients with
     a 1 MiB frame limit are safe), read in one query. Returns the pages and
     the last seq read (`after` when there was nothing)."""
     max_messages = settings.ROOMS_BACKFILL_MAX_MESSAGES
     budget = settings.ROOMS_BACKFILL_MAX_BYTES - protocol.backfill_overhead(room.slug)
-    rows = messages_after(room_id=room.id, slug=room.slug, after=after, limit=max_messages * 4)
+    rows = entries_after(room_id=room.id, slug=room.slug, after=after, limit=max_messages * 4)
     pages: list[list[str]] = []
     page: list[str] = []
     size = 0
@@ -246,14 +302,15 @@ def backfill_pages(*, room: RoomAccess, after: int) -> tuple[list[list[str]], in
 def messages_before(
     *, room_id: int, slug: str, before: int | None, limit: int
 ) -> tuple[list[tuple[int, str]], bool]:
-    """The `limit` messages just below seq `before` (default: the newest
-    ones), ascending, and whether older ones exist."""
+    """The `limit` messages (not changes) just below seq `before` (default:
+    the newest ones), ascending, in their current state, and whether older
+    ones exist."""
     if before is None:
         before = room_head(room_id=room_id) + 1
     rows = list(
-        Message.objects.filter(room_id=room_id, seq__lt=before)
+        Message.objects.filter(room_id=room_id, seq__lt=before, kind__in=Message.MESSAGE_KINDS)
         .order_by("-seq")
-        .values_list(*MESSAGE_COLUMNS)[: limit + 1]
+        .values_list(*ENTRY_COLUMNS)[: limit + 1]
     )
     has_more = len(rows) > limit
     return _render(slug, reversed(rows[:limit])), has_more
@@ -268,16 +325,12 @@ class PostAccess:
     is_archived: bool
     roles: dict[int, str]  # user id -> membership role, for the users asked about
 
-    def refusal(self, author) -> RoomsError | None:
-        """The error that stops `author` (None: a system message) posting,
-        in the protocol's precedence."""
+    def hidden(self, author) -> RoomsError | None:
+        """`not_found` when the room is gone or private to `author` (None: a
+        system message, which an operator posts anywhere)."""
         role = self.roles.get(author.pk) if author is not None else None
         if not self.exists or (self.is_private and author is not None and role is None):
             return RoomsError("not_found", "No such room.")
-        if role == Membership.Role.READ_ONLY:
-            return RoomsError("forbidden", "You may only read this room.")
-        if self.is_archived:
-            return RoomsError("read_only", "This room is archived.")
         return None
 
 
@@ -317,12 +370,12 @@ def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple,
     return found
 
 
-def iter_messages(*, room: Room, since: int, batch: int = 1000) -> Iterator[str]:
-    """Every message with seq > `since`, as JSON, in keyset batches: constant
+def iter_entries(*, room: Room, since: int, batch: int = 1000) -> Iterator[str]:
+    """Every entry with seq > `since`, as JSON, in keyset batches: constant
     memory however long the room is (exportroom, tailroom)."""
     after = since
     while True:
-        page = messages_after(room_id=room.id, slug=room.slug, after=after, limit=batch)
+        page = entries_after(room_id=room.id, slug=room.slug, after=after, limit=batch)
         if not page:
             return
         for _, text in page:

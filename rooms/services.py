@@ -8,44 +8,22 @@ call these functions; none of them writes a message any other way.
 """
 
 import hashlib
-import itertools
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Min
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from . import broadcast, events, protocol, selectors
+from . import broadcast, entries, events, protocol, selectors
+from .entries import EntryRequest, EntryResult
 from .errors import RoomsError
-from .models import ApiToken, Membership, Message, PresenceSnapshot, Room
-
-
-@dataclass(frozen=True)
-class PostResult:
-    seq: int
-    client_id: str | None
-    duplicate: bool
-    message: str | None = None  # the message object as JSON; None for a duplicate
-
+from .models import ApiToken, Membership, Message, PresenceSnapshot, ReadCursor, Room
 
 # Attempts of a group commit that lost a client_id race (each one is another
 # transaction's commit landing between our check and our INSERT).
 BATCH_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class PostRequest:
-    """One message to store: what `message_post` takes."""
-
-    room: Room | selectors.RoomAccess
-    author: AbstractBaseUser | None
-    body: str
-    client_id: str | None = None
-    check_rate: bool = True
 
 
 def message_post(
@@ -54,35 +32,51 @@ def message_post(
     author: AbstractBaseUser | None,
     body: str,
     client_id: str | None = None,
+    reply_to: int | None = None,
     check_rate: bool = True,
-) -> PostResult:
+) -> EntryResult:
     """Store a message with the room's next seq; broadcast it after commit.
 
     A client_id already used by the same author in the same room (or by a
     system message, when `author` is None) stores nothing: the result holds
     the original seq and `duplicate=True` (G4). Raises RoomsError (invalid,
-    not_found, read_only, rate_limited).
+    not_found, forbidden, read_only, rate_limited).
     """
-    request = PostRequest(room, author, body, client_id, check_rate)
-    result = message_post_many([request])[0]
+    return entry_post(
+        room=room,
+        author=author,
+        body=body,
+        client_id=client_id,
+        reply_to=reply_to,
+        check_rate=check_rate,
+    )
+
+
+def entry_post(**request) -> EntryResult:
+    """Store one entry (EntryRequest's fields: a message, or an `edit`,
+    `delete` or `reaction` of one); raises its RoomsError."""
+    result = entry_post_many([EntryRequest(**request)])[0]
     if isinstance(result, RoomsError):
         raise result
     return result
 
 
-def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsError]:
-    """Store several messages in one transaction: group commit for the sends
-    that arrive together (rooms/realtime/batching.py). Each request gets exactly what
-    `message_post` would give it, its own error included: a refused request
-    stores nothing and stops no other. Broadcasts go out after the commit."""
+def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsError]:
+    """Store several entries in one transaction: group commit for the frames
+    that arrive together (rooms/realtime/batching.py). Each request gets
+    exactly what storing it alone would give it, its own error included: a
+    refused request stores nothing and stops no other. The entries are
+    published after the commit."""
     attempt = 1
     while True:
-        results: list[PostResult | RoomsError | None] = [None] * len(requests)
+        results: list[EntryResult | RoomsError | None] = [None] * len(requests)
         try:
             with transaction.atomic():
-                events = _store_batch(requests, results)
-                if events:
-                    transaction.on_commit(lambda stored=events: broadcast.publish_entries(stored))
+                published = entries.store_batch(requests, results)
+                if published:
+                    transaction.on_commit(
+                        lambda stored=published: broadcast.publish_entries(stored)
+                    )
             return results
         except IntegrityError:
             # A concurrent transaction stored one of these client_ids after
@@ -93,150 +87,21 @@ def message_post_many(requests: list[PostRequest]) -> list[PostResult | RoomsErr
             attempt += 1
 
 
-def _store_batch(requests: list[PostRequest], results: list) -> list[tuple[int, int, str]]:
-    """A group commit, inside the caller's transaction: a few statements per
-    batch (duplicates, permissions, then per room one counter bump and one
-    multi-row INSERT), so a room's row lock is held briefly however many sends
-    share the batch. Fills `results`; returns the events to publish. Raises
-    IntegrityError when a concurrent transaction stored one of the client_ids
-    first."""
-    prepared = []
-    for index, request in enumerate(requests):
-        try:
-            body = protocol.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
-            client_id = protocol.check_client_id(request.client_id)
-        except RoomsError as error:
-            results[index] = error
-            continue
-        author_id = request.author.pk if request.author is not None else None
-        prepared.append((index, request, body, client_id, (request.room.id, author_id, client_id)))
-    # A client_id already stored, or used earlier in this very batch: G4.
-    stored = selectors.seqs_by_client_id(keys=[key for *_, key in prepared if key[2]])
-    first_of: dict[tuple, int] = {}
-    repeats: list[tuple[int, int]] = []
-    fresh = []
-    for index, request, body, client_id, key in prepared:
-        if client_id and key in stored:
-            results[index] = PostResult(seq=stored[key], client_id=client_id, duplicate=True)
-        elif client_id and key in first_of:
-            repeats.append((index, first_of[key]))
-        else:
-            if client_id:
-                first_of[key] = index
-            fresh.append((index, request, body, client_id))
-    events = []
-    # Rooms in id order: two processes' batches lock room rows in the same
-    # order, so they queue rather than deadlock.
-    fresh.sort(key=lambda item: item[1].room.id)
-    for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
-        events += _store_room(list(group), results)
-    for index, first in repeats:
-        original = results[first]
-        if isinstance(original, PostResult):
-            original = PostResult(seq=original.seq, client_id=original.client_id, duplicate=True)
-        results[index] = original
-    return events
-
-
-def _store_room(group: list[tuple], results: list) -> list[tuple[int, int, str]]:
-    """Store the requests of one room that are allowed: refusals first, in the
-    protocol's precedence (not_found, forbidden, read_only, rate_limited)."""
-    room = group[0][1].room
-    authors = {request.author.pk: request.author for _, request, *_ in group if request.author}
-    access = selectors.post_access(room_id=room.id, author_ids=list(authors))
-    budgets: dict[int, list] = {}
-    allowed = []
-    for index, request, body, client_id in group:
-        refusal = access.refusal(request.author)
-        if refusal is None and request.author is not None and request.check_rate:
-            refusal = _spend_rate(budgets, request.author)
-        if refusal is not None:
-            results[index] = refusal
-        else:
-            allowed.append((index, request, body, client_id))
-    if not allowed:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s "
-            "WHERE id = %s AND NOT is_archived RETURNING last_seq",
-            [len(allowed), room.id],
-        )
-        row = cursor.fetchone()
-    if row is None:  # archived since post_access read it
-        for index, *_ in allowed:
-            results[index] = RoomsError("read_only", "This room is archived.")
-        return []
-    first_seq = row[0] - len(allowed) + 1
-    messages = Message.objects.bulk_create(
-        [
-            Message(
-                room_id=room.id,
-                seq=first_seq + offset,
-                author_id=request.author.pk if request.author is not None else None,
-                body=body,
-                client_id=client_id,
-                kind=Message.Kind.TEXT if request.author is not None else Message.Kind.SYSTEM,
-            )
-            for offset, (_, request, body, client_id) in enumerate(allowed)
-        ]
-    )
-    events = []
-    for (index, request, _, client_id), message in zip(allowed, messages, strict=True):
-        text = protocol.message_json(
-            seq=message.seq,
-            room=room.slug,
-            author=request.author.get_username() if request.author is not None else None,
-            body=message.body,
-            created_at=message.created_at,
-            client_id=client_id,
-            kind=message.kind,
-        )
-        results[index] = PostResult(
-            seq=message.seq, client_id=client_id, duplicate=False, message=text
-        )
-        events.append((room.id, message.seq, text))
-    return events
-
-
-def _spend_rate(budgets: dict[int, list], author: AbstractBaseUser) -> RoomsError | None:
-    """Take one send from the author's rate budget, or return rate_limited.
-    At most N stored sends per window per user, counted in the database so
-    every worker process agrees; the count is read once per batch."""
-    limit = settings.ROOMS_RATE_LIMIT
-    if limit is None:
-        return None
-    count, window = limit
-    if author.pk not in budgets:
-        since = timezone.now() - timedelta(seconds=window)
-        stats = Message.objects.filter(author=author, created_at__gt=since).aggregate(
-            oldest=Min("created_at"), sent=Count("id")
-        )
-        oldest = stats["oldest"] or timezone.now()
-        retry = (oldest + timedelta(seconds=window) - timezone.now()).total_seconds()
-        budgets[author.pk] = [count - stats["sent"], round(max(retry, 0.001), 3)]
-    budget = budgets[author.pk]
-    if budget[0] <= 0:
-        return RoomsError(
-            "rate_limited",
-            f"At most {count} messages per {window:g} seconds.",
-            retry_after=budget[1],
-        )
-    budget[0] -= 1
-    return None
-
-
 def read_cursor_advance(
     *, user: AbstractBaseUser, room: selectors.RoomAccess, seq: int, socket_id: str | None = None
 ) -> int:
     """Move the user's read cursor forward to `seq` (never back, never past
-    the head); tell the user's other sockets. Returns the cursor."""
+    the head); tell the user's other sockets. Returns the cursor. A cursor
+    grants nothing: it is not a membership."""
     seq = min(seq, selectors.room_head(room_id=room.id))
     with transaction.atomic():
-        membership, _ = Membership.objects.get_or_create(user=user, room_id=room.id)
-        if membership.last_read_seq is not None and membership.last_read_seq >= seq:
-            return membership.last_read_seq
-        Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
+        cursor, created = ReadCursor.objects.select_for_update().get_or_create(
+            user=user, room_id=room.id, defaults={"seq": seq}
+        )
+        if not created:
+            if cursor.seq >= seq:
+                return cursor.seq
+            ReadCursor.objects.filter(pk=cursor.pk).update(seq=seq)
         event = events.ReadMoved(user_id=user.pk, room=room.slug, seq=seq, socket_id=socket_id)
         transaction.on_commit(lambda: broadcast.publish(event))
     return seq
@@ -378,30 +243,37 @@ def membership_remove(*, room: Room, user: AbstractBaseUser) -> bool:
     return bool(deleted)
 
 
-def message_redact(*, message: Message) -> Message:
-    """Blank a message's body, keeping its seq; sockets get a `redact` frame."""
-    with transaction.atomic():
-        if Message.objects.filter(pk=message.pk, redacted=False).update(redacted=True, body=""):
-            message.redacted, message.body = True, ""
-            slug = Room.objects.filter(pk=message.room_id).values_list("slug", flat=True).get()
-            event = events.Redacted(room_id=message.room_id, seq=message.seq, room=slug)
-            transaction.on_commit(lambda: broadcast.publish(event))
-    return message
-
-
 def messages_prune(
     *, older_than: timedelta, room: Room | None = None, dry_run: bool = False
 ) -> int:
-    """Delete messages created before now - `older_than`, never the newest
-    message of a room, so seq continues after retention."""
+    """Retention: delete the entries created before now - `older_than`, and
+    with a message every change of it, so the log never holds a change
+    without its message or the reverse. Never the newest entry of a room (nor
+    the message it changes), so seq continues after retention. Returns the
+    number of entries deleted (or that would be)."""
     cutoff = timezone.now() - older_than
     rooms = Room.objects.filter(last_seq__gt=0)
     if room is not None:
         rooms = rooms.filter(pk=room.pk)  # its current head, not the caller's copy
     total = 0
     for each in rooms:
-        doomed = Message.objects.filter(room=each, created_at__lt=cutoff, seq__lt=each.last_seq)
-        total += doomed.count() if dry_run else doomed.delete()[0]
+        log = Message.objects.filter(room=each)
+        old = log.filter(created_at__lt=cutoff, seq__lt=each.last_seq)
+        newest = log.filter(seq=each.last_seq).values_list("target", flat=True).first()
+        if newest is not None:
+            old = old.exclude(seq=newest).exclude(target=newest)
+        pruned_messages = old.filter(kind__in=Message.MESSAGE_KINDS).values("seq")
+        doomed = log.filter(Q(pk__in=old.values("pk")) | Q(target__in=pruned_messages))
+        if dry_run:
+            total += doomed.count()
+        else:
+            with transaction.atomic():
+                # Materialized first: the subqueries read the table being deleted from.
+                total += (
+                    log.filter(pk__in=list(doomed.values_list("pk", flat=True)))
+                    .delete()[1]
+                    .get(Message._meta.label, 0)
+                )
     return total
 
 

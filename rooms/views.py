@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 
 from . import selectors, services
 from .errors import RoomsError
+from .models import Membership
 from .page_forms import RoomCreateForm, SignupForm
 
 
@@ -64,6 +65,10 @@ def room_page(request, slug):
             "title": room.title,
             "head": room.head,
             "readOnly": room.read_only,
+            "read": room.last_read_seq,
+            # Whether the page offers to delete others' messages (the server
+            # decides again on every delete).
+            "canModerate": room.role == Membership.Role.MODERATOR or request.user.is_staff,
         },
     }
     return render(request, "rooms/room.html", {"room": room, "config": config})

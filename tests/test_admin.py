@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rooms import services
-from rooms.models import ApiToken, Membership, Message, Room
+from rooms.models import ApiToken, Message, ReadCursor, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -188,13 +188,13 @@ def test_room_slug_is_read_only_once_created(admin_client, lobby):
     assert Room.objects.filter(slug="lobby").exists()
 
 
-def test_room_inline_adds_members_and_keeps_their_read_cursors(admin_client, lobby, user_factory):
+def test_room_inline_sets_roles_and_keeps_read_cursors(admin_client, lobby, user_factory):
     alice, bob = user_factory("alice"), user_factory("bob")
     post(lobby, "one")
     existing = services.membership_set_role(user=alice, room=lobby)
     url = reverse("admin:rooms_room_change", args=[lobby.pk])
     admin_client.get(url)
-    Membership.objects.filter(pk=existing.pk).update(last_read_seq=1)  # read meanwhile
+    services.read_cursor_advance(user=alice, room=lobby, seq=1)  # read meanwhile
     memberships = (
         {"id": existing.pk, "room": lobby.pk, "user": alice.pk, "role": "moderator"},
         {"id": "", "room": lobby.pk, "user": bob.pk, "role": "read_only"},
@@ -203,7 +203,7 @@ def test_room_inline_adds_members_and_keeps_their_read_cursors(admin_client, lob
     assert response.status_code == 302
     roles = dict(lobby.memberships.values_list("user__username", "role"))
     assert roles == {"alice": "moderator", "bob": "read_only"}
-    assert Membership.objects.get(pk=existing.pk).last_read_seq == 1
+    assert ReadCursor.objects.get(user=alice, room=lobby).seq == 1
 
 
 def test_room_member_autocomplete_finds_users(admin_client, lobby, alice):
@@ -222,13 +222,15 @@ def test_rooms_cannot_be_deleted_in_the_admin(admin_client, lobby):
 # --- messages ------------------------------------------------------------------------
 
 
-def test_message_changelist_shows_a_short_body_and_redactions(admin_client, lobby, alice):
+def test_message_changelist_shows_short_bodies_and_changes_as_text(admin_client, lobby, alice):
     post(lobby, "x" * 200, author=alice)
-    post(lobby, "secret")
-    services.message_redact(message=Message.objects.get(seq=2))
+    post(lobby, "secret", author=alice)
+    services.entry_post(room=lobby, author=alice, kind="reaction", target=1, emoji="🎉")
+    services.entry_post(room=lobby, author=alice, kind="delete", target=2)
     page = admin_client.get(MESSAGES).content.decode()
     assert "x" * 79 + "…" in page and "x" * 81 not in page
-    assert "(redacted)" in page and "secret" not in page
+    assert "(deleted)" in page and "secret" not in page
+    assert "(deletes #2)" in page and "(reacts 🎉 on #1)" in page
 
 
 def test_message_changelist_search_and_filters(admin_client, lobby, room_factory, alice):
@@ -247,14 +249,25 @@ def test_message_changelist_search_and_filters(admin_client, lobby, room_factory
     assert bodies({"kind__exact": "system", "room__id__exact": lobby.pk}) == ["system notice"]
 
 
-def test_redact_action_blanks_the_body_and_keeps_the_seq(admin_client, lobby, alice):
+def test_delete_action_stores_a_delete_entry_by_the_staff_user(admin_client, lobby, alice):
     post(lobby, "fine", author=alice)
     post(lobby, "rude", author=alice)
-    action(admin_client, MESSAGES, "redact_messages", Message.objects.filter(seq=2))
-    kept, redacted = Message.objects.order_by("seq")
-    assert (kept.body, kept.redacted) == ("fine", False)
-    assert (redacted.seq, redacted.body, redacted.redacted) == (2, "", True)
-    assert "1 message(s) redacted." in shown_messages(admin_client.get(MESSAGES))
+    action(admin_client, MESSAGES, "delete_messages", Message.objects.filter(seq=2))
+    kept, deleted, change = Message.objects.order_by("seq")
+    assert (kept.body, kept.deleted) == ("fine", False)
+    assert (deleted.seq, deleted.body, deleted.deleted) == (2, "", True)
+    assert (change.seq, change.kind, change.target) == (3, "delete", 2)
+    assert change.author.username == "admin"
+    assert "1 message(s) deleted." in shown_messages(admin_client.get(MESSAGES))
+
+
+def test_delete_action_works_in_a_private_room_staff_are_not_members_of(
+    admin_client, room_factory, alice
+):
+    secret = room_factory("secret", is_private=True, members=[alice])
+    post(secret, "hidden", author=alice)
+    action(admin_client, MESSAGES, "delete_messages", Message.objects.filter(room=secret))
+    assert Message.objects.get(room=secret, seq=1).deleted
 
 
 def test_messages_are_read_only_in_the_admin(admin_client, lobby):
@@ -315,16 +328,15 @@ def test_post_form_shows_the_services_errors(admin_client, room_factory, form, p
 # --- memberships ---------------------------------------------------------------------
 
 
-def test_membership_list_shows_read_cursors_and_searches_users_and_rooms(
+def test_membership_list_shows_roles_and_searches_users_and_rooms(
     admin_client, lobby, room_factory, user_factory
 ):
     alice, bob = user_factory("alice"), user_factory("bob")
     post(lobby, "one")
     services.membership_set_role(user=alice, room=lobby)
-    services.membership_set_role(user=bob, room=room_factory("other"))
-    services.read_cursor_advance(user=alice, room=lobby, seq=1)
+    services.membership_set_role(user=bob, room=room_factory("other"), role="moderator")
     rows = admin_client.get(MEMBERSHIPS).context["cl"].result_list
-    assert {(m.user.username, m.last_read_seq) for m in rows} == {("alice", 1), ("bob", None)}
+    assert {(m.user.username, m.role) for m in rows} == {("alice", "member"), ("bob", "moderator")}
 
     def users(term):
         listed = admin_client.get(MEMBERSHIPS, {"q": term}).context["cl"].result_list

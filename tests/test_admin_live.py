@@ -87,17 +87,19 @@ async def test_room_edit_sends_a_live_room_frame(site, admin):
     assert (frame["title"], frame["read_only"]) == ("A new name", False)
 
 
-async def test_redact_action_sends_a_live_redact_frame(site, admin):
+async def test_delete_action_sends_a_live_delete_entry(site, admin):
     seq = int(site.manage("post", "lobby", "something rude", "--as", "alice").stdout)
     message_id = object_id(
         site,
         f"__import__('rooms.models').models.Message.objects.get(room__slug='lobby', seq={seq}).pk",
     )
     async with joined_socket(site.workers[0], site.token("alice"), "lobby") as ws:
-        fields = {"action": "redact_messages", "_selected_action": [message_id]}
+        fields = {"action": "delete_messages", "_selected_action": [message_id]}
         await asyncio.to_thread(admin.post, "/admin/rooms/message/", fields)
-        frame = await next_frame(ws, lambda frame: frame["type"] == "redact")
-    assert frame == {"type": "redact", "room": "lobby", "seq": seq}
+        frame = await next_frame(
+            ws, lambda frame: frame["type"] == "message" and frame["message"]["kind"] == "delete"
+        )
+    assert (frame["message"]["target"], frame["message"]["author"]) == (seq, "boss")
 
 
 async def test_post_form_sends_a_live_message_frame(site, admin):

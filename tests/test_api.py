@@ -45,7 +45,7 @@ def error_of(response, status: int) -> dict:
 
 
 def stored(room, seq: int) -> dict:
-    rows = selectors.messages_after(room_id=room.id, slug=room.slug, after=seq - 1, limit=1)
+    rows = selectors.entries_after(room_id=room.id, slug=room.slug, after=seq - 1, limit=1)
     return json.loads(rows[0][1])
 
 
@@ -138,11 +138,14 @@ def test_before_pages_downwards_and_the_default_is_the_newest(api, lobby):
     assert [m["seq"] for m in api.get(messages_url("lobby")).json()["messages"]] == [1, 2, 3, 4, 5]
 
 
-def test_a_redacted_message_keeps_its_seq_with_an_empty_body(api, lobby):
-    post(lobby, "rude")
-    services.message_redact(message=Message.objects.get(seq=1))
+def test_a_deleted_message_keeps_its_seq_with_an_empty_body(api, lobby, alice):
+    services.message_post(room=lobby, author=alice, body="rude")
+    services.entry_post(room=lobby, author=alice, kind="delete", target=1)
     (message,) = api.get(messages_url("lobby")).json()["messages"]
-    assert (message["seq"], message["body"], message["redacted"]) == (1, "", True)
+    assert (message["seq"], message["body"], message["deleted"]) == (1, "", True)
+    # `after` pages through the log: the deletion is an entry of it.
+    log = api.get(messages_url("lobby"), {"after": 0}).json()["messages"]
+    assert [(entry["seq"], entry["kind"]) for entry in log] == [(1, "text"), (2, "delete")]
 
 
 @pytest.mark.parametrize(

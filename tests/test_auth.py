@@ -76,7 +76,7 @@ async def test_allowed_origin_on_any_port_is_accepted(clients, alice, origin):
 
 async def test_session_cookie_with_an_allowed_origin_is_accepted(clients, alice):
     client = await clients.connect(alice, via="session")
-    assert client.hello == {"type": "hello", "protocol": 1, "user": "alice"}
+    assert client.hello == {"type": "hello", "protocol": 2, "user": "alice"}
 
 
 async def test_session_cookie_without_origin_is_refused(clients, alice, caplog):

@@ -172,7 +172,7 @@ def test_tailroom_prints_the_last_ten_messages_as_json_lines(lobby):
     printed = [json.loads(line) for line in lines(run("tailroom", "lobby"))]
     assert [message["seq"] for message in printed] == list(range(3, 13))
     assert printed[-1] == json.loads(
-        selectors.messages_after(room_id=lobby.id, slug="lobby", after=11, limit=1)[0][1]
+        selectors.entries_after(room_id=lobby.id, slug="lobby", after=11, limit=1)[0][1]
     )
 
 
@@ -203,14 +203,18 @@ def test_tailroom_rejects_bad_arguments(lobby, args, problem):
 def test_exportroom_lines_round_trip_through_the_message_schema(lobby, alice, tmp_path):
     post(lobby, "plain")
     post(lobby, 'ünïcode ✓ and "quotes"\nnewline', author=alice, client_id="c-1")
-    services.message_redact(message=Message.objects.get(room=lobby, seq=1))
+    services.entry_post(room=lobby, author=alice, kind="reaction", target=2, emoji="👍")
+    services.entry_post(room=lobby, author=alice, kind="edit", target=2, body="edited ✓")
     target = tmp_path / "lobby.jsonl"
     assert run("exportroom", "lobby", "--output", str(target)) == ""
     exported = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
-    stored = selectors.messages_after(room_id=lobby.id, slug="lobby", after=0, limit=10)
+    stored = selectors.entries_after(room_id=lobby.id, slug="lobby", after=0, limit=10)
     assert exported == [json.loads(text) for _, text in stored]
-    assert exported[0]["redacted"] is True and exported[0]["body"] == ""
+    assert [entry["kind"] for entry in exported] == ["system", "text", "reaction", "edit"]
     assert exported[1]["author"] == "alice" and exported[1]["client_id"] == "c-1"
+    # Messages in their current state; the changes as they were made.
+    assert exported[1]["body"] == "edited ✓" and exported[1]["reactions"] == {"👍": ["alice"]}
+    assert (exported[3]["target"], exported[3]["body"]) == (2, "edited ✓")
 
 
 def test_exportroom_since_skips_older_messages(lobby):

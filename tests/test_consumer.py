@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from rooms import services
-from rooms.models import Membership, Message
+from rooms.models import Membership, Message, ReadCursor
 from tests.wsclient import post, seed, until_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +39,9 @@ async def test_join_replies_joined_presence_then_backfill(clients, alice, lobby)
     assert seqs(backfill["messages"]) == [1, 2, 3]
     first = backfill["messages"][0]
     assert (first["author"], first["body"], first["client_id"]) == ("alice", "first", "c-1")
-    assert (first["kind"], first["room"], first["redacted"]) == ("text", "lobby", False)
+    assert (first["kind"], first["room"], first["deleted"]) == ("text", "lobby", False)
+    assert (first["reply_to"], first["edited_at"], first["reactions"]) == (None, None, {})
+    assert joined["read"] is None
 
 
 async def test_join_since_is_clamped_to_the_head(clients, alice, lobby):
@@ -52,7 +54,7 @@ async def test_join_since_is_clamped_to_the_head(clients, alice, lobby):
 
 async def test_join_without_since_starts_at_the_read_cursor(clients, alice, lobby):
     await seed("lobby", 5)
-    await database_sync_to_async(Membership.objects.create)(user=alice, room=lobby, last_read_seq=2)
+    await database_sync_to_async(ReadCursor.objects.create)(user=alice, room=lobby, seq=2)
     client = await clients.connect(alice)
     assert (await client.join("lobby"))["since"] == 2
     assert seqs(await client.stream("lobby", 5)) == [3, 4, 5]
@@ -318,13 +320,15 @@ async def test_read_syncs_the_cursor_to_the_users_other_sockets(clients, alice, 
     assert await other_tab.expect("read") == {"type": "read", "room": "lobby", "seq": 2}
     await reader.send({"type": "read", "room": "lobby", "seq": 99})
     await other_tab.expect("read", seq=3)  # clamped to the head
-    cursor = await database_sync_to_async(Membership.objects.get)(user=alice, room=lobby)
-    assert cursor.last_read_seq == 3
+    cursor = await database_sync_to_async(ReadCursor.objects.get)(user=alice, room=lobby)
+    assert cursor.seq == 3
+    # A cursor is no membership: reading a public room joins nobody to it.
+    assert not await database_sync_to_async(Membership.objects.filter(user=alice).exists)()
     assert "read" not in await other_user.drain()
     assert "read" not in await reader.drain()
 
 
-# --- history, ping, redact, room ------------------------------------------------------
+# --- history, ping, changes, room ------------------------------------------------------
 
 
 async def test_history_pages_backwards_with_has_more(clients, alice, lobby):
@@ -357,17 +361,23 @@ async def test_ping_replies_pong_with_the_heads_of_joined_rooms(clients, alice, 
     }
 
 
-async def test_redaction_reaches_joined_sockets(clients, alice, lobby):
-    await seed("lobby", 2)
-    client = await clients.connect(alice)
-    await client.join("lobby")
-    await client.stream("lobby", 2)
-    message = await database_sync_to_async(Message.objects.get)(room=lobby, seq=1)
-    await database_sync_to_async(services.message_redact)(message=message)
-    assert await client.next_of("redact") == {"type": "redact", "room": "lobby", "seq": 1}
-    await client.send({"type": "history", "room": "lobby"})
-    first = (await client.next_of("history"))["messages"][0]
-    assert (first["seq"], first["body"], first["redacted"]) == (1, "", True)
+async def test_a_moderators_deletion_reaches_joined_sockets_as_an_entry(clients, alice, bob, lobby):
+    await post("lobby", "rude", author=alice)
+    await database_sync_to_async(services.membership_set_role)(
+        user=bob, room=lobby, role=Membership.Role.MODERATOR
+    )
+    reader = await clients.connect(alice)
+    await reader.join("lobby")
+    await reader.stream("lobby", 1)
+    moderator = await clients.connect(bob)
+    await moderator.join("lobby")
+    await moderator.send({"type": "delete", "room": "lobby", "seq": 1, "ref": "d"})
+    assert (await moderator.next_of("ack", skip=("backfill", "message")))["seq"] == 2
+    (change,) = await reader.stream("lobby", 1)
+    assert (change["kind"], change["target"], change["author"]) == ("delete", 1, "bob")
+    await reader.send({"type": "history", "room": "lobby"})
+    (first,) = (await reader.next_of("history"))["messages"]
+    assert (first["seq"], first["body"], first["deleted"]) == (1, "", True)
 
 
 async def test_room_changes_reach_joined_sockets(clients, alice, lobby):

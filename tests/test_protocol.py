@@ -17,7 +17,7 @@ MAX_BODY = 4000
 PARSE_CODES = {"bad_frame", "unknown_type", "invalid", "too_large"}
 # "typing", "read" and "history" are both; these only the server sends.
 SERVER_ONLY_TYPES = ("hello", "joined", "backfill", "message", "ack", "left")
-SERVER_ONLY_TYPES += ("presence", "redact", "room", "pong", "error")
+SERVER_ONLY_TYPES += ("presence", "room", "pong", "error", "redact")
 
 
 def parse(text: str | None, binary: bytes | None = None) -> protocol.Frame:
@@ -194,7 +194,7 @@ def test_body_limit_counts_code_points_so_4000_astral_characters_fit():
 def test_body_is_kept_exactly_as_sent():
     body = "  padded\nline  \u00e9\u0301 "
     frame = parse_obj({"type": "send", "room": "a", "body": body, "client_id": "c-1"})
-    assert frame.args == {"body": body, "client_id": "c-1"}
+    assert frame.args == {"body": body, "client_id": "c-1", "reply_to": None}
 
 
 def test_client_id_counts_code_points():
@@ -255,6 +255,9 @@ def test_every_client_type_parses_to_its_frame():
         {"type": "join", "room": "lobby", "since": 3, "limit": 10},
         {"type": "leave", "room": "lobby"},
         {"type": "send", "room": "lobby", "body": "hi"},
+        {"type": "edit", "room": "lobby", "seq": 2, "body": "hey", "client_id": "e"},
+        {"type": "delete", "room": "lobby", "seq": 2},
+        {"type": "react", "room": "lobby", "seq": 2, "emoji": "👍"},
         {"type": "typing", "room": "lobby"},
         {"type": "read", "room": "lobby", "seq": 4},
         {"type": "history", "room": "lobby", "before": 9, "limit": 200},
@@ -263,9 +266,12 @@ def test_every_client_type_parses_to_its_frame():
     parsed = [parse_obj(frame) for frame in frames]
     assert [frame.type for frame in parsed] == list(protocol.CLIENT_TYPES)
     assert parsed[0].args == {"since": 3, "limit": 10, "presence": True}
-    assert parsed[2].args == {"body": "hi", "client_id": None}
-    assert parsed[5].args == {"before": 9, "limit": 200}
-    assert parsed[6].ref == "p"
+    assert parsed[2].args == {"body": "hi", "client_id": None, "reply_to": None}
+    assert parsed[3].args == {"seq": 2, "body": "hey", "client_id": "e"}
+    assert parsed[4].args == {"seq": 2, "client_id": None}
+    assert parsed[5].args == {"seq": 2, "emoji": "👍", "on": True, "client_id": None}
+    assert parsed[8].args == {"before": 9, "limit": 200}
+    assert parsed[9].ref == "p"
 
 
 def test_optional_fields_default_as_the_protocol_says():
@@ -294,20 +300,45 @@ def message(**overrides) -> dict:
         "client_id": "c-7f3a",
         "kind": "text",
     }
-    return json.loads(protocol.message_json(**{**fields, **overrides}))
+    return json.loads(protocol.entry_json(**{**fields, **overrides}))
 
 
 def test_message_object_has_the_documented_shape():
-    assert message() == {
+    assert message(reactions={"👍": ["bob", "carol"]}) == {
         "seq": 42,
         "room": "lobby",
+        "kind": "text",
         "author": "alice",
         "body": "hi",
         "created_at": "2026-11-25T17:06:20.123Z",
         "client_id": "c-7f3a",
-        "kind": "text",
-        "redacted": False,
+        "reply_to": None,
+        "edited_at": None,
+        "deleted": False,
+        "reactions": {"👍": ["bob", "carol"]},
     }
+
+
+def test_change_entries_carry_their_target_and_what_they_assign():
+    common = {"seq": 43, "room": "lobby", "author": "bob", "client_id": None}
+    edit = message(**common, kind="edit", target=42, body="hello")
+    assert edit == {
+        **common,
+        "kind": "edit",
+        "created_at": "2026-11-25T17:06:20.123Z",
+        "target": 42,
+        "body": "hello",
+    }
+    delete = message(**common, kind="delete", target=42)
+    assert set(delete) == {"seq", "room", "kind", "author", "created_at", "client_id", "target"}
+    reaction = message(**common, kind="reaction", target=42, emoji="🎉", on=False)
+    assert (reaction["target"], reaction["emoji"], reaction["on"]) == (42, "🎉", False)
+    assert "body" not in reaction
+
+
+def test_an_edited_message_carries_the_edit_time():
+    edited = message(edited_at=MOMENT + timedelta(seconds=1))
+    assert edited["edited_at"] == "2026-11-25T17:06:21.123Z"
 
 
 def test_created_at_is_utc_with_milliseconds():
@@ -317,9 +348,10 @@ def test_created_at_is_utc_with_milliseconds():
     assert protocol.timestamp(MOMENT.replace(microsecond=0)) == "2026-11-25T17:06:20.000Z"
 
 
-def test_redacted_message_keeps_seq_with_empty_body():
-    redacted = message(redacted=True, body="secret")
-    assert (redacted["seq"], redacted["body"], redacted["redacted"]) == (42, "", True)
+def test_deleted_message_keeps_seq_with_empty_body_and_no_reactions():
+    deleted = message(deleted=True, body="secret", reactions={"👍": ["bob"]})
+    assert (deleted["seq"], deleted["body"], deleted["deleted"]) == (42, "", True)
+    assert deleted["reactions"] == {}
 
 
 def test_system_message_has_null_author():
@@ -328,7 +360,7 @@ def test_system_message_has_null_author():
 
 
 def test_frames_carrying_messages_embed_them_as_objects():
-    text = protocol.message_json(
+    text = protocol.entry_json(
         seq=1, room="a", author=None, body="é", created_at=MOMENT, client_id=None, kind="system"
     )
     assert json.loads(protocol.message("a", text)) == {
@@ -351,7 +383,14 @@ def test_frames_carrying_messages_embed_them_as_objects():
 def test_reply_frames_carry_ref_only_when_given():
     joined = json.loads(
         protocol.joined(
-            room="a", ref="j", head=5, since=2, truncated=False, title="A", read_only=False
+            room="a",
+            ref="j",
+            head=5,
+            since=2,
+            truncated=False,
+            title="A",
+            read_only=False,
+            read=None,
         )
     )
     assert joined == {
@@ -363,6 +402,7 @@ def test_reply_frames_carry_ref_only_when_given():
         "truncated": False,
         "title": "A",
         "read_only": False,
+        "read": None,
     }
     ack = json.loads(protocol.ack(ref=None, room="a", seq=3, client_id="c", duplicate=True))
     assert ack == {"type": "ack", "room": "a", "seq": 3, "client_id": "c", "duplicate": True}

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from rooms import selectors, services
 from rooms.errors import RoomsError
-from rooms.models import ApiToken, Membership, Message, Room
+from rooms.models import ApiToken, Membership, Message, ReadCursor, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_rollback_of_an_outer_transaction_undoes_the_seq_bump(room, alice):
 def test_post_result_carries_the_message_json(room, alice):
     result = post(room, alice, "hello", client_id="c-1")
     assert (result.seq, result.client_id, result.duplicate) == (1, "c-1", False)
-    message = json.loads(result.message)
+    message = json.loads(result.entry)
     assert message["author"] == "alice"
     assert (message["body"], message["kind"], message["room"]) == ("hello", "text", "lobby")
 
@@ -84,7 +84,7 @@ def test_repeated_client_id_returns_the_original_seq_as_duplicate(room, alice):
     first = post(room, alice, "once", client_id="c-1")
     post(room, alice, "other")
     again = post(room, alice, "once, again", client_id="c-1")
-    assert (again.seq, again.duplicate, again.message) == (first.seq, True, None)
+    assert (again.seq, again.duplicate, again.entry) == (first.seq, True, None)
     assert Message.objects.filter(room=room).count() == 2
     assert head(room) == 2
 
@@ -103,8 +103,8 @@ def test_system_messages_with_a_client_id_are_idempotent_too(room):
     again = post(room, None, "deploy done", client_id="deploy-7")
     assert (first.seq, first.duplicate) == (1, False)
     assert (again.seq, again.duplicate) == (1, True)
-    assert json.loads(first.message)["kind"] == "system"
-    assert json.loads(first.message)["author"] is None
+    assert json.loads(first.entry)["kind"] == "system"
+    assert json.loads(first.entry)["author"] is None
 
 
 def test_system_and_user_client_ids_never_collide(room, alice):
@@ -129,9 +129,9 @@ def test_a_batch_isolates_each_requests_failure(room_factory, alice):
     post(lobby, alice, "before", client_id="old")
 
     def request(room, body="hi", client_id=None):
-        return services.PostRequest(room, alice, body, client_id)
+        return services.EntryRequest(room, alice, body, client_id)
 
-    results = services.message_post_many(
+    results = services.entry_post_many(
         [
             request(lobby, client_id="new"),
             request(lobby, body=" "),
@@ -229,7 +229,7 @@ def access(user, room) -> selectors.RoomAccess:
 
 
 def cursor(user, room):
-    return Membership.objects.get(user=user, room=room).last_read_seq
+    return ReadCursor.objects.get(user=user, room=room).seq
 
 
 def test_read_cursor_only_moves_forward(room, alice):

@@ -1,4 +1,4 @@
-"""The race group commit must survive (services.message_post_many): a send
+"""The race group commit must survive (services.entry_post_many): a send
 whose client_id another transaction stores between the batch's duplicate
 check and its INSERT. On PostgreSQL the batch then waits on the room's row
 lock, hits the unique constraint when it gets it, and must try again, now
@@ -40,7 +40,8 @@ def test_a_client_id_stored_by_a_concurrent_transaction_is_acked_as_a_duplicate(
     )
     other.execute(
         "INSERT INTO rooms_message (room_id, seq, author_id, body, client_id, kind, created_at, "
-        "redacted) SELECT r.id, r.last_seq, u.id, 'first', 'race-1', 'text', now(), false "
+        "deleted, emoji) SELECT r.id, r.last_seq, u.id, 'first', 'race-1', 'text', now(), "
+        "false, '' "
         "FROM rooms_room r, auth_user u WHERE r.slug = 'lobby' AND u.username = 'alice'"
     )
     # The batch sees no stored 'race-1' (uncommitted), then waits on the row lock.
@@ -48,9 +49,9 @@ def test_a_client_id_stored_by_a_concurrent_transaction_is_acked_as_a_duplicate(
         "from django.contrib.auth.models import User\n"
         "from rooms import services\n"
         "from rooms.models import Room\n"
-        "request = services.PostRequest(Room.objects.get(slug='lobby'),"
+        "request = services.EntryRequest(Room.objects.get(slug='lobby'),"
         " User.objects.get(username='alice'), 'second', 'race-1')\n"
-        "result = services.message_post_many([request])[0]\n"
+        "result = services.entry_post_many([request])[0]\n"
         "print('@@', result.seq, result.duplicate)\n"
     )
     outcome = {}

@@ -140,7 +140,14 @@ def test_room_page_hands_the_script_its_room(client, alice, room_factory):
     response = client.get("/rooms/lobby/")
     assert response.status_code == 200
     config = page_config(response)
-    assert config["room"] == {"slug": "lobby", "title": "Lobby", "head": 0, "readOnly": True}
+    assert config["room"] == {
+        "slug": "lobby",
+        "title": "Lobby",
+        "head": 0,
+        "readOnly": True,
+        "read": None,
+        "canModerate": False,
+    }
     assert config["maxBody"] > 0
     html = response.content.decode()
     assert 'type="importmap"' in html and "rooms/app.js" in html

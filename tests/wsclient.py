@@ -216,5 +216,5 @@ class Clients:
             headers.append(ORIGIN)
         accepted, code, client = await self.handshake(path, headers)
         assert accepted, f"handshake refused with {code}"
-        client.hello = await client.expect("hello", protocol=1, user=user.get_username())
+        client.hello = await client.expect("hello", protocol=2, user=user.get_username())
         return client

@@ -53,7 +53,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user = self.scope["user"]
         self.rooms: dict[str, int] = {}
         await self.accept()
-        await self.send_json({"type": "hello", "protocol": 1, "user": self.user.get_username()})
+        await self.send_json({"type": "hello", "protocol": 2, "user": self.user.get_username()})
 
     async def disconnect(self, code):
         for slug in self.rooms:

@@ -1,7 +1,8 @@
-"""Group commit for the sends of one process.
+"""Group commit for the entries of one process (sends, edits, deletions,
+reactions).
 
-Sends that arrive while a transaction is being written wait and go into the
-next one together (services.message_post_many): one database round trip to
+Entries that arrive while a transaction is being written wait and go into the
+next one together (services.entry_post_many): one database round trip to
 a worker thread, one commit and one broadcast hand-off per batch instead of
 per message. A lone send is written at once, so idle latency is unchanged;
 under load the batches grow by themselves. Every send is still acknowledged
@@ -14,6 +15,7 @@ import weakref
 from channels.db import database_sync_to_async
 
 from rooms import services
+from rooms.entries import EntryRequest, EntryResult
 from rooms.errors import RoomsError
 
 MAX_BATCH = 200
@@ -25,10 +27,10 @@ _batchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SendBatcher]" =
 
 class SendBatcher:
     def __init__(self):
-        self.queue: list[tuple[services.PostRequest, asyncio.Future]] = []
+        self.queue: list[tuple[EntryRequest, asyncio.Future]] = []
         self.writer: asyncio.Task | None = None
 
-    async def post(self, request: services.PostRequest) -> services.PostResult:
+    async def post(self, request: EntryRequest) -> EntryResult:
         future = asyncio.get_running_loop().create_future()
         self.queue.append((request, future))
         if self.writer is None or self.writer.done():
@@ -39,7 +41,7 @@ class SendBatcher:
         while self.queue:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
             try:
-                results = await database_sync_to_async(services.message_post_many)(
+                results = await database_sync_to_async(services.entry_post_many)(
                     [request for request, _ in batch]
                 )
             except Exception as error:
@@ -53,9 +55,9 @@ class SendBatcher:
                     future.set_result(result)
 
 
-def post(request: services.PostRequest):
+def post(request: EntryRequest):
     """Store `request` in this process's next group commit; returns the
-    PostResult or raises its RoomsError."""
+    EntryResult or raises its RoomsError."""
     loop = asyncio.get_running_loop()
     batcher = _batchers.get(loop)
     if batcher is None:

@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from rooms import protocol, selectors, services
+from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 
 from . import batching
@@ -157,6 +158,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 truncated=truncated,
                 title=room.title,
                 read_only=room.read_only,
+                read=room.last_read_seq,
             )
         )
         subscription.started = True
@@ -189,10 +191,27 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         await self.send_text(protocol.left(room=room.slug, ref=frame.ref, reason="leave"))
 
     async def on_send(self, frame):
+        await self._store(frame, body=frame.args["body"], reply_to=frame.args["reply_to"])
+
+    async def on_edit(self, frame):
+        await self._store(frame, kind="edit", target=frame.args["seq"], body=frame.args["body"])
+
+    async def on_delete(self, frame):
+        await self._store(frame, kind="delete", target=frame.args["seq"])
+
+    async def on_react(self, frame):
+        args = frame.args
+        await self._store(
+            frame, kind="reaction", target=args["seq"], emoji=args["emoji"], on=args["on"]
+        )
+
+    async def _store(self, frame, **entry) -> None:
+        """Store one entry in this process's next group commit; `ack` after
+        the commit. The service checks target, role and archive inside the
+        transaction that stores it."""
         room = await self._room(frame.room)
-        # The service checks role and archive in the send's own transaction.
         result = await batching.post(
-            services.PostRequest(room, self.user, frame.args["body"], frame.args["client_id"])
+            EntryRequest(room=room, author=self.user, client_id=frame.args["client_id"], **entry)
         )
         await self.send_text(
             protocol.ack(

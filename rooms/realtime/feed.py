@@ -164,7 +164,7 @@ class RoomFeed:
     async def _fill(self, *, up_to: int | None) -> None:
         """Deliver messages above head (up to `up_to`) from the database."""
         while True:
-            rows = await database_sync_to_async(selectors.messages_after)(
+            rows = await database_sync_to_async(selectors.entries_after)(
                 room_id=self.room_id,
                 slug=self.slug,
                 after=self.head,
@@ -190,7 +190,7 @@ class RoomFeed:
                 logger.exception("room %s: could not deliver seq %s", self.slug, seq)
 
     async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
-        """Send a non-stream frame (presence, typing, redact, room) to the
+        """Send a non-stream frame (presence, typing) to the
         subscriptions whose `joined` has gone out."""
         for subscription in list(self.subscriptions):
             if subscription.started and subscription.socket.username != skip_user:

@@ -276,8 +276,6 @@ class Hub:
         elif isinstance(event, events.Typing):
             text = protocol.typing(feed.slug, event.user)
             self.spawn(feed.send_all(text, skip_user=event.user))
-        elif isinstance(event, events.Redacted):
-            self.spawn(feed.send_all(protocol.redact(event.room, event.seq)))
         elif isinstance(event, events.RoomChanged):
             self.spawn(self.check_rooms([feed]))
 

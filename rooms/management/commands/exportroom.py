@@ -39,7 +39,7 @@ class Command(BaseCommand):
     def _export(room, since: int, write) -> int:
         progress = sys.stderr.isatty()
         count = 0
-        for text in selectors.iter_messages(room=room, since=since):
+        for text in selectors.iter_entries(room=room, since=since):
             write(text + "\n")
             count += 1
             if progress and count % 10000 == 0:

@@ -81,7 +81,7 @@ class Command(BaseCommand):
     def _print_after(self, room, after: int) -> int:
         """Print every stored message with seq > `after`; the last seq printed."""
         while True:
-            page = selectors.messages_after(
+            page = selectors.entries_after(
                 room_id=room.id, slug=room.slug, after=after, limit=BATCH
             )
             for seq, text in page:

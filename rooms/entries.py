@@ -1,0 +1,300 @@
+"""Storing entries of the room log: the group commit behind
+`services.entry_post_many`.
+
+Messages and changes (edit, delete, reaction) share this one path, so they
+share G1 (one sequence per room), G4 (client_id idempotency), the rate limit
+and the rules' order of precedence. Each batch takes a few statements however
+many entries it holds: one duplicate query, then per room one access query,
+one query for the messages the batch targets, one counter bump, one multi-row
+INSERT, and the updates that bring the targeted messages to their new state.
+"""
+
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from . import protocol, selectors
+from .errors import RoomsError
+from .models import Membership, Message, Reaction, Room
+
+Kind = Message.Kind
+
+
+@dataclass(frozen=True)
+class EntryRequest:
+    """One entry to store. `kind` None means a message: `text` with an
+    author, `system` without."""
+
+    room: Room | selectors.RoomAccess
+    author: AbstractBaseUser | None
+    body: str | None = None
+    client_id: str | None = None
+    kind: str | None = None
+    target: int | None = None  # edit, delete, reaction: the seq of the message
+    reply_to: int | None = None  # text, system: the seq replied to
+    emoji: str | None = None
+    on: bool = True
+    check_rate: bool = True
+    # An operator's tool (the admin): staff act on rooms they are not members of.
+    operator: bool = False
+
+    @property
+    def entry_kind(self) -> str:
+        if self.kind is not None:
+            return self.kind
+        return Kind.TEXT if self.author is not None else Kind.SYSTEM
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    seq: int
+    client_id: str | None
+    duplicate: bool
+    entry: str | None = None  # the entry as JSON; None for a duplicate
+
+
+@dataclass
+class _Target:
+    """A message the batch refers to, as it stands at this point of the batch."""
+
+    kind: str
+    author_id: int | None
+    deleted: bool
+    pk: int
+
+
+def _checked(request: EntryRequest) -> EntryRequest:
+    """The request with its fields checked as the protocol's parser would
+    (adapters other than the socket reach here with unchecked input)."""
+    kind = request.entry_kind
+    if kind not in Kind.values:
+        raise RoomsError("invalid", f"No entry kind {kind!r}.", field="kind")
+    if kind in (Kind.TEXT, Kind.SYSTEM, Kind.EDIT):
+        protocol.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
+    protocol.check_client_id(request.client_id)
+    if kind in (Kind.EDIT, Kind.DELETE, Kind.REACTION):
+        if request.author is None:
+            raise RoomsError("invalid", "A change needs an author.", field="author")
+        protocol.check_seq(request.target, name="seq")
+    if kind == Kind.REACTION:
+        protocol.check_emoji(request.emoji)
+    if request.reply_to is not None:
+        protocol.check_seq(request.reply_to, name="reply_to")
+    return request
+
+
+def _key(request: EntryRequest) -> tuple:
+    """Whose client_id namespace the request's client_id lives in (G4)."""
+    system = request.entry_kind == Kind.SYSTEM
+    author_id = None if system else request.author.pk
+    return (request.room.id, author_id, request.client_id)
+
+
+def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, int, str]]:
+    """A group commit, inside the caller's transaction. Fills `results` (an
+    EntryResult or a RoomsError per request); returns the entries to publish
+    as (room id, seq, JSON). Raises IntegrityError when a concurrent
+    transaction stored one of the client_ids first."""
+    prepared = []
+    for index, request in enumerate(requests):
+        try:
+            prepared.append((index, _checked(request)))
+        except RoomsError as error:
+            results[index] = error
+    # A client_id already stored, or used earlier in this very batch: G4.
+    keys = [_key(request) for _, request in prepared if request.client_id]
+    stored = selectors.seqs_by_client_id(keys=keys)
+    first_of: dict[tuple, int] = {}
+    repeats: list[tuple[int, int]] = []
+    fresh = []
+    for index, request in prepared:
+        key = _key(request) if request.client_id else None
+        if key in stored:
+            results[index] = EntryResult(seq=stored[key], client_id=key[2], duplicate=True)
+        elif key in first_of:
+            repeats.append((index, first_of[key]))
+        else:
+            if key is not None:
+                first_of[key] = index
+            fresh.append((index, request))
+    published = []
+    # Rooms in id order: two processes' batches lock room rows in the same
+    # order, so they queue rather than deadlock.
+    fresh.sort(key=lambda item: item[1].room.id)
+    for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
+        published += _store_room(list(group), results)
+    for index, first in repeats:
+        original = results[first]
+        if isinstance(original, EntryResult):
+            original = EntryResult(seq=original.seq, client_id=original.client_id, duplicate=True)
+        results[index] = original
+    return published
+
+
+def _store_room(group: list[tuple[int, EntryRequest]], results: list) -> list:
+    """Store the requests of one room that the rules allow."""
+    room = group[0][1].room
+    authors = {request.author.pk for _, request in group if request.author is not None}
+    access = selectors.post_access(room_id=room.id, author_ids=list(authors))
+    wanted = {seq for _, r in group for seq in (r.target, r.reply_to) if seq is not None}
+    targets = {
+        seq: _Target(kind, author_id, deleted, pk)
+        for seq, kind, author_id, deleted, pk in Message.objects.filter(
+            room_id=room.id, seq__in=wanted, kind__in=Message.MESSAGE_KINDS
+        ).values_list("seq", "kind", "author_id", "deleted", "pk")
+    }
+    budgets: dict[int, list] = {}
+    allowed = []
+    for index, request in group:
+        refusal = _refusal(request, access, targets)
+        if refusal is None and request.author is not None and request.check_rate:
+            refusal = _spend_rate(budgets, request.author)
+        if refusal is not None:
+            results[index] = refusal
+            continue
+        if request.entry_kind == Kind.DELETE:
+            targets[request.target].deleted = True  # later changes in the batch see it
+        allowed.append((index, request))
+    if not allowed:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s "
+            "WHERE id = %s AND NOT is_archived RETURNING last_seq",
+            [len(allowed), room.id],
+        )
+        row = cursor.fetchone()
+    if row is None:  # archived since post_access read it
+        for index, _ in allowed:
+            results[index] = RoomsError("read_only", "This room is archived.")
+        return []
+    first_seq = row[0] - len(allowed) + 1
+    rows = Message.objects.bulk_create(
+        [_row(room.id, first_seq + offset, request) for offset, (_, request) in enumerate(allowed)]
+    )
+    _apply_changes(room.id, rows, [request for _, request in allowed], targets)
+    published = []
+    for (index, request), row in zip(allowed, rows, strict=True):
+        author = request.author.get_username() if request.author is not None else None
+        text = protocol.entry_json(
+            seq=row.seq,
+            room=room.slug,
+            kind=row.kind,
+            author=author,
+            created_at=row.created_at,
+            client_id=row.client_id,
+            body=row.body,
+            reply_to=row.reply_to,
+            target=row.target,
+            emoji=row.emoji,
+            on=row.reaction_on,
+        )
+        results[index] = EntryResult(
+            seq=row.seq, client_id=row.client_id, duplicate=False, entry=text
+        )
+        published.append((room.id, row.seq, text))
+    return published
+
+
+def _refusal(
+    request: EntryRequest, access: selectors.PostAccess, targets: dict[int, _Target]
+) -> RoomsError | None:
+    """What stops the request, in the protocol's precedence: not_found, then
+    a target that names no suitable message (invalid), forbidden, read_only."""
+    author = request.author
+    if not (request.operator and author is not None and author.is_staff):
+        hidden = access.hidden(author)
+        if hidden is not None:
+            return hidden
+    kind = request.entry_kind
+    if request.reply_to is not None and request.reply_to not in targets:
+        return RoomsError("invalid", "`reply_to` names no message of this room.", field="reply_to")
+    target = targets.get(request.target) if request.target is not None else None
+    if kind in (Kind.EDIT, Kind.DELETE, Kind.REACTION):
+        if target is None:
+            return RoomsError("invalid", "`seq` names no message of this room.", field="seq")
+        if kind != Kind.DELETE and (target.deleted or target.kind == Kind.SYSTEM):
+            what = "deleted" if target.deleted else "system"
+            return RoomsError("invalid", f"A {what} message cannot be changed.", field="seq")
+    role = access.roles.get(author.pk) if author is not None else None
+    if role == Membership.Role.READ_ONLY:
+        return RoomsError("forbidden", "You may only read this room.")
+    if kind == Kind.EDIT and target.author_id != author.pk:
+        return RoomsError("forbidden", "Only its author may edit a message.")
+    if kind == Kind.DELETE and not (
+        target.author_id == author.pk or role == Membership.Role.MODERATOR or author.is_staff
+    ):
+        return RoomsError("forbidden", "Only its author or a moderator may delete a message.")
+    if access.is_archived:
+        return RoomsError("read_only", "This room is archived.")
+    return None
+
+
+def _row(room_id: int, seq: int, request: EntryRequest) -> Message:
+    kind = request.entry_kind
+    return Message(
+        room_id=room_id,
+        seq=seq,
+        author_id=request.author.pk if request.author is not None else None,
+        kind=kind,
+        body=request.body if kind in (Kind.TEXT, Kind.SYSTEM, Kind.EDIT) else "",
+        client_id=request.client_id,
+        reply_to=request.reply_to,
+        target=request.target,
+        emoji=(request.emoji or "") if kind == Kind.REACTION else "",
+        reaction_on=request.on if kind == Kind.REACTION else None,
+    )
+
+
+def _apply_changes(
+    room_id: int, rows: list[Message], requests: list[EntryRequest], targets: dict
+) -> None:
+    """Bring each targeted message to the state its changes assign, in seq
+    order (a reaction taken back after it was given ends absent)."""
+    for row, request in zip(rows, requests, strict=True):
+        messages = Message.objects.filter(room_id=room_id, seq=row.target)
+        if row.kind == Kind.EDIT:
+            messages.update(body=row.body, edited_at=row.created_at)
+        elif row.kind == Kind.DELETE:
+            messages.update(deleted=True, body="")
+            Reaction.objects.filter(message_id=targets[row.target].pk).delete()
+        elif row.kind == Kind.REACTION:
+            holding = {"message_id": targets[row.target].pk, "user": request.author}
+            if row.reaction_on:
+                Reaction.objects.get_or_create(**holding, emoji=row.emoji)
+            else:
+                Reaction.objects.filter(**holding, emoji=row.emoji).delete()
+
+
+def _spend_rate(budgets: dict[int, list], author: AbstractBaseUser) -> RoomsError | None:
+    """Take one entry from the author's rate budget, or return rate_limited.
+    At most N stored entries per window per user (messages and changes
+    alike), counted in the database so every worker process agrees; the
+    count is read once per batch."""
+    limit = settings.ROOMS_RATE_LIMIT
+    if limit is None:
+        return None
+    count, window = limit
+    if author.pk not in budgets:
+        since = timezone.now() - timedelta(seconds=window)
+        stats = Message.objects.filter(author=author, created_at__gt=since).aggregate(
+            oldest=Min("created_at"), sent=Count("id")
+        )
+        oldest = stats["oldest"] or timezone.now()
+        retry = (oldest + timedelta(seconds=window) - timezone.now()).total_seconds()
+        budgets[author.pk] = [count - stats["sent"], round(max(retry, 0.001), 3)]
+    budget = budgets[author.pk]
+    if budget[0] <= 0:
+        return RoomsError(
+            "rate_limited",
+            f"At most {count} entries per {window:g} seconds.",
+            retry_after=budget[1],
+        )
+    budget[0] -= 1
+    return None

@@ -1,5 +1,5 @@
 """The JSON API for integrations (docs/api.md): list rooms, page through a
-room's messages by seq, publish a message.
+room's log by seq, publish a message, and edit, delete or react to one.
 
 A thin adapter like the WebSocket consumer: it authenticates, parses, calls
 rooms/selectors.py or rooms/services.py, and renders. Errors are the
@@ -23,7 +23,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import protocol, selectors, services
 from .errors import RoomsError
+from .models import Message
 from .tokens import bearer_token
+
+Kind = Message.Kind
 
 STATUS = {
     "bad_frame": 400,
@@ -103,19 +106,30 @@ def endpoint(*methods: str):
     return wrap
 
 
-def _int_param(request, name: str, *, minimum: int = 0, maximum: int = protocol.MAX_INT):
-    raw = request.GET.get(name)
-    if raw is None:
-        return None
-    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+def _integer(raw: str, name: str, *, minimum: int = 0, maximum: int = protocol.MAX_INT) -> int:
+    """A decimal integer from a URL, in minimum..maximum. The length is
+    checked before int(): a 5,000-digit number is a client's mistake (400),
+    not a ValueError from Python's int-size guard (500)."""
+    if (
+        len(raw) > len(str(maximum))
+        or not raw.isascii()
+        or not raw.isdigit()
+        or not minimum <= int(raw) <= maximum
+    ):
         raise RoomsError(
             "invalid", f"`{name}` must be an integer from {minimum} to {maximum}.", field=name
         )
     return int(raw)
 
 
-def _read_json(request) -> dict:
-    """The request's JSON object, within the WebSocket frame limit."""
+def _int_param(request, name: str, *, minimum: int = 0, maximum: int = protocol.MAX_INT):
+    raw = request.GET.get(name)
+    return None if raw is None else _integer(raw, name, minimum=minimum, maximum=maximum)
+
+
+def _read_json(request, *, optional: bool = False) -> dict:
+    """The request's JSON object, within the WebSocket frame limit; with
+    `optional`, an empty body is an empty object (DELETE)."""
     limit = settings.ROOMS_MAX_FRAME_BYTES
     too_large = RoomsError("too_large", f"A request body may hold at most {limit} bytes.")
     try:
@@ -130,6 +144,8 @@ def _read_json(request) -> dict:
         raise too_large from None
     if len(raw) > limit:
         raise too_large
+    if optional and not raw.strip():
+        return {}
     try:
         return protocol.load_object(raw)
     except ValueError:
@@ -149,8 +165,10 @@ def room_messages(request, user, slug):
 
 
 def _page(request, user, slug: str) -> HttpResponse:
-    """A keyset page: `after=N` reads upwards from N, `before=N` (or
-    neither: the newest messages) reads downwards; ascending either way."""
+    """A keyset page, ascending either way: `after=N` reads the log upwards
+    from N (messages in their current state, and change entries);
+    `before=N` (or neither: the newest) reads messages only, downwards, like
+    the WebSocket's `history`."""
     after = _int_param(request, "after")
     before = _int_param(request, "before")
     limit = _int_param(request, "limit", minimum=1, maximum=settings.ROOMS_HISTORY_LIMIT)
@@ -184,16 +202,82 @@ def _publish(request, user, slug: str) -> HttpResponse:
     payload = _read_json(request)
     body = protocol.check_body(payload.get("body"), max_body=settings.ROOMS_MAX_BODY)
     client_id = protocol.check_client_id(payload.get("client_id"))
+    reply_to = payload.get("reply_to")
+    if reply_to is not None:
+        protocol.check_seq(reply_to, name="reply_to")
     room = selectors.room_access_or_404(user=user, slug=slug)
     # The service checks the role and the archive in the send's own transaction.
-    result = services.message_post(room=room, author=user, body=body, client_id=client_id)
+    return _stored(
+        "message",
+        room,
+        services.message_post(
+            room=room, author=user, body=body, client_id=client_id, reply_to=reply_to
+        ),
+    )
+
+
+@endpoint("PATCH", "DELETE")
+def room_message(request, user, slug, seq):
+    """Edit (PATCH) or delete (DELETE) one message: a change entry of the log."""
+    target = _integer(seq, "seq")
+    if request.method == "PATCH":
+        payload = _read_json(request)
+        change = {
+            "kind": Kind.EDIT,
+            "body": protocol.check_body(payload.get("body"), max_body=settings.ROOMS_MAX_BODY),
+            "client_id": protocol.check_client_id(payload.get("client_id")),
+        }
+    else:
+        change = {"kind": Kind.DELETE, "client_id": _delete_client_id(request)}
+    return _change(user, slug, target, change)
+
+
+def _delete_client_id(request) -> str | None:
+    """A DELETE's client_id: `?client_id=` or a JSON body's, not two different ones."""
+    in_body = protocol.check_client_id(_read_json(request, optional=True).get("client_id"))
+    in_query = protocol.check_client_id(request.GET.get("client_id"))
+    if in_body is not None and in_query is not None and in_body != in_query:
+        raise RoomsError("invalid", "Two different `client_id`s: give it once.", field="client_id")
+    return in_body if in_body is not None else in_query
+
+
+@endpoint("POST")
+def message_reactions(request, user, slug, seq):
+    """Add (`on`: true, the default) or take back a reaction on one message."""
+    target = _integer(seq, "seq")
+    payload = _read_json(request)
+    if payload.get("emoji") is None:
+        raise RoomsError("invalid", "`emoji` is required.", field="emoji")
+    emoji = protocol.check_emoji(payload.get("emoji"))
+    on = payload.get("on", True)
+    if not isinstance(on, bool):
+        raise RoomsError("invalid", "`on` must be true or false.", field="on")
+    client_id = protocol.check_client_id(payload.get("client_id"))
+    change = {"kind": Kind.REACTION, "emoji": emoji, "on": on, "client_id": client_id}
+    return _change(user, slug, target, change)
+
+
+def _change(user, slug: str, target: int, change: dict) -> HttpResponse:
+    """Store an edit, delete or reaction through the one store path, which
+    checks the target, the author's rights, the archive and the rate limit
+    in the protocol's order; 201 when stored, 200 for a duplicate."""
+    room = selectors.room_access_or_404(user=user, slug=slug)
+    return _stored(
+        "entry", room, services.entry_post(room=room, author=user, target=target, **change)
+    )
+
+
+def _stored(key: str, room: selectors.RoomAccess, result: services.EntryResult) -> HttpResponse:
+    """`{key: <the entry>, "duplicate": …}`: the entry just stored (201), or
+    for a repeated client_id the original one read back (200, G4)."""
     text = result.entry
     if result.duplicate:
         stored = selectors.entries_after(
             room_id=room.id, slug=room.slug, after=result.seq - 1, up_to=result.seq, limit=1
         )
-        text = stored[0][1]
-    body = f'{{"message":{text},"duplicate":{"true" if result.duplicate else "false"}}}'
+        # Pruned since the duplicate check found it: nothing left to show.
+        text = stored[0][1] if stored else "null"
+    body = f'{{"{key}":{text},"duplicate":{"true" if result.duplicate else "false"}}}'
     return _json(body, 200 if result.duplicate else 201)
 
 
@@ -205,5 +289,13 @@ def not_found(request, rest=""):
 api_urlpatterns = [
     re_path(r"^rooms/?$", room_list, name="api-rooms"),
     re_path(r"^rooms/(?P<slug>[^/]+)/messages/?$", room_messages, name="api-room-messages"),
+    re_path(
+        r"^rooms/(?P<slug>[^/]+)/messages/(?P<seq>[^/]+)/?$", room_message, name="api-room-message"
+    ),
+    re_path(
+        r"^rooms/(?P<slug>[^/]+)/messages/(?P<seq>[^/]+)/reactions/?$",
+        message_reactions,
+        name="api-message-reactions",
+    ),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -38,6 +38,31 @@ READ_LOG = """async (slug) => await new Promise((resolve, reject) => {
 })"""
 
 
+# Frames sent over a second socket of the page's user, resolved once each
+# has its ack: for preparing a room with more entries than a test wants to click.
+SEND_FRAMES = """async ([slug, frames]) => await new Promise((resolve, reject) => {
+  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/`);
+  let acked = 0;
+  socket.onerror = () => reject(new Error("socket error"));
+  socket.onmessage = (event) => {
+    const frame = JSON.parse(event.data);
+    if (frame.type === "hello") {
+      const join = { type: "join", room: slug, since: 0, limit: 1, presence: false };
+      socket.send(JSON.stringify(join));
+    } else if (frame.type === "joined") {
+      frames.forEach((each, n) => {
+        socket.send(JSON.stringify({ ...each, room: slug, client_id: `prep-${n}` }));
+      });
+    } else if (frame.type === "error") {
+      reject(new Error(frame.message));
+    } else if (frame.type === "ack" && ++acked === frames.length) {
+      socket.close();
+      resolve(acked);
+    }
+  };
+})"""
+
+
 def log_entries(page, slug: str) -> list[dict]:
     return page.evaluate(READ_LOG, slug)
 
@@ -197,6 +222,32 @@ def test_changes_made_offline_survive_a_reload_and_are_stored_once(deployment, b
     assert [(e["target"], e["emoji"], e["on"], e["author"]) for e in reactions] == [
         (int(review_seq), "❤️", True, "alice")
     ]
+
+
+def test_first_screen_after_many_reactions_shows_messages_in_their_current_state(
+    deployment, browse, room
+):
+    slug = room()
+    seqs = deployment.post_many(slug, [f"m{n}" for n in range(1, 6)], as_user="bob")
+    bob = open_room(browse("bob"), deployment, slug)
+    expect(bob.locator("#messages .msg-body")).to_have_count(5)
+    # The edit is older than the newest 50 entries, which are all reactions.
+    frames = [{"type": "edit", "seq": seqs[1], "body": "m2, edited"}]
+    frames += [
+        {"type": "react", "seq": seqs[0], "emoji": "👍", "on": n % 2 == 0} for n in range(61)
+    ]
+    assert bob.evaluate(SEND_FRAMES, [slug, frames]) == 62
+
+    alice = open_room(browse("alice"), deployment, slug)
+    expect(alice.locator("#messages .msg-body")).to_have_text(
+        ["m1", "m2, edited", "m3", "m4", "m5"]
+    )
+    first, second = by_seq(alice, str(seqs[0])), by_seq(alice, str(seqs[1]))
+    expect(second.locator(".msg-edited")).to_be_visible()
+    expect(chip(first, "👍").locator(".reaction-count")).to_have_text("1")
+    # Messages loaded as history take later changes live.
+    react(bob, message(bob, "m1"), "🎉")
+    expect(chip(first, "🎉").locator(".reaction-count")).to_have_text("1")
 
 
 def test_message_actions_work_from_the_keyboard(deployment, browse, room):

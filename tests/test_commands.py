@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from rooms import selectors, services
+from rooms.errors import RoomsError
 from rooms.models import ApiToken, Membership, Message, PresenceSnapshot, Room
 
 pytestmark = pytest.mark.django_db
@@ -72,17 +73,86 @@ def test_createroom_updates_only_the_given_attributes(lobby):
     assert Room.objects.count() == 1
 
 
+def roles_of(slug: str) -> dict[str, str]:
+    return dict(Membership.objects.filter(room__slug=slug).values_list("user__username", "role"))
+
+
+def test_createroom_gives_each_user_named_the_role_of_its_option(user_factory):
+    for name in ("alice", "bob", "carol", "dave"):
+        user_factory(name)
+    run(
+        *("createroom", "team", "--member", "alice", "--member", "bob"),
+        *("--moderator", "carol", "--read-only", "dave"),
+    )
+    assert roles_of("team") == {
+        "alice": "member",
+        "bob": "member",
+        "carol": "moderator",
+        "dave": "read_only",
+    }
+
+
+def test_createroom_changes_roles_and_removes_memberships_of_an_existing_room(
+    room_factory, alice, bob, user_factory
+):
+    user_factory("carol")
+    room_factory("team", is_private=True, members=[alice, bob])
+    out = run("createroom", "team", "--moderator", "alice", "--remove", "bob", "--member", "carol")
+    assert out == "team\n"
+    assert roles_of("team") == {"alice": "moderator", "carol": "member"}
+    run("createroom", "team", "--read-only", "alice", "--remove", "carol")
+    assert roles_of("team") == {"alice": "read_only"}
+    # Idempotent: the same arguments again change nothing; removing a
+    # non-member is not an error.
+    run("createroom", "team", "--read-only", "alice", "--remove", "carol")
+    assert roles_of("team") == {"alice": "read_only"}
+    assert Room.objects.get(slug="team").is_private is True
+
+
+def test_createroom_role_changes_reach_the_access_rules(room_factory, alice):
+    room = room_factory("team", is_private=True, members=[alice])
+    run("createroom", "team", "--read-only", "alice")
+    with pytest.raises(RoomsError) as refused:
+        post(room, "hi", author=alice)
+    assert refused.value.code == "forbidden"
+    run("createroom", "team", "--remove", "alice")
+    assert selectors.room_access(user=alice, slug="team") is None
+
+
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
         (["bad slug!"], "slug"),
         (["team", "--member", "nobody"], "No user 'nobody'"),
+        (["team", "--moderator", "nobody"], "No user 'nobody'"),
+        (["team", "--read-only", "nobody"], "No user 'nobody'"),
+        (["team", "--remove", "nobody"], "No user 'nobody'"),
+        (["team", "--member", "alice", "--remove", "alice"], "a role and removed"),
+        (["team", "--read-only", "alice", "--remove", "alice"], "a role and removed"),
+        (["team", "--member", "alice", "--moderator", "alice"], "two roles"),
     ],
 )
-def test_createroom_rejects_bad_arguments(db, args, problem):
+def test_createroom_rejects_bad_arguments(alice, args, problem):
     with pytest.raises(CommandError, match=problem):
         run("createroom", *args)
-    assert not Room.objects.exists()
+    assert not Room.objects.exists() and not Membership.objects.exists()
+
+
+def test_createroom_with_a_bad_user_changes_nothing_of_an_existing_room(room_factory, alice, bob):
+    room_factory("team", members=[alice])
+    for args in (
+        ["--moderator", "alice", "--member", "nobody"],
+        ["--remove", "alice", "--member", "alice"],
+    ):
+        with pytest.raises(CommandError):
+            run("createroom", "team", "--title", "Changed", *args)
+    assert roles_of("team") == {"alice": "member"}
+    assert Room.objects.get(slug="team").title == ""
+
+
+def test_createroom_repeating_a_user_with_the_same_role_is_fine(alice):
+    run("createroom", "team", "--member", "alice", "--member", "alice")
+    assert roles_of("team") == {"alice": "member"}
 
 
 # --- post --------------------------------------------------------------------------
@@ -105,6 +175,16 @@ def test_post_with_a_repeated_client_id_prints_the_original_seq_and_stores_nothi
     assert run("post", "lobby", "once", "--client-id", "job-1") == "1\n"
     assert run("post", "lobby", "twice", "--client-id", "job-1") == "1\n"
     assert list(Message.objects.values_list("body", flat=True)) == ["once"]
+
+
+def test_post_reply_to_stores_a_reply(lobby, alice):
+    run("post", "lobby", "question", "--as", "alice")
+    assert run("post", "lobby", "answer", "--reply-to", "1") == "2\n"
+    assert Message.objects.get(room=lobby, seq=2).reply_to == 1
+    with pytest.raises(CommandError, match="reply_to"):
+        run("post", "lobby", "answer to nothing", "--reply-to", "9")
+    with pytest.raises(CommandError, match="negative"):
+        run("post", "lobby", "answer", "--reply-to", "-1")
 
 
 def test_post_dash_reads_the_body_from_stdin_without_the_final_newline(lobby, monkeypatch):
@@ -174,6 +254,17 @@ def test_tailroom_prints_the_last_ten_messages_as_json_lines(lobby):
     assert printed[-1] == json.loads(
         selectors.entries_after(room_id=lobby.id, slug="lobby", after=11, limit=1)[0][1]
     )
+
+
+def test_tailroom_prints_entries_of_every_kind(lobby, alice):
+    post(lobby, "hello", author=alice)
+    services.entry_post(room=lobby, author=alice, kind="edit", target=1, body="hello!")
+    services.entry_post(room=lobby, author=alice, kind="reaction", target=1, emoji="👋")
+    services.entry_post(room=lobby, author=alice, kind="delete", target=1)
+    printed = [json.loads(line) for line in lines(run("tailroom", "lobby"))]
+    assert [entry["kind"] for entry in printed] == ["text", "edit", "reaction", "delete"]
+    assert printed[0]["deleted"] is True  # the message in its current state
+    assert [entry.get("target") for entry in printed[1:]] == [1, 1, 1]
 
 
 def test_tailroom_since_prints_every_message_after_it(lobby):
@@ -253,8 +344,9 @@ def test_prunemessages_deletes_old_messages_but_never_a_rooms_newest(lobby, room
     post(other, "only")
     _age(lobby, range(1, 6), 40)
     _age(other, [1], 40)
-    assert run("prunemessages", "--older-than", "30").split()[0] == "4"
-    assert list(Message.objects.filter(room=lobby).values_list("seq", flat=True)) == [5]
+    out = run("prunemessages", "--older-than", "30")
+    assert out == "4 entries deleted\n"
+    assert seqs(lobby) == [5]
     assert Message.objects.filter(room=other).count() == 1
     assert post(lobby, "after").seq == 6  # seq continues
 
@@ -264,7 +356,7 @@ def test_prunemessages_dry_run_counts_without_deleting(lobby):
         post(lobby, f"m{n}")
     _age(lobby, [1, 2], 10)
     out = run("prunemessages", "--older-than", "7", "--dry-run")
-    assert out.split()[0] == "2" and "dry run" in out
+    assert out == "2 entries would be deleted (dry run)\n"
     assert Message.objects.count() == 3
 
 
@@ -274,8 +366,110 @@ def test_prunemessages_room_limits_it_to_that_room(lobby, room_factory):
         post(room, "old")
         post(room, "new")
     out = run("prunemessages", "--older-than", "0", "--room", "other")
-    assert out.split()[0] == "1"
+    assert out == "1 entries deleted in other\n"
     assert Message.objects.filter(room=lobby).count() == 2
+
+
+def seqs(room) -> list[int]:
+    return list(Message.objects.filter(room=room).order_by("seq").values_list("seq", flat=True))
+
+
+def change(room, author, kind, target, **fields):
+    return services.entry_post(
+        room=room, author=author, kind=kind, target=target, check_rate=False, **fields
+    ).seq
+
+
+def assert_no_orphan_changes(room) -> None:
+    """The log's invariant after retention: every change's message is kept."""
+    messages = set(
+        Message.objects.filter(room=room, kind__in=Message.MESSAGE_KINDS).values_list(
+            "seq", flat=True
+        )
+    )
+    targets = set(
+        Message.objects.filter(room=room, target__isnull=False).values_list("target", flat=True)
+    )
+    assert targets <= messages
+
+
+def test_prunemessages_deletes_a_message_with_all_its_changes_however_recent(lobby, alice, bob):
+    post(lobby, "old", author=alice)  # 1
+    post(lobby, "kept", author=bob)  # 2
+    _age(lobby, [1], 40)
+    change(lobby, alice, "edit", 1, body="old, edited")  # 3: recent, but its message is old
+    change(lobby, bob, "reaction", 1, emoji="👍")  # 4
+    change(lobby, bob, "reaction", 2, emoji="👍")  # 5
+    post(lobby, "newest", author=bob)  # 6
+    assert run("prunemessages", "--older-than", "30", "--dry-run").split()[0] == "3"
+    assert run("prunemessages", "--older-than", "30").split()[0] == "3"
+    assert seqs(lobby) == [2, 5, 6]
+    assert_no_orphan_changes(lobby)
+    kept = json.loads(
+        selectors.entries_after(room_id=lobby.id, slug="lobby", after=1, limit=1)[0][1]
+    )
+    assert (kept["seq"], kept["reactions"]) == (2, {"👍": ["bob"]})
+
+
+def test_prunemessages_deletes_old_changes_of_a_kept_message_which_keeps_its_state(
+    lobby, alice, bob
+):
+    post(lobby, "v1", author=alice)  # 1
+    change(lobby, alice, "edit", 1, body="v2")  # 2
+    change(lobby, bob, "reaction", 1, emoji="🎉")  # 3
+    post(lobby, "newest", author=bob)  # 4
+    _age(lobby, [2, 3], 40)
+    assert run("prunemessages", "--older-than", "30").split()[0] == "2"
+    assert seqs(lobby) == [1, 4]
+    message = json.loads(
+        selectors.entries_after(room_id=lobby.id, slug="lobby", after=0, limit=1)[0][1]
+    )
+    assert (message["body"], message["reactions"]) == ("v2", {"🎉": ["bob"]})
+    assert message["edited_at"] is not None
+
+
+def test_prunemessages_never_deletes_the_newest_entry_nor_the_message_it_changes(lobby, alice, bob):
+    post(lobby, "first", author=alice)  # 1
+    post(lobby, "second", author=bob)  # 2
+    change(lobby, alice, "edit", 1, body="first, edited")  # 3
+    change(lobby, bob, "reaction", 2, emoji="👍")  # 4
+    change(lobby, bob, "reaction", 1, emoji="❤️")  # 5: the newest, a change of message 1
+    _age(lobby, range(1, 6), 40)
+    assert run("prunemessages", "--older-than", "0").split()[0] == "2"
+    # Message 1 and every change of it stay with the newest entry; message 2
+    # goes, and its reaction with it.
+    assert seqs(lobby) == [1, 3, 5]
+    assert_no_orphan_changes(lobby)
+    assert post(lobby, "after").seq == 6
+
+
+def test_prunemessages_when_the_newest_entry_is_a_delete(lobby, alice):
+    post(lobby, "gone soon", author=alice)  # 1
+    post(lobby, "other", author=alice)  # 2
+    change(lobby, alice, "delete", 1)  # 3: the newest
+    _age(lobby, range(1, 4), 40)
+    assert run("prunemessages", "--older-than", "0").split()[0] == "1"
+    assert seqs(lobby) == [1, 3]
+    assert_no_orphan_changes(lobby)
+
+
+def test_prunemessages_with_zero_days_over_a_busy_log_leaves_no_orphan(lobby, alice, bob):
+    previous = None
+    for n in range(8):
+        author = alice if n % 2 else bob
+        seq = post(lobby, f"m{n}", author=author).seq
+        if previous is not None:
+            change(lobby, alice, "reaction", previous, emoji="👍")
+        if n % 3 == 0:
+            change(lobby, author, "edit", seq, body=f"m{n}!")
+        previous = seq
+    change(lobby, bob, "delete", 1)
+    head = Room.objects.get(pk=lobby.pk).last_seq
+    dry = run("prunemessages", "--older-than", "0", "--dry-run").split()[0]
+    assert int(dry) > 0
+    assert run("prunemessages", "--older-than", "0").split()[0] == dry
+    assert_no_orphan_changes(lobby)
+    assert seqs(lobby)[-1] == head
 
 
 @pytest.mark.parametrize(
@@ -343,7 +537,40 @@ def test_roomstats_of_an_unknown_room_is_an_error(db):
 
 def test_seeddemo_is_idempotent(db):
     first = run("seeddemo")
-    assert "room lobby" in first and first.endswith("demo ready\n")
+    assert "room lobby" in first and "conversation in lobby" in first
+    assert first.endswith("demo ready\n")
     heads = dict(Room.objects.values_list("slug", "last_seq"))
     assert run("seeddemo") == "demo ready\n"
     assert dict(Room.objects.values_list("slug", "last_seq")) == heads
+
+
+def test_seeddemo_lobby_shows_a_reply_an_edit_reactions_and_a_deletion(db):
+    run("seeddemo")
+    lobby = Room.objects.get(slug="lobby")
+    log = [json.loads(text) for text in selectors.iter_entries(room=lobby, since=0)]
+    assert {entry["kind"] for entry in log} == {"system", "text", "edit", "reaction", "delete"}
+    messages = {entry["seq"]: entry for entry in log if entry["kind"] in ("text", "system")}
+    by_body = {message["body"]: message for message in messages.values()}
+    lunch = by_body["Lunch at 12:30?"]
+    assert lunch["edited_at"] is not None and lunch["author"] == "bob"
+    assert lunch["reactions"] == {"👍": ["alice", "carol"]}
+    assert by_body["12:30 works for me."]["reply_to"] == lunch["seq"]
+    assert any(message["deleted"] for message in messages.values())
+    assert {entry["author"] for entry in log} == {None, "alice", "bob", "carol"}
+
+
+def test_seeddemo_adds_the_conversation_to_a_lobby_seeded_before_it(db):
+    services.room_create_or_update(slug="lobby", title="Lobby")
+    post(Room.objects.get(slug="lobby"), "Welcome to Lobby!")
+    out = run("seeddemo")
+    assert "room lobby" not in out and "conversation in lobby" in out
+    assert Room.objects.get(slug="lobby").last_seq > 1
+
+
+def test_seeddemo_in_an_archived_lobby_still_makes_the_demo(db):
+    services.room_create_or_update(slug="lobby", title="Lobby", is_archived=True)
+    err = io.StringIO()
+    out = io.StringIO()
+    call_command("seeddemo", stdout=out, stderr=err)
+    assert out.getvalue().endswith("demo ready\n")
+    assert Room.objects.get(slug="lobby").last_seq == 0

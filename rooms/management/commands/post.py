@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rooms import services
 from rooms.errors import RoomsError
-from rooms.management.base import room_named, user_named
+from rooms.management.base import non_negative, room_named, user_named
 
 
 class Command(BaseCommand):
@@ -20,6 +20,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--as", dest="author", metavar="USER", help="post as this user")
         parser.add_argument("--client-id", help="idempotency key: a repeat stores nothing new")
+        parser.add_argument(
+            "--reply-to",
+            type=non_negative,
+            metavar="SEQ",
+            help="the seq of the message of the room this one answers",
+        )
 
     def handle(self, *args, **options):
         room = room_named(options["room"])
@@ -31,6 +37,7 @@ class Command(BaseCommand):
                 author=author,
                 body=body,
                 client_id=options["client_id"],
+                reply_to=options["reply_to"],
                 check_rate=False,
             )
         except RoomsError as error:

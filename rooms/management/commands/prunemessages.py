@@ -8,10 +8,13 @@ from rooms.management.base import day_count, room_named
 
 class Command(BaseCommand):
     help = (
-        "Retention: delete messages created more than DAYS days ago (0: all of them), in one "
-        "room or in every room. A room's newest message is always kept, so its seq continues "
-        "and clients that join with an older since are told `truncated`. Prints the number "
-        "deleted (with --dry-run: that would be) first on the line."
+        "Retention: delete the entries of the log created more than DAYS days ago (0: all "
+        "of them), in one room or in every room. A message goes together with every change "
+        "to it (edit, delete, reaction), however recent, so no change is left without its "
+        "message. A room's newest entry, and the message it changes, are always kept, so "
+        "its seq continues and clients that join with an older since are told `truncated`. "
+        "Prints the number of entries deleted (with --dry-run: that would be) first on "
+        "the line."
     )
 
     def add_arguments(self, parser):
@@ -32,6 +35,6 @@ class Command(BaseCommand):
         )
         where = f" in {room.slug}" if room else ""
         if options["dry_run"]:
-            self.stdout.write(f"{count} messages would be deleted{where} (dry run)")
+            self.stdout.write(f"{count} entries would be deleted{where} (dry run)")
         else:
-            self.stdout.write(f"{count} messages deleted{where}")
+            self.stdout.write(f"{count} entries deleted{where}")

@@ -15,8 +15,8 @@ BATCH = 1000
 
 
 class Printer:
-    """Stands where a socket would in a hub subscription: prints the message
-    object of each live frame as one JSON line."""
+    """Stands where a socket would in a hub subscription: prints the entry of
+    each live `message` frame as one JSON line."""
 
     username = ""
     socket_id = "tailroom"
@@ -36,20 +36,22 @@ class Printer:
 
 class Command(BaseCommand):
     help = (
-        "Print a room's messages with seq > N as JSON lines, one message object a line "
-        "(default: the last 10). With --follow, keep printing new messages until "
-        "interrupted (Ctrl-C), in order and each once, the way a WebSocket client gets "
-        "them: live through the channel layer when REDIS_URL is set, and from the "
-        "database every --interval seconds for anything the layer did not bring (with "
-        "the in-memory layer, that is everything)."
+        "Print a room's log: the entries with seq > N as JSON lines, one entry a line "
+        "(default: the last 10 entries). Entries are messages (kind text or system, in "
+        "their current state) and the changes to them (kind edit, delete or reaction, "
+        "naming the message by its seq in `target`). With --follow, keep printing new "
+        "entries until interrupted (Ctrl-C), in order and each once, the way a WebSocket "
+        "client gets them: live through the channel layer when REDIS_URL is set, and "
+        "from the database every --interval seconds for anything the layer did not bring "
+        "(with the in-memory layer, that is everything)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("room", help="the room's slug")
         parser.add_argument(
-            "--since", type=non_negative, metavar="N", help="print messages with seq > N"
+            "--since", type=non_negative, metavar="N", help="print the entries with seq > N"
         )
-        parser.add_argument("--follow", action="store_true", help="keep printing new messages")
+        parser.add_argument("--follow", action="store_true", help="keep printing new entries")
         parser.add_argument(
             "--interval",
             type=positive_seconds,
@@ -79,7 +81,7 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def _print_after(self, room, after: int) -> int:
-        """Print every stored message with seq > `after`; the last seq printed."""
+        """Print every stored entry with seq > `after`; the last seq printed."""
         while True:
             page = selectors.entries_after(
                 room_id=room.id, slug=room.slug, after=after, limit=BATCH
@@ -93,7 +95,7 @@ class Command(BaseCommand):
 
     async def _follow(self, room, after: int, interval: float) -> None:
         """Subscribe like a socket (rooms/realtime/hub.py): catch up from the database,
-        then print live messages as the hub delivers them."""
+        then print live entries as the hub delivers them."""
         hub = get_hub(repair_interval=interval)
         access = await database_sync_to_async(selectors.room_stream)(room=room)
         subscription = Subscription(

@@ -1,5 +1,5 @@
-"""A bot publishing over HTTP to a real daphne worker: the message reaches
-an open WebSocket live, with the seq the API returned."""
+"""A bot publishing and changing messages over HTTP on a real daphne worker:
+each entry reaches an open WebSocket live, with the seq the API returned."""
 
 import asyncio
 import json
@@ -21,11 +21,12 @@ def site(tmp_path_factory):
         deployment.stop()
 
 
-def http_publish(url: str, token: str, payload: dict) -> tuple[int, dict]:
+def http_publish(url: str, token: str, payload: dict, method: str = "POST") -> tuple[int, dict]:
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method=method,
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, json.loads(response.read())
@@ -46,4 +47,24 @@ async def test_a_message_published_over_http_reaches_open_sockets_live(site):
     assert status == 201 and frame["message"] == reply["message"]
     assert (frame["message"]["author"], frame["message"]["body"]) == ("bot", "build 42 passed")
     assert (repeat_status, repeat["duplicate"], repeat["message"]) == (200, True, reply["message"])
+    assert not site.tracebacks()
+
+
+async def test_changes_made_over_http_reach_open_sockets_live_as_entries(site):
+    worker = site.workers[0]
+    url = f"{worker.http_url}/api/rooms/lobby/messages"
+    bot = site.token("bot")
+    _, reply = await asyncio.to_thread(http_publish, url, bot, {"body": "build 43 failed"})
+    seq = reply["message"]["seq"]
+    changes = [
+        (f"{url}/{seq}", {"body": "build 43 passed on retry"}, "PATCH"),
+        (f"{url}/{seq}/reactions", {"emoji": "🎉"}, "POST"),
+        (f"{url}/{seq}", {"client_id": "cleanup-43"}, "DELETE"),
+    ]
+    async with joined_socket(worker, site.token("alice"), "lobby") as ws:
+        for change_url, payload, method in changes:
+            status, stored = await asyncio.to_thread(http_publish, change_url, bot, payload, method)
+            frame = await next_frame(ws, lambda frame: frame["type"] == "message")
+            assert status == 201 and frame["message"] == stored["entry"]
+    assert [stored["entry"]["kind"], stored["entry"]["target"]] == ["delete", seq]
     assert not site.tracebacks()

@@ -208,6 +208,13 @@ ROOMS_HISTORY_LIMIT = 200
 ROOMS_BACKFILL_MAX_MESSAGES = 500
 ROOMS_BACKFILL_MAX_BYTES = 256 * 1024
 ROOMS_REPAIR_INTERVAL = float(os.environ.get("ROOMS_REPAIR_INTERVAL", "2"))
+# Flow control of one socket (docs/protocol.md, Access and flow control).
+ROOMS_FRAME_RATE = _rate_limit(os.environ.get("ROOMS_FRAME_RATE", "300/10"))
+ROOMS_MAX_SOCKETS_PER_USER = int(os.environ.get("ROOMS_MAX_SOCKETS_PER_USER", "32"))
+ROOMS_MAX_ROOMS_PER_SOCKET = int(os.environ.get("ROOMS_MAX_ROOMS_PER_SOCKET", "1000"))
+ROOMS_MAX_BACKLOG = int(os.environ.get("ROOMS_MAX_BACKLOG", str(1024 * 1024)))
+ROOMS_TYPING_INTERVAL = 2.0  # seconds between relayed `typing` of one user in one room
+ROOMS_READ_COALESCE = 1.0  # seconds over which `read` frames of a socket coalesce
 ROOMS_SIGNUP_ENABLED = _env_bool("ROOMS_SIGNUP_ENABLED", "1")
 
 LOGGING = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Count, Min
@@ -124,20 +125,43 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
                 first_of[key] = index
             fresh.append((index, request))
     published = []
+    active = _lock_authors({r.author.pk for _, r in fresh if r.author is not None})
     # Rooms in id order: two processes' batches lock room rows in the same
-    # order, so they queue rather than deadlock.
+    # order (after the authors', also in id order), so they queue rather than
+    # deadlock.
     fresh.sort(key=lambda item: item[1].room.id)
     for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
-        published += _store_room(list(group), results)
+        published += _store_room(list(group), results, active)
     for index, first in repeats:
         original = results[first]
         if isinstance(original, EntryResult):
             original = EntryResult(seq=original.seq, client_id=original.client_id, duplicate=True)
+        elif isinstance(original, RoomsError):
+            # A copy: the adapter writes each frame's own ref into its error.
+            original = RoomsError(
+                original.code,
+                original.message,
+                field=original.field,
+                retry_after=original.retry_after,
+            )
         results[index] = original
     return published
 
 
-def _store_room(group: list[tuple[int, EntryRequest]], results: list) -> list:
+def _lock_authors(author_ids: set[int]) -> set[int]:
+    """Lock the authors' user rows until the commit and return the active
+    ones. The lock makes the rate limit exact across worker processes: a
+    concurrent batch of the same user waits here, then counts what this one
+    stored. (SQLite serializes write transactions anyway.)"""
+    if not author_ids:
+        return set()
+    users = get_user_model().objects.select_for_update().filter(pk__in=sorted(author_ids))
+    return {
+        pk for pk, is_active in users.order_by("pk").values_list("pk", "is_active") if is_active
+    }
+
+
+def _store_room(group: list[tuple[int, EntryRequest]], results: list, active: set[int]) -> list:
     """Store the requests of one room that the rules allow."""
     room = group[0][1].room
     authors = {request.author.pk for _, request in group if request.author is not None}
@@ -152,6 +176,9 @@ def _store_room(group: list[tuple[int, EntryRequest]], results: list) -> list:
     budgets: dict[int, list] = {}
     allowed = []
     for index, request in group:
+        if request.author is not None and request.author.pk not in active:
+            results[index] = RoomsError("auth_required", "This account is deactivated.")
+            continue
         refusal = _refusal(request, access, targets)
         if refusal is None and request.author is not None and request.check_rate:
             refusal = _spend_rate(budgets, request.author)

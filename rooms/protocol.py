@@ -20,11 +20,16 @@ MAX_INT = 2**53 - 1
 
 # Close codes (daphne lets an application close only with 1000 or 3000-4999).
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_BACKLOG = 4408  # the client did not read its frames: resume with `since`
 CLOSE_TOO_LARGE = 4413
+CLOSE_TOO_MANY_SOCKETS = 4429
 CLOSE_UNAVAILABLE = 4503  # the stream cannot be vouched for: resume elsewhere
 
 # history.limit when the frame gives none, and the HTTP API's page size.
 DEFAULT_PAGE = 50
+# No frame carrying entries (backfill, history) exceeds this many bytes of
+# JSON, so clients with a 1 MiB frame limit are safe.
+MAX_PAGE_BYTES = 256 * 1024
 MAX_REF = 64
 MAX_CLIENT_ID = 64
 MAX_EMOJI = 16  # code points
@@ -394,6 +399,11 @@ def backfill(room: str, messages: list[str]) -> str:
 def backfill_overhead(room: str) -> int:
     """Bytes a backfill frame takes besides its messages and their commas."""
     return _utf8_len(backfill(room, []))
+
+
+def history_overhead(room: str) -> int:
+    """Bytes a history frame takes besides its messages, with the longest ref."""
+    return _utf8_len(history(room=room, ref="r" * MAX_REF, messages=[], has_more=False))
 
 
 def message(room: str, entry_text: str) -> str:

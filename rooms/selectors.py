@@ -9,8 +9,10 @@ the commands share one rendering.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
@@ -19,7 +21,15 @@ from django.utils import timezone
 
 from . import protocol
 from .errors import RoomsError
-from .models import Membership, Message, PresenceSnapshot, Reaction, ReadCursor, Room
+from .models import (
+    ApiToken,
+    Membership,
+    Message,
+    PresenceSnapshot,
+    Reaction,
+    ReadCursor,
+    Room,
+)
 
 # A worker's presence snapshot older than this is a dead worker's.
 PRESENCE_TTL = timedelta(seconds=30)
@@ -300,11 +310,12 @@ def backfill_pages(*, room: RoomAccess, after: int) -> tuple[list[list[str]], in
 
 
 def messages_before(
-    *, room_id: int, slug: str, before: int | None, limit: int
+    *, room_id: int, slug: str, before: int | None, limit: int, max_bytes: int | None = None
 ) -> tuple[list[tuple[int, str]], bool]:
     """The `limit` messages (not changes) just below seq `before` (default:
     the newest ones), ascending, in their current state, and whether older
-    ones exist."""
+    ones exist. With `max_bytes`, the oldest are left out until the page's
+    messages (and their commas) fit; `has_more` then says so."""
     if before is None:
         before = room_head(room_id=room_id) + 1
     rows = list(
@@ -313,7 +324,18 @@ def messages_before(
         .values_list(*ENTRY_COLUMNS)[: limit + 1]
     )
     has_more = len(rows) > limit
-    return _render(slug, reversed(rows[:limit])), has_more
+    page = _render(slug, reversed(rows[:limit]))
+    if max_bytes is not None:
+        size, keep = 0, len(page)
+        for _, text in reversed(page):
+            cost = len(text.encode()) + 1
+            if size + cost > max_bytes:
+                break
+            size += cost
+            keep -= 1
+        if keep:
+            page, has_more = page[keep:], True
+    return page, has_more
 
 
 @dataclass(frozen=True)
@@ -427,3 +449,48 @@ def room_stats(*, slug: str | None = None) -> list[Room]:
     for room in rooms:
         room.online = len(online.get(room.id, ()))
     return rooms
+
+
+@dataclass(frozen=True)
+class AccessSnapshot:
+    """What the open sockets of one process still hold, read in a few
+    queries each repair interval (the hub's access check)."""
+
+    active_users: set[int]
+    live_tokens: set[str]  # token hashes not revoked
+    live_sessions: set[str]  # session keys not ended (logout, expiry)
+    roles: dict[tuple[int, int], str]  # (room id, user id) -> role
+
+
+def access_snapshot(
+    *, user_ids: set[int], token_hashes: set[str], session_keys: set[str], pairs: set[tuple]
+) -> AccessSnapshot:
+    User = get_user_model()
+    active = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
+    tokens = set(
+        ApiToken.objects.filter(token_hash__in=token_hashes, revoked_at__isnull=True)
+        .filter(user_id__in=active)
+        .values_list("token_hash", flat=True)
+    )
+    roles = {}
+    if pairs:
+        rows = Membership.objects.filter(
+            room_id__in={room_id for room_id, _ in pairs},
+            user_id__in={user_id for _, user_id in pairs},
+        ).values_list("room_id", "user_id", "role")
+        roles = {(room_id, user_id): role for room_id, user_id, role in rows}
+    return AccessSnapshot(active, tokens, _live_sessions(session_keys), roles)
+
+
+def _live_sessions(keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
+        return set(keys)  # no server-side state: a logout cannot be seen
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        from django.contrib.sessions.models import Session
+
+        live = Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+        return set(live.values_list("session_key", flat=True))
+    return {key for key in keys if store().exists(key)}

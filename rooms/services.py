@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -68,6 +68,7 @@ def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsErr
     refused request stores nothing and stops no other. The entries are
     published after the commit."""
     attempt = 1
+    reconnected = False
     while True:
         results: list[EntryResult | RoomsError | None] = [None] * len(requests)
         try:
@@ -85,6 +86,14 @@ def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsErr
             if attempt == BATCH_ATTEMPTS:
                 raise
             attempt += 1
+        except (OperationalError, InterfaceError):
+            # A dropped connection (the database restarted, a proxy cut it):
+            # nothing was committed, so one retry on a new connection is
+            # safe; a database still down fails the batch.
+            if reconnected or connection.in_atomic_block:
+                raise
+            reconnected = True
+            connection.close()
 
 
 def read_cursor_advance(
@@ -277,7 +286,7 @@ def messages_prune(
     return total
 
 
-def _hash_token(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -285,7 +294,7 @@ def api_token_issue(*, user: AbstractBaseUser) -> str:
     """A new API token for `user`. Only its hash is stored: the token is
     returned once, here."""
     token = "rooms_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, token_hash=_hash_token(token), prefix=token[6:12])
+    ApiToken.objects.create(user=user, token_hash=token_hash(token), prefix=token[6:12])
     return token
 
 
@@ -302,7 +311,7 @@ def api_token_authenticate(*, token: str):
         return None
     found = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=_hash_token(token), revoked_at__isnull=True)
+        .filter(token_hash=token_hash(token), revoked_at__isnull=True)
         .first()
     )
     if found is None or not found.user.is_active:

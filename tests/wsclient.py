@@ -165,6 +165,16 @@ class Client:
         assert output["type"] == "websocket.close", output
         return output["code"]
 
+    async def closed_after(self, skip=()) -> int:
+        """The close code the server sends, passing over frames of the `skip`
+        types that come before it."""
+        while True:
+            output = await self.communicator.receive_output(TIMEOUT)
+            if output["type"] == "websocket.close":
+                return output["code"]
+            frame = json.loads(output["text"])
+            assert frame["type"] in skip, f"expected the close, got {frame}"
+
     async def close(self) -> None:
         """Disconnect (once), as a browser closing its tab would."""
         if not self.closed_by_client:

@@ -8,6 +8,7 @@ delivery and ordering belong to the hub (rooms/realtime/hub.py).
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 
@@ -18,12 +19,18 @@ from django.conf import settings
 from rooms import protocol, selectors, services
 from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
+from rooms.tokens import bearer_token
 
 from . import batching
 from .feed import Subscription
+from .flow import Coalescer, FrameBudget
 from .hub import get_hub
 
 logger = logging.getLogger(__name__)
+
+# Frames that spend the socket's frame budget (stored entries have the
+# stored-entry rate limit instead; typing and read their own throttles).
+BUDGETED = frozenset({"join", "leave", "history", "ping"})
 
 
 class RoomsConsumer(AsyncWebsocketConsumer):
@@ -38,6 +45,10 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         self.subscriptions: dict[str, Subscription] = {}
         self.hub = None
         self.gone = False
+        rate = settings.ROOMS_FRAME_RATE
+        self.budget = FrameBudget(*rate) if rate is not None else None
+        self.reads = Coalescer(settings.ROOMS_READ_COALESCE)
+        self.read_flush: asyncio.TimerHandle | None = None
         await self.accept()
         if self.user is None or not self.user.is_authenticated:
             await self.send_text(
@@ -46,12 +57,24 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
         self.username = self.user.get_username()
-        self.hub = get_hub()
+        hub = get_hub()
+        cap = settings.ROOMS_MAX_SOCKETS_PER_USER
+        if cap and len(hub.user_sockets.get(self.user.pk, ())) >= cap:
+            logger.warning("socket refused (4429): %s has %d open sockets", self.username, cap)
+            await self.send_text(
+                protocol.error("rate_limited", f"At most {cap} open sockets per user.")
+            )
+            await self.close(code=protocol.CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.credentials = credentials_of(self.scope)
+        self.hub = hub
         await self.hub.attach_user(self.user.pk, self)
         await self.send_text(protocol.hello(self.username))
 
     async def disconnect(self, code):
         self.gone = True
+        if self.read_flush is not None:
+            self.read_flush.cancel()
         if self.hub is None:
             return
         for subscription in list(self.subscriptions.values()):
@@ -61,13 +84,30 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     async def send_text(self, text: str) -> None:
         """Send a frame; a socket that is gone is skipped silently (the hub
-        may hand it a frame between the drop and `disconnect`)."""
+        may hand it a frame between the drop and `disconnect`). A frame that
+        cannot be sent closes the socket: never joined but deaf."""
         if self.gone:
             return
         try:
             await self.send(text_data=text)
         except Exception:
             self.gone = True  # disconnect() follows and cleans up
+            logger.warning("socket %s of %s: a frame could not be sent; closing", *self._who())
+            with contextlib.suppress(Exception):
+                await self.close(code=protocol.CLOSE_UNAVAILABLE)
+
+    def _who(self) -> tuple[str, str]:
+        return self.socket_id[:8], getattr(self, "username", "?")
+
+    async def end(self, code: int, reason: str, *, told: bool = False) -> None:
+        """Close the socket from the server's side (credentials gone: 4401),
+        after an `auth_required` error unless the client was `told` already."""
+        logger.warning("socket %s of %s closed (%d): %s", *self._who(), code, reason)
+        if code == protocol.CLOSE_UNAUTHENTICATED and not told:
+            await self.send_text(protocol.error("auth_required", reason))
+        self.gone = True
+        with contextlib.suppress(Exception):
+            await self.close(code=code)
 
     # --- frames ----------------------------------------------------------------
 
@@ -84,6 +124,12 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 history_limit=settings.ROOMS_HISTORY_LIMIT,
             )
             ref = frame.ref
+            if frame.type in BUDGETED and self.budget is not None:
+                retry_after = self.budget.spend()
+                if retry_after is not None:
+                    raise RoomsError(
+                        "rate_limited", "Too many frames: slow down.", retry_after=retry_after
+                    )
             await getattr(self, f"on_{frame.type}")(frame)
         except RoomsError as error:
             if error.ref is None:
@@ -91,6 +137,8 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self.send_text(protocol.error_from(error))
             if error.code == "too_large":
                 await self.close(code=protocol.CLOSE_TOO_LARGE)
+            elif error.code == "auth_required":
+                await self.end(protocol.CLOSE_UNAUTHENTICATED, error.message, told=True)
         except Exception:
             logger.exception("frame from %s failed", self.username)
             await self.send_text(protocol.error("server_error", "Something went wrong.", ref=ref))
@@ -120,24 +168,31 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         for subscription in list(self.subscriptions.values()):
             if room_id is not None and subscription.room.id != room_id:
                 continue
-            before = subscription.room
             after = await database_sync_to_async(selectors.room_access)(
-                user=self.user, slug=before.slug
+                user=self.user, slug=subscription.room.slug
             )
-            if after is None or after.id != before.id:
+            if after is None or after.id != subscription.room.id:
                 await self.lose_room(subscription)
-            elif after.read_only != before.read_only or after.title != before.title:
-                subscription.room = after
-                await self.send_text(
-                    protocol.room_changed(after.slug, after.title, after.read_only)
-                )
             else:
-                subscription.room = after
+                await self.role_changed(subscription, after.role)
+
+    async def role_changed(self, subscription: Subscription, role: str | None) -> None:
+        """The user's role in a joined room is now `role` (None: no member)."""
+        before = subscription.room
+        after = dataclasses.replace(before, role=role)
+        subscription.room = after
+        if not after.visible:
+            await self.lose_room(subscription)
+        elif after.read_only != before.read_only and subscription.started:
+            await self.send_text(protocol.room_changed(after.slug, after.title, after.read_only))
 
     async def on_join(self, frame: protocol.Frame):
         room, since, truncated = await database_sync_to_async(selectors.join_start)(
             user=self.user, slug=frame.room, since=frame.args["since"], limit=frame.args["limit"]
         )
+        cap = settings.ROOMS_MAX_ROOMS_PER_SOCKET
+        if cap and room.slug not in self.subscriptions and len(self.subscriptions) >= cap:
+            raise RoomsError("rate_limited", f"At most {cap} rooms joined per socket.")
         subscription = Subscription(
             socket=self, room=room, since=since, present=frame.args["presence"]
         )
@@ -225,19 +280,48 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     async def on_typing(self, frame):
         room = await self._room(frame.room)
-        if not room.read_only:
+        # At most one relayed per user and room per interval; extras vanish.
+        if not room.read_only and self.hub.typing.allow((self.user.pk, room.id)):
             services.typing_notify(user=self.user, room=room)
 
     async def on_read(self, frame):
         room = await self._room(frame.room)
+        # The first read of a quiet room is written at once; the ones that
+        # follow within the interval coalesce into the last of them.
+        if self.reads.submit(room.slug, frame.args["seq"]):
+            await self._write_read(room.slug, frame.args["seq"])
+        elif self.read_flush is None:
+            delay = self.reads.next_due_in() or 0.0
+            self.read_flush = asyncio.get_running_loop().call_later(
+                delay, lambda: self.hub.spawn(self._flush_reads())
+            )
+
+    async def _flush_reads(self) -> None:
+        self.read_flush = None
+        for slug, seq in self.reads.due():
+            await self._write_read(slug, seq)
+        delay = self.reads.next_due_in()
+        if delay is not None and not self.gone:
+            self.read_flush = asyncio.get_running_loop().call_later(
+                delay, lambda: self.hub.spawn(self._flush_reads())
+            )
+
+    async def _write_read(self, slug: str, seq: int) -> None:
+        subscription = self.subscriptions.get(slug)
+        if subscription is None or self.gone:
+            return  # left (or lost) the room meanwhile: the cursor stays
         await database_sync_to_async(services.read_cursor_advance)(
-            user=self.user, room=room, seq=frame.args["seq"], socket_id=self.socket_id
+            user=self.user, room=subscription.room, seq=seq, socket_id=self.socket_id
         )
 
     async def on_history(self, frame):
         room = await self._room(frame.room)
         rows, has_more = await database_sync_to_async(selectors.messages_before)(
-            room_id=room.id, slug=room.slug, before=frame.args["before"], limit=frame.args["limit"]
+            room_id=room.id,
+            slug=room.slug,
+            before=frame.args["before"],
+            limit=frame.args["limit"],
+            max_bytes=protocol.MAX_PAGE_BYTES - protocol.history_overhead(room.slug),
         )
         messages = [text for _, text in rows]
         await self.send_text(
@@ -252,3 +336,19 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             )
             heads = {slug: by_id.get(s.room.id, 0) for slug, s in self.subscriptions.items()}
         await self.send_text(protocol.pong(ref=frame.ref, heads=heads))
+
+
+def credentials_of(scope) -> tuple[str, str | None]:
+    """What the socket was opened with, as the hub's access check reads it:
+    ("token", the token's hash) or ("session", the session key)."""
+    if scope.get("auth") == "token":
+        authorization = None
+        for key, value in scope.get("headers", ()):
+            if key.lower() == b"authorization":
+                authorization = value.decode("latin-1")
+        token = bearer_token(
+            authorization, query_string=scope.get("query_string", b"").decode("latin-1")
+        )
+        return "token", services.token_hash(token or "")
+    session = scope.get("session")
+    return "session", getattr(session, "session_key", None)

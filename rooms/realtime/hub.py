@@ -40,6 +40,7 @@ from rooms.broadcast import (
 from rooms.events import user_group
 
 from .feed import RoomFeed, Subscription
+from .flow import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class Hub:
         self.layer_ok = True
         self.repair_failures = 0
         self.presence_dirty = False
+        self.typing = Throttle(settings.ROOMS_TYPING_INTERVAL)
         self._starting: asyncio.Future | None = None
         self._groups: set[str] = set()  # layer groups this process is subscribed to
         self._group_locks: dict[str, asyncio.Lock] = {}
@@ -362,8 +364,50 @@ class Hub:
 
     async def repair(self) -> None:
         """One query for the heads of every room joined in this process; feeds
-        behind the database fetch what they missed."""
+        behind the database fetch what they missed. Then what the sockets
+        may still do: a lost event never leaves access stale for longer than
+        one interval."""
         await self.check_rooms([feed for feed in self.feeds.values() if feed.head is not None])
+        await self.check_access()
+
+    async def check_access(self) -> None:
+        """Close the sockets whose user was deactivated, whose token was
+        revoked or whose session ended (4401); bring every subscription's
+        role up to date (a `room` frame, or `left` when the room is private
+        and the membership went). A few queries for the whole process."""
+        sockets = [socket for group in self.user_sockets.values() for socket in group]
+        subscriptions = [
+            subscription
+            for feed in self.feeds.values()
+            for subscription in feed.subscriptions
+            if not subscription.room.operator
+        ]
+        if not sockets:
+            return
+        tokens = {value for kind, value in (s.credentials for s in sockets) if kind == "token"}
+        sessions = {value for kind, value in (s.credentials for s in sockets) if kind == "session"}
+        try:
+            snapshot = await database_sync_to_async(selectors.access_snapshot)(
+                user_ids={socket.user.pk for socket in sockets},
+                token_hashes=tokens,
+                session_keys={key for key in sessions if key},
+                pairs={(s.room.id, s.socket.user.pk) for s in subscriptions},
+            )
+        except Exception:
+            logger.warning("access check: database unavailable", exc_info=True)
+            return
+        for socket in sockets:
+            kind, value = socket.credentials
+            if socket.user.pk not in snapshot.active_users:
+                await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The account is deactivated.")
+            elif kind == "token" and value not in snapshot.live_tokens:
+                await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The API token was revoked.")
+            elif kind == "session" and value not in snapshot.live_sessions:
+                await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The session has ended.")
+        for subscription in subscriptions:
+            role = snapshot.roles.get((subscription.room.id, subscription.socket.user.pk))
+            if role != subscription.room.role and not subscription.socket.gone:
+                await subscription.socket.role_changed(subscription, role)
 
     async def check_rooms(self, feeds: list[RoomFeed]) -> None:
         """Read the state of the feeds' rooms in one query: repair the heads

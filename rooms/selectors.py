@@ -424,7 +424,7 @@ def with_room_stats(rooms: QuerySet) -> QuerySet:
     """`rooms` annotated with message_count, member_count and last_activity,
     in the same query (the admin's changelist, `roomstats`)."""
     return rooms.annotate(
-        message_count=_count_of(Message.objects.all(), "room"),
+        message_count=_count_of(Message.objects.filter(kind__in=Message.MESSAGE_KINDS), "room"),
         member_count=_count_of(Membership.objects.all(), "room"),
         last_activity=_newest_message_time(),
     )

@@ -252,6 +252,9 @@ def membership_remove(*, room: Room, user: AbstractBaseUser) -> bool:
     return bool(deleted)
 
 
+PRUNE_BATCH = 5000  # rows a DELETE statement of retention names at once
+
+
 def messages_prune(
     *, older_than: timedelta, room: Room | None = None, dry_run: bool = False
 ) -> int:
@@ -266,23 +269,28 @@ def messages_prune(
         rooms = rooms.filter(pk=room.pk)  # its current head, not the caller's copy
     total = 0
     for each in rooms:
-        log = Message.objects.filter(room=each)
-        old = log.filter(created_at__lt=cutoff, seq__lt=each.last_seq)
-        newest = log.filter(seq=each.last_seq).values_list("target", flat=True).first()
-        if newest is not None:
-            old = old.exclude(seq=newest).exclude(target=newest)
-        pruned_messages = old.filter(kind__in=Message.MESSAGE_KINDS).values("seq")
-        doomed = log.filter(Q(pk__in=old.values("pk")) | Q(target__in=pruned_messages))
-        if dry_run:
-            total += doomed.count()
-        else:
-            with transaction.atomic():
-                # Materialized first: the subqueries read the table being deleted from.
-                total += (
-                    log.filter(pk__in=list(doomed.values_list("pk", flat=True)))
-                    .delete()[1]
-                    .get(Message._meta.label, 0)
+        with transaction.atomic():
+            # The room's row lock keeps changes from targeting what we prune.
+            head = (
+                Room.objects.select_for_update().values_list("last_seq", flat=True).get(pk=each.pk)
+            )
+            log = Message.objects.filter(room=each)
+            old = log.filter(created_at__lt=cutoff, seq__lt=head)
+            newest = log.filter(seq=head).values_list("target", flat=True).first()
+            if newest is not None:
+                old = old.exclude(seq=newest).exclude(target=newest)
+            pruned_messages = old.filter(kind__in=Message.MESSAGE_KINDS).values("seq")
+            doomed = list(
+                log.filter(Q(pk__in=old.values("pk")) | Q(target__in=pruned_messages)).values_list(
+                    "pk", flat=True
                 )
+            )
+            if dry_run:
+                total += len(doomed)
+                continue
+            for start in range(0, len(doomed), PRUNE_BATCH):
+                chunk = doomed[start : start + PRUNE_BATCH]
+                total += log.filter(pk__in=chunk).delete()[1].get(Message._meta.label, 0)
     return total
 
 

@@ -9,8 +9,10 @@ import logging
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.exceptions import ImproperlyConfigured
 
 from rooms import services
+from rooms.realtime.auth import WebSocketAuthMiddleware, origin_allowed
 from tests.wsclient import ORIGIN, issue_token, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,6 +71,48 @@ async def test_allowed_origin_on_any_port_is_accepted(clients, alice, origin):
     accepted, _, client = await clients.handshake("/ws/", [bearer(token), (b"origin", origin)])
     assert accepted
     await client.expect("hello", user="alice")
+
+
+async def test_a_bracketed_ipv6_allowed_host_admits_its_origin_on_any_port(
+    clients, alice, settings
+):
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "[::1]"]
+    token = await issue_token(alice)
+    for origin in (b"http://[::1]:8000", b"https://[::1]"):
+        accepted, _, client = await clients.handshake("/ws/", [bearer(token), (b"origin", origin)])
+        assert accepted, origin
+        await client.expect("hello", user="alice")
+
+
+@pytest.mark.parametrize("origin", ["http://[::2]:8000", "http://[::1", "http://[::1]:x"])
+def test_other_or_malformed_ipv6_origins_are_not_allowed(settings, origin):
+    settings.ALLOWED_HOSTS = ["[::1]"]
+    assert not origin_allowed(origin)
+
+
+def test_a_star_in_allowed_hosts_stops_the_application_from_starting(settings):
+    settings.ALLOWED_HOSTS = ["chat.example.com", "*"]
+    with pytest.raises(ImproperlyConfigured, match="cross-site WebSocket hijacking"):
+        WebSocketAuthMiddleware(inner=None)
+
+
+async def test_a_star_in_allowed_hosts_admits_no_other_origin(clients, alice, caplog, settings):
+    """Should ALLOWED_HOSTS gain a `*` after start-up, the check still holds."""
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "*"]
+    token = await issue_token(alice)
+    headers = [bearer(token), (b"origin", b"http://evil.example")]
+    await assert_refused(clients, caplog, headers, "is not an allowed host")
+    assert origin_allowed("http://127.0.0.1:8000")
+
+
+def test_debug_without_allowed_hosts_admits_the_local_origins_only(settings):
+    settings.DEBUG, settings.ALLOWED_HOSTS = True, []
+    assert all(
+        origin_allowed(o) for o in ("http://localhost:8000", "http://[::1]:1", "http://x.localhost")
+    )
+    assert not origin_allowed("http://evil.example")
+    settings.DEBUG = False
+    assert not origin_allowed("http://localhost:8000")
 
 
 # --- session cookies -------------------------------------------------------------------

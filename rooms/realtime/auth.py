@@ -5,6 +5,11 @@ ALLOWED_HOSTS (cross-site WebSocket hijacking protection), else HTTP 403
 whatever the credentials; without `Origin` only token auth is accepted. A
 token comes from `Authorization: Bearer` or `?token=`; otherwise the Django
 session cookie. Every refusal is logged with its reason.
+
+ALLOWED_HOSTS is the list of allowed origins, written as Django writes hosts:
+`[::1]` admits `http://[::1]:8000`. A `*` would admit every origin and so
+switch the check off: the application refuses to start with one
+(ImproperlyConfigured), and the check never treats `*` as a wildcard.
 """
 
 import logging
@@ -15,6 +20,7 @@ from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.http.request import validate_host
 
 from rooms import services
@@ -30,9 +36,35 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
+def allowed_origin_hosts() -> list[str]:
+    """ALLOWED_HOSTS without `*`; with DEBUG and no hosts, the local ones
+    Django's own Host check then allows."""
+    if settings.DEBUG and not settings.ALLOWED_HOSTS:
+        return [".localhost", "127.0.0.1", "[::1]"]
+    return [host for host in settings.ALLOWED_HOSTS if host != "*"]
+
+
 def origin_allowed(origin: str) -> bool:
-    host = urlsplit(origin).hostname
-    return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
+    try:
+        parts = urlsplit(origin)
+        host = parts.hostname  # lowercased, IPv6 without brackets
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:  # an unbalanced "[", a port that is not a number
+        return False
+    if not host:
+        return False
+    if ":" in host:
+        host = f"[{host}]"  # as ALLOWED_HOSTS writes an IPv6 address
+    return validate_host(host, allowed_origin_hosts())
+
+
+def check_allowed_hosts() -> None:
+    if "*" in settings.ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS (DJANGO_ALLOWED_HOSTS) contains '*': it is also the list of "
+            "allowed WebSocket origins, and '*' would admit any site's pages "
+            "(cross-site WebSocket hijacking). Name the hosts (docs/security.md)."
+        )
 
 
 async def _refuse(send, scope, reason: str) -> None:
@@ -45,6 +77,7 @@ class WebSocketAuthMiddleware:
     """Sets scope["user"] from the token or the session, after the Origin rules."""
 
     def __init__(self, inner):
+        check_allowed_hosts()
         self.inner = inner
         self.session_auth = CookieMiddleware(SessionMiddleware(AuthMiddleware(inner)))
 

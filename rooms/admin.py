@@ -11,7 +11,14 @@ entries are never edited, added or removed here (the delete action stores a
 delete confirmation would list every message of the room); and saves write
 only the fields the form changed, so a page opened a while ago never writes
 back a stale `last_seq` or read cursor.
+
+Posting as another user and issuing another user's API token act with that
+user's rights: superusers only (rooms/admin_forms.py, `may_act_as_others`),
+and every post and every token issued here is logged by `rooms.admin` (never
+the token). A staff user who is not a superuser posts through the rate limit.
 """
+
+import logging
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -23,9 +30,17 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator
 
 from . import selectors, services
-from .admin_forms import ApiTokenIssueForm, PostMessageForm
+from .admin_forms import ApiTokenIssueForm, PostMessageForm, may_act_as_others
 from .errors import RoomsError
 from .models import ApiToken, Membership, Message, Room
+
+logger = logging.getLogger(__name__)
+
+
+def _as_whom(author, actor) -> str:
+    if author is None:
+        return "as a system message"
+    return "as themselves" if author.pk == actor.pk else f"as {author.get_username()!r}"
 
 
 class CappedCountPaginator(Paginator):
@@ -253,20 +268,30 @@ class MessageAdmin(admin.ModelAdmin):
         if not self.has_post_permission(request):
             raise PermissionDenied
         initial = {"room": request.GET.get("room")}
-        form = PostMessageForm(request.POST or None, initial=initial, admin_site=self.admin_site)
+        form = PostMessageForm(
+            request.POST or None, initial=initial, admin_site=self.admin_site, actor=request.user
+        )
         if request.method == "POST" and form.is_valid():
-            room = form.cleaned_data["room"]
+            room, author = form.cleaned_data["room"], form.cleaned_data["author"]
             try:
                 result = services.message_post(
                     room=room,
-                    author=form.cleaned_data["author"],
+                    author=author,
                     body=form.cleaned_data["body"],
                     client_id=form.cleaned_data["client_id"],
-                    check_rate=False,
+                    check_rate=not may_act_as_others(request.user),
                 )
             except RoomsError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
+                logger.info(
+                    "admin: %r posted #%s to %s %s%s",
+                    request.user.get_username(),
+                    result.seq,
+                    room.slug,
+                    _as_whom(author, request.user),
+                    " (duplicate: nothing stored)" if result.duplicate else "",
+                )
                 if result.duplicate:
                     note = f"Nothing new stored: that client id is already message #{result.seq}."
                 else:
@@ -345,10 +370,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
         """Issue a token and show it once: only its hash is kept."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ApiTokenIssueForm(request.POST or None, admin_site=self.admin_site)
+        form = ApiTokenIssueForm(
+            request.POST or None, admin_site=self.admin_site, actor=request.user
+        )
         token = None
         if request.method == "POST" and form.is_valid():
-            token = services.api_token_issue(user=form.cleaned_data["user"])
+            user = form.cleaned_data["user"]
+            token = services.api_token_issue(user=user)
+            whose = "their own" if user.pk == request.user.pk else f"{user.get_username()!r}'s"
+            logger.info("admin: %r issued %s API token", request.user.get_username(), whose)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL.
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rooms",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login refused by the throttle into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -162,6 +166,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+
+# Login throttling (INTERFACE.md, HTTP): django-axes counts failed logins per
+# (username, client address) in the database, so every worker agrees. After
+# 10 failures within 15 minutes that pair is refused for 15 minutes whatever
+# the password (rooms.views.login_refused: 429 and a log line); other
+# addresses and other usernames are not affected. The address is REMOTE_ADDR,
+# which the ASGI server sets from the proxy's X-Forwarded-For
+# (docs/deploy.md): never read a client-supplied header here, or a client
+# could pick a new address for every guess.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Refused for 15 minutes from the lock, not for as long as someone keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login
+AXES_LOCKOUT_CALLABLE = "rooms.views.login_refused"
+AXES_SENSITIVE_PARAMETERS = []  # log username and address; axes always masks the password
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
@@ -215,7 +242,9 @@ ROOMS_MAX_ROOMS_PER_SOCKET = int(os.environ.get("ROOMS_MAX_ROOMS_PER_SOCKET", "1
 ROOMS_MAX_BACKLOG = int(os.environ.get("ROOMS_MAX_BACKLOG", str(1024 * 1024)))
 ROOMS_TYPING_INTERVAL = 2.0  # seconds between relayed `typing` of one user in one room
 ROOMS_READ_COALESCE = 1.0  # seconds over which `read` frames of a socket coalesce
-ROOMS_SIGNUP_ENABLED = _env_bool("ROOMS_SIGNUP_ENABLED", "1")
+# Whether /accounts/signup/ lets anyone make an account: on for the embedded
+# default, off in production unless asked for.
+ROOMS_SIGNUP = _env_bool("ROOMS_SIGNUP", "1" if DEBUG else "0")
 
 LOGGING = {
     "version": 1,

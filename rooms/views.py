@@ -1,11 +1,14 @@
-"""HTML pages: the room list, the room page and sign-up. The chat itself runs
-in the browser over the WebSocket (static/rooms/app.js); each page hands the
-script its starting state as JSON (`json_script`)."""
+"""HTML pages: the room list, the room page, login and sign-up. The chat
+itself runs in the browser over the WebSocket (static/rooms/app.js); each page
+hands the script its starting state as JSON (`json_script`)."""
+
+import logging
 
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +17,8 @@ from . import selectors, services
 from .errors import RoomsError
 from .models import Membership
 from .page_forms import RoomCreateForm, SignupForm
+
+logger = logging.getLogger(__name__)
 
 
 def can_create_rooms(user) -> bool:
@@ -75,16 +80,41 @@ def room_page(request, slug):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, telling the page whether to offer sign-up."""
+    """Django's login, telling the page whether to offer sign-up. Failed
+    logins are throttled by django-axes (project/settings.py), which answers
+    a refused one with `login_refused`."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["signup_enabled"] = settings.ROOMS_SIGNUP_ENABLED
+        context["signup_enabled"] = settings.ROOMS_SIGNUP
         return context
 
 
+def login_refused(request, original_response=None, credentials=None):
+    """The answer to a login the throttle refuses, whatever its password:
+    the login page saying why, with HTTP 429, and a log line (the username
+    and the address, never the password). django-axes calls it as
+    AXES_LOCKOUT_CALLABLE, for the site's login and the admin's alike."""
+    username = request.POST.get("username", "")
+    address = request.META.get("REMOTE_ADDR")
+    logger.warning("login refused (429): too many failures for %r from %s", username, address)
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {
+        "form": AuthenticationForm(request, initial={"username": username}),
+        "refused": (
+            "Too many failed logins for this username from your address. "
+            f"Try again in {minutes} minutes."
+        ),
+        "next": request.POST.get("next", ""),
+        "signup_enabled": settings.ROOMS_SIGNUP,
+    }
+    response = render(request, "registration/login.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
 def signup(request):
-    if not settings.ROOMS_SIGNUP_ENABLED:
+    if not settings.ROOMS_SIGNUP:
         raise Http404("Sign-up is switched off.")
     if request.user.is_authenticated:
         return redirect("room-list")

@@ -255,10 +255,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No API token in any log line (project/logfilters.py): the console's, and
+    # uvicorn's WebSocket lines, which carry the handshake's query string.
+    "filters": {"redact_tokens": {"()": "project.logfilters.RedactTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "rooms": {"level": os.environ.get("ROOMS_LOG_LEVEL", "INFO")},
         "django": {"level": "WARNING"},
+        # A filter only: uvicorn keeps its own handlers and --log-level.
+        "uvicorn.error": {"filters": ["redact_tokens"]},
     },
 }

@@ -1,0 +1,115 @@
+"""No API token in the logs of real servers (docs/security.md, Secrets in
+logs): a WebSocket client may send its token as `?token=`, and daphne,
+uvicorn and the shipped nginx config each log the handshake. Each test
+connects with a token in the query, accepted and refused, and reads the
+server's log.
+"""
+
+import asyncio
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from tests.servers import ROOT, Deployment, free_port
+
+pytestmark = pytest.mark.integration
+
+
+async def handshakes_with_a_query_token(ws_url: str, token: str) -> None:
+    """One accepted socket, and one refused for its foreign Origin."""
+    async with websockets.connect(f"{ws_url}?token={token}") as ws:
+        hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert hello["type"] == "hello" and hello["user"] == "alice"
+    with pytest.raises(InvalidStatus):
+        await websockets.connect(
+            f"{ws_url}?token={token}", additional_headers={"Origin": "http://evil.example"}
+        )
+
+
+def assert_no_token(log: str, token: str) -> None:
+    secret = token.partition("_")[2]
+    assert secret and secret[:16] not in log, log[-3000:]
+
+
+@pytest.fixture
+def site(tmp_path):
+    deployment = Deployment(tmp_path / "site")
+    deployment.create_users("alice")
+    deployment.token_of_alice = deployment.token("alice")
+    yield deployment
+    deployment.stop()
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+async def test_a_query_token_reaches_no_worker_log(site, server):
+    worker = site.start_worker(server=server)
+    await handshakes_with_a_query_token(worker.ws_url, site.token_of_alice)
+    worker.stop()  # flushes the log
+    log = worker.log()
+    assert "/ws/" in log  # the handshakes were logged, without the token
+    if server == "uvicorn":
+        assert "/ws/?token=[redacted]" in log
+    assert_no_token(log, site.token_of_alice)
+
+
+def nginx_config(workdir: Path, listen: int, worker_port: int) -> Path:
+    """deploy/nginx.conf as shipped, but for its addresses and paths: plain
+    HTTP on `listen`, the one worker, logs in `workdir`."""
+    shipped = (ROOT / "deploy/nginx.conf").read_text()
+    config, count = re.subn(r"listen 443 ssl http2;", f"listen 127.0.0.1:{listen};", shipped)
+    config = config.replace("server 127.0.0.1:8002;", "")
+    config = config.replace("server 127.0.0.1:8001;", f"server 127.0.0.1:{worker_port};")
+    config = re.sub(r"access_log /\S+ rooms;", f"access_log {workdir}/access.log rooms;", config)
+    config = config.replace("/srv/rooms/staticfiles/", f"{workdir}/static/")
+    assert count == 1 and f"{workdir}/access.log rooms" in config
+    main = workdir / "nginx.conf"
+    temp = " ".join(
+        f"{name}_temp_path {workdir}/{name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main.write_text(
+        f"daemon off; master_process off; pid {workdir}/nginx.pid;\n"
+        f"error_log {workdir}/error.log warn;\n"
+        f"events {{}}\nhttp {{\n{temp}\n{config}\n}}\n"
+    )
+    return main
+
+
+def test_the_shipped_nginx_config_logs_no_query_token(site, tmp_path):
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():  # not one of the services CI must have
+        pytest.skip("nginx is not installed (apt-get install -y nginx)")
+    worker = site.start_worker()
+    port = free_port()
+    config = nginx_config(tmp_path, port, worker.port)
+    nginx = subprocess.Popen(
+        [binary, "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert nginx.poll() is None, nginx.stderr.read().decode()
+                assert time.monotonic() < deadline, "nginx did not listen"
+                time.sleep(0.1)
+        url = f"ws://127.0.0.1:{port}/ws/"
+        asyncio.run(handshakes_with_a_query_token(url, site.token_of_alice))
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+    log = (tmp_path / "access.log").read_text()
+    assert '"GET /ws/ HTTP/1.1" 101' in log and '"GET /ws/ HTTP/1.1" 403' in log, log
+    assert_no_token(log, site.token_of_alice)

@@ -2,16 +2,20 @@
 logs): a WebSocket client may send its token as `?token=`, and daphne,
 uvicorn and the shipped nginx config each log the handshake. Each test
 connects with a token in the query, accepted and refused, and reads the
-server's log.
+server's log. And the login throttle in a real worker, with its log line.
 """
 
 import asyncio
+import http.cookiejar
 import json
 import re
 import shutil
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -113,3 +117,33 @@ def test_the_shipped_nginx_config_logs_no_query_token(site, tmp_path):
     log = (tmp_path / "access.log").read_text()
     assert '"GET /ws/ HTTP/1.1" 101' in log and '"GET /ws/ HTTP/1.1" 403' in log, log
     assert_no_token(log, site.token_of_alice)
+
+
+def test_a_real_worker_refuses_the_eleventh_login_and_logs_it_without_the_password(site):
+    """The throttle under daphne's asynchronous request path, with its log."""
+    worker = site.start_worker()
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(worker.http_url + "/accounts/login/", timeout=10).read()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+
+    def login(password: str) -> int:
+        form = {"username": "alice", "password": password, "csrfmiddlewaretoken": csrf}
+        request = urllib.request.Request(
+            worker.http_url + "/accounts/login/",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Referer": worker.http_url + "/accounts/login/"},
+        )
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    statuses = [login("wrong-password-42") for _ in range(11)]
+    assert statuses == [200] * 9 + [429, 429]
+    assert login("test-pass-123") == 429
+    worker.stop()
+    log = worker.log()
+    assert "login refused (429): too many failures for 'alice' from 127.0.0.1" in log
+    assert "wrong-password-42" not in log and "test-pass-123" not in log

@@ -23,7 +23,7 @@ describe("backoff", () => {
     assert.ok(backoffDelay(100, options, () => 1) <= 15000);
   });
 
-  test("reconnect attempts back off and reset after a hello", () => {
+  test("reconnect attempts back off and start over once a connection has lasted", () => {
     const ctx = setup({ random: () => 1 });
     ctx.client.connect();
     const delays = [];
@@ -32,7 +32,14 @@ describe("backoff", () => {
       delays.push(...ctx.timers.runAll());
     }
     assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000]);
+    // A server that says hello and closes at once is not hammered...
     ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
+    ctx.timers.advance(9_999);
+    ctx.socket().drop(4503);
+    assert.deepEqual(ctx.timers.runAll(), [15000]);
+    // ...a connection that lasted 10 s starts the backoff over.
+    ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
+    ctx.timers.advance(10_000);
     ctx.socket().drop();
     assert.deepEqual(ctx.timers.runAll(), [500]);
   });

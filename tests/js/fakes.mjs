@@ -41,29 +41,59 @@ export class MemoryStorage {
   }
 }
 
-/** Timers run only when a test says so. */
+/** Timers run only when a test says so, on a clock of their own (`now`,
+ * in ms): `runAll()` fires every timeout queued (whatever its delay, the
+ * clock stays), `advance(ms)` lets time pass and fires what falls due, in
+ * order, intervals included. */
 export class ManualTimers {
-  constructor() {
+  constructor(start = 1_000_000) {
     this.queue = new Map();
     this.next = 1;
+    this.now = start;
   }
-  setTimeout(fn, delay) {
+  setTimeout(fn, delay = 0) {
     const id = this.next++;
-    this.queue.set(id, { fn, delay });
+    this.queue.set(id, { fn, delay, at: this.now + delay });
     return id;
   }
   clearTimeout(id) {
     this.queue.delete(id);
   }
-  setInterval() {
-    return 0;
+  setInterval(fn, delay) {
+    const id = this.next++;
+    this.queue.set(id, { fn, delay, at: this.now + delay, every: delay });
+    return id;
   }
-  clearInterval() {}
+  clearInterval(id) {
+    this.queue.delete(id);
+  }
+  /** Fire every timeout queued now (not intervals); returns their delays. */
   runAll() {
-    const due = [...this.queue.values()];
-    this.queue.clear();
-    for (const { fn } of due) fn();
-    return due.map(({ delay }) => delay);
+    const due = [...this.queue].filter(([, timer]) => !timer.every);
+    for (const [id] of due) this.queue.delete(id);
+    for (const [, { fn }] of due) fn();
+    return due.map(([, { delay }]) => delay);
+  }
+  /** Let `ms` pass. */
+  advance(ms) {
+    const end = this.now + ms;
+    for (;;) {
+      let next = null;
+      for (const [id, timer] of this.queue) {
+        if (timer.at <= end && (next == null || timer.at < next[1].at)) next = [id, timer];
+      }
+      if (next == null) break;
+      const [id, timer] = next;
+      this.now = timer.at;
+      if (timer.every) timer.at += timer.every;
+      else this.queue.delete(id);
+      timer.fn();
+    }
+    this.now = end;
+  }
+  /** The delays of the timeouts queued now. */
+  delays() {
+    return [...this.queue.values()].filter((timer) => !timer.every).map((timer) => timer.delay);
   }
 }
 
@@ -74,7 +104,9 @@ export function sequence() {
   return () => (++n * 0.6180339887) % 1;
 }
 
-export function setup({ storage = new MemoryStorage(), random = sequence(), user } = {}) {
+/** A client on fakes. Pings and the silence watch are off unless `options`
+ * (more client options) turn them on. */
+export function setup({ storage = new MemoryStorage(), random = sequence(), user, ...options } = {}) {
   FakeSocket.instances = [];
   const timers = new ManualTimers();
   const client = new RoomsClient({
@@ -83,12 +115,15 @@ export function setup({ storage = new MemoryStorage(), random = sequence(), user
     storage,
     outboxKey: "outbox:alice",
     timers,
+    now: () => timers.now,
     random,
     pingInterval: 0,
+    helloTimeout: 0,
     user,
+    ...options,
   });
   const events = [];
-  for (const type of ["messages", "change", "rejected", "status", "outbox", "joined"]) {
+  for (const type of ["messages", "change", "rejected", "status", "outbox", "joined", "error"]) {
     client.on(type, (detail) => events.push({ type, ...detail }));
   }
   const socket = () => FakeSocket.instances.at(-1);

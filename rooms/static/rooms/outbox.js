@@ -38,6 +38,23 @@ export function outboxChange(item, author) {
   return { kind, target: item.seq, author, created_at, body: item.body, emoji: item.emoji, on: item.on };
 }
 
+/**
+ * Whether the change item `later`, made after `earlier`, makes `earlier`
+ * pointless: a later edit of the same message replaces an earlier edit, a
+ * later reaction with the same emoji an earlier one, and a deletion every
+ * earlier change of that message. An earlier change that a retry would store
+ * *after* the later one would undo it, so the client drops it instead (G4
+ * makes resending safe, not reordering). Sends are never superseded.
+ */
+export function supersedes(later, earlier) {
+  if (later.room !== earlier.room || later.seq == null || later.seq !== earlier.seq) return false;
+  const [newer, older] = [actionOf(later), actionOf(earlier)];
+  if (older === "send" || newer === "send") return false;
+  if (newer === "delete") return true;
+  if (newer === "edit") return older === "edit";
+  return newer === "react" && older === "react" && later.emoji === earlier.emoji;
+}
+
 /** A client_id unique enough for one user in one room. */
 export function newClientId(random = Math.random) {
   const part = () => Math.floor(random() * 2 ** 32).toString(36);

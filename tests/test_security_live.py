@@ -25,6 +25,7 @@ from websockets.exceptions import InvalidStatus
 from tests.servers import ROOT, Deployment, free_port
 
 pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
 
 
 async def handshakes_with_a_query_token(ws_url: str, token: str) -> None:
@@ -147,3 +148,42 @@ def test_a_real_worker_refuses_the_eleventh_login_and_logs_it_without_the_passwo
     log = worker.log()
     assert "login refused (429): too many failures for 'alice' from 127.0.0.1" in log
     assert "wrong-password-42" not in log and "test-pass-123" not in log
+
+
+@pytest.mark.browser
+def test_the_pages_run_in_chromium_without_a_policy_violation(site):
+    """Every page type in a real browser, as in production (DEBUG off,
+    collected static files): the Content-Security-Policy blocks nothing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import expect, sync_playwright
+
+    site.collect_static()
+    site.create_users("boss", staff=True)
+    site.shell(
+        "from django.contrib.auth import get_user_model\n"
+        "get_user_model().objects.filter(username='boss').update(is_superuser=True)\n"
+    )
+    site.manage("createroom", "lobby")
+    worker = site.start_worker()
+    pages = ["/", "/rooms/lobby/", "/admin/", "/admin/rooms/message/", "/admin/rooms/message/post/"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        violations = []
+        page.on(
+            "console", lambda m: "Content Security Policy" in m.text and violations.append(m.text)
+        )
+        page.on("pageerror", lambda error: violations.append(str(error)))
+        page.goto(worker.http_url + "/accounts/login/")
+        page.get_by_label("Username").fill("boss")
+        page.get_by_label("Password").fill("test-pass-123")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(worker.http_url + "/")
+        for path in pages:
+            page.goto(worker.http_url + path)
+            page.wait_for_load_state("networkidle")
+            if path == "/rooms/lobby/":  # the modules loaded and the socket connected
+                expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
+        browser.close()
+    assert violations == []

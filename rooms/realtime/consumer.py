@@ -25,6 +25,7 @@ from . import batching
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
 from .hub import get_hub
+from .outlet import QueuedOutlet, outlet_for
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         self.reads = Coalescer(settings.ROOMS_READ_COALESCE)
         self.read_flush: asyncio.TimerHandle | None = None
         await self.accept()
+        self.outlet = outlet_for(self.base_send, limit=settings.ROOMS_MAX_BACKLOG)
         if self.user is None or not self.user.is_authenticated:
             await self.send_text(
                 protocol.error("auth_required", "Log in, or connect with an API token.")
@@ -89,12 +91,30 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         if self.gone:
             return
         try:
-            await self.send(text_data=text)
+            within_backlog = self.outlet.write(text)
         except Exception:
             self.gone = True  # disconnect() follows and cleans up
             logger.warning("socket %s of %s: a frame could not be sent; closing", *self._who())
             with contextlib.suppress(Exception):
                 await self.close(code=protocol.CLOSE_UNAVAILABLE)
+            return
+        if not within_backlog:
+            # The client does not read: drop what waits for it, and let it
+            # resume with `since` like after any other drop (G5).
+            self.gone = True
+            logger.warning(
+                "socket %s of %s closed (4408): over %d bytes unread",
+                *self._who(),
+                settings.ROOMS_MAX_BACKLOG,
+            )
+            await self.outlet.overflow(protocol.CLOSE_BACKLOG)
+
+    async def close(self, code=None, reason=None):
+        # Queued frames go first: an error frame before its close.
+        if isinstance(getattr(self, "outlet", None), QueuedOutlet):
+            with contextlib.suppress(Exception):
+                await self.outlet.flush()
+        await super().close(code=code, reason=reason)
 
     def _who(self) -> tuple[str, str]:
         return self.socket_id[:8], getattr(self, "username", "?")

@@ -19,6 +19,8 @@ from channels.db import database_sync_to_async
 from rooms import protocol, selectors
 from rooms.events import room_group
 
+from .outlet import Prepared
+
 logger = logging.getLogger(__name__)
 
 REPAIR_BATCH = 500
@@ -180,7 +182,7 @@ class RoomFeed:
     async def _deliver(self, seq: int, message_text: str) -> None:
         # The frame is built once per message, for every socket, and only
         # for a message that is delivered (not for a duplicate broadcast).
-        text = protocol.message(self.slug, message_text)
+        text = Prepared(protocol.message(self.slug, message_text))
         self.head = seq
         self.gap_deadline = None  # any gap below seq is closed
         for subscription in list(self.subscriptions):
@@ -192,9 +194,10 @@ class RoomFeed:
     async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
         """Send a non-stream frame (presence, typing) to the
         subscriptions whose `joined` has gone out."""
+        shared = Prepared(text)
         for subscription in list(self.subscriptions):
             if subscription.started and subscription.socket.username != skip_user:
-                await subscription.socket.send_text(text)
+                await subscription.socket.send_text(shared)
 
     async def room_changed(self, state: selectors.RoomState) -> None:
         """Apply a room's new title, archived or private state once, however

@@ -1,0 +1,184 @@
+"""A socket's way out: frames are written without waiting on the network, and
+what the client has not read yet is bounded (ROOMS_MAX_BACKLOG); past the
+bound the socket is closed with 4408 (docs/protocol.md, Slow readers).
+
+Two ways out, chosen per socket by what the ASGI server offers:
+
+- `DirectOutlet`, under daphne: the frame is written straight to the
+  connection's transport, and the backlog is what that transport has not
+  handed to the kernel yet. A frame shared by many sockets (`Prepared`, a
+  broadcast) is encoded and framed once per process, not once per socket,
+  as high-throughput WebSocket servers do for broadcasts (Autobahn's
+  prepared messages).
+- `QueuedOutlet`, under any other server (uvicorn): a per-socket queue that
+  one writer task drains through ASGI `send`. A server whose `send` waits
+  for the network (uvicorn does) then stalls only that socket's writer, and
+  the queue is the backlog.
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections import deque
+
+logger = logging.getLogger(__name__)
+
+# After the 4408 close frame, a client that still does not read is cut off
+# after this many seconds, which frees its backlog.
+ABORT_AFTER = 2.0
+
+
+def frame_text(payload: bytes) -> bytes:
+    """An unmasked, unfragmented WebSocket text frame (RFC 6455, 5.2)."""
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x81, length))
+    elif length < 1 << 16:
+        header = bytes((0x81, 126)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + length.to_bytes(8, "big")
+    return header + payload
+
+
+class Prepared(str):
+    """A frame sent to many sockets: its UTF-8 and its WebSocket framing are
+    computed on first use and shared by every socket of the process."""
+
+    def framed(self) -> bytes:
+        try:
+            return self._framed
+        except AttributeError:
+            self._framed = frame_text(self.encode())
+            return self._framed
+
+
+def _server_send(send):
+    """The server's own `send` under the middlewares' wrappers."""
+    for _ in range(8):
+        owner = getattr(send, "__self__", None)
+        inner = getattr(owner, "real_send", None)  # channels' session wrapper
+        if inner is None:
+            return send
+        send = inner
+    return send
+
+
+def outlet_for(send, *, limit: int):
+    """The way out for a socket whose ASGI `send` is `send`."""
+    send = _server_send(send)
+    if isinstance(send, functools.partial) and send.args:
+        protocol = send.args[0]
+        transport = getattr(protocol, "transport", None)
+        if hasattr(protocol, "sendData") and _buffered(transport) is not None:
+            return DirectOutlet(protocol, limit=limit)
+    return QueuedOutlet(send, limit=limit)
+
+
+def _buffered(transport) -> int | None:
+    """Bytes a Twisted TCP transport holds for the kernel (None: not one)."""
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:
+        return None
+
+
+class DirectOutlet:
+    OPEN = 3  # autobahn's WebSocketProtocol.STATE_OPEN
+
+    def __init__(self, protocol, *, limit: int):
+        self.protocol = protocol
+        self.limit = limit
+
+    def backlog(self) -> int:
+        return _buffered(self.protocol.transport) or 0
+
+    def write(self, text: str) -> bool:
+        """Write one frame; False when the backlog is past the limit."""
+        if self.protocol.state != self.OPEN:
+            return True  # closing: the server drops it, like daphne does
+        data = text.framed() if isinstance(text, Prepared) else frame_text(text.encode())
+        self.protocol.sendData(data)
+        if not self.limit or self.backlog() <= self.limit:
+            return True
+        # Twisted hands its buffer to the kernel only between turns of the
+        # loop, so a burst (a large group commit) piles up even for a fast
+        # reader: offer it to the kernel now, then judge what is left.
+        with contextlib.suppress(Exception):
+            self.protocol.transport.doWrite()
+        return self.backlog() <= self.limit
+
+    async def overflow(self, code: int) -> None:
+        """Close with `code` behind the backlog; cut the connection (and drop
+        the backlog) if the client still has not read it after a moment."""
+        protocol = self.protocol
+        protocol.sendClose(code=code)
+        loop = asyncio.get_running_loop()
+        loop.call_later(ABORT_AFTER, _abort, protocol.transport)
+
+
+def _abort(transport) -> None:
+    with contextlib.suppress(Exception):
+        # Twisted's transports, or asyncio's.
+        abort = getattr(transport, "abortConnection", None) or transport.abort
+        abort()
+
+
+class QueuedOutlet:
+    def __init__(self, send, *, limit: int):
+        self.send = send
+        self.limit = limit
+        self.queue: deque[str] = deque()
+        self.queued = 0  # characters queued: the backlog, to within UTF-8's width
+        self.writer: asyncio.Task | None = None
+        self.failed: BaseException | None = None
+
+    def backlog(self) -> int:
+        return self.queued
+
+    def write(self, text: str) -> bool:
+        if self.failed is not None:
+            raise ConnectionError("the socket's writer failed") from self.failed
+        self.queue.append(text)
+        self.queued += len(text)
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._drain())
+        return not self.limit or self.queued <= self.limit
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                text = self.queue.popleft()
+                self.queued -= len(text)
+                await self.send({"type": "websocket.send", "text": str(text)})
+        except Exception as error:
+            self.failed = error
+            logger.info("socket writer stopped: %s", error)
+        finally:
+            self.writer = None
+
+    async def flush(self) -> None:
+        """Wait until everything queued went to the server."""
+        while self.writer is not None:
+            await asyncio.shield(self.writer)
+
+    async def overflow(self, code: int) -> None:
+        """Drop the backlog and close with `code` next, in the background:
+        the server's `send` may wait for a client that never reads, and the
+        caller (a room's delivery) must not."""
+        self.queue.clear()
+        self.queued = 0
+        if self.writer is not None:
+            self.writer.cancel()
+        self.closer = asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        try:
+            await asyncio.wait_for(
+                self.send({"type": "websocket.close", "code": code}), ABORT_AFTER
+            )
+        except Exception:
+            # Still not reading: cut the connection, where the server lets us.
+            transport = getattr(getattr(self.send, "__self__", None), "transport", None)
+            if transport is not None:
+                _abort(transport)

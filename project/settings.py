@@ -77,7 +77,9 @@ ROOT_URLCONF = "project.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # The project's templates ship inside the app (a built wheel carries them);
+        # listed first so they override the admin's own registration pages.
+        "DIRS": [BASE_DIR / "rooms" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -88,3 +88,25 @@ def test_only_adapters_import_the_realtime_package():
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_a_built_wheel_carries_the_templates_and_static_files(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    root = ROOT.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"]
+        + ["-w", str(tmp_path), str(root)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("rooms-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (root / "rooms" / "templates").rglob("*.html"):
+        assert str(path.relative_to(root)) in names
+    assert "rooms/templates/base.html" in names
+    assert "rooms/static/rooms/client.js" in names
+    assert "rooms/migrations/0004_log_of_entries.py" in names

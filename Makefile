@@ -32,8 +32,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# An outside conformance kit, not part of this repository: it runs when a copy
+# sits beside the checkout.
 conformance:
-	../shared/conformance/run.sh
+	@if [ ! -x ../shared/conformance/run.sh ]; then \
+	  echo "make conformance needs the outside conformance kit at ../shared/conformance/run.sh" >&2; \
+	  echo "(it is not part of this repository; the project's own suite is make test)" >&2; \
+	  exit 2; \
+	fi
+	PATH="$(CURDIR)/$(BIN):$$PATH" ../shared/conformance/run.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

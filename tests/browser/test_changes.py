@@ -376,7 +376,7 @@ def test_screenshot_of_a_conversation_with_a_reply_an_edit_a_deletion_and_reacti
 ):
     slug = room("Launch plan")
     deployment.post_many(slug, ["Welcome to Launch plan! Decisions go here."])
-    deployment.post_many(slug, ["The release notes draft is in the shared folder."], "alice")
+    deployment.post_many(slug, ["The release notes draft is in the docs folder."], "alice")
     deployment.post_many(slug, ["I read them: two typos, otherwise great."], "bob")
     alice = open_room(browse("alice"), deployment, slug)
     bob = open_room(browse("bob"), deployment, slug)

@@ -12,11 +12,11 @@ only after the commit that stored it (G3).
 import asyncio
 import weakref
 
-from channels.db import database_sync_to_async
-
 from rooms import services
 from rooms.entries import EntryRequest, EntryResult
 from rooms.errors import RoomsError
+
+from . import db
 
 MAX_BATCH = 200
 
@@ -41,7 +41,7 @@ class SendBatcher:
         while self.queue:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
             try:
-                results = await database_sync_to_async(services.entry_post_many)(
+                results = await db.write(services.entry_post_many)(
                     [request for request, _ in batch]
                 )
             except Exception as error:

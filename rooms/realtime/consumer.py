@@ -2,8 +2,9 @@
 
 Each client frame type maps to one `on_<type>` method; a RoomsError raised
 anywhere becomes one `error` frame in `receive`. Database work runs in small
-sync functions of selectors/services through database_sync_to_async; live
-delivery and ordering belong to the hub (rooms/realtime/hub.py).
+sync functions of selectors/services (rooms/realtime/db.py: reads on a pool
+of threads, writes on one); live delivery and ordering belong to the hub
+(rooms/realtime/hub.py).
 """
 
 import asyncio
@@ -12,7 +13,6 @@ import dataclasses
 import logging
 import uuid
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -21,7 +21,7 @@ from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 from rooms.tokens import bearer_token
 
-from . import batching
+from . import batching, db
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
 from .hub import get_hub
@@ -168,7 +168,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         subscription = self.subscriptions.get(slug)
         if subscription is not None:
             return subscription.room
-        await database_sync_to_async(selectors.room_access_or_404)(user=self.user, slug=slug)
+        await db.read(selectors.room_access_or_404)(user=self.user, slug=slug)
         raise RoomsError("not_joined", f"Join {slug[:64]!r} first.")
 
     # --- access changes (the hub calls these) ------------------------------------
@@ -188,7 +188,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         for subscription in list(self.subscriptions.values()):
             if room_id is not None and subscription.room.id != room_id:
                 continue
-            after = await database_sync_to_async(selectors.room_access)(
+            after = await db.read(selectors.room_access)(
                 user=self.user, slug=subscription.room.slug
             )
             if after is None or after.id != subscription.room.id:
@@ -207,7 +207,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self.send_text(protocol.room_changed(after.slug, after.title, after.read_only))
 
     async def on_join(self, frame: protocol.Frame):
-        room, since, truncated = await database_sync_to_async(selectors.join_start)(
+        room, since, truncated = await db.read(selectors.join_start)(
             user=self.user, slug=frame.room, since=frame.args["since"], limit=frame.args["limit"]
         )
         cap = settings.ROOMS_MAX_ROOMS_PER_SOCKET
@@ -330,13 +330,13 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         subscription = self.subscriptions.get(slug)
         if subscription is None or self.gone:
             return  # left (or lost) the room meanwhile: the cursor stays
-        await database_sync_to_async(services.read_cursor_advance)(
+        await db.write(services.read_cursor_advance)(
             user=self.user, room=subscription.room, seq=seq, socket_id=self.socket_id
         )
 
     async def on_history(self, frame):
         room = await self._room(frame.room)
-        rows, has_more = await database_sync_to_async(selectors.messages_before)(
+        rows, has_more = await db.read(selectors.messages_before)(
             room_id=room.id,
             slug=room.slug,
             before=frame.args["before"],
@@ -351,7 +351,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
     async def on_ping(self, frame):
         heads = {}
         if self.subscriptions:
-            by_id = await database_sync_to_async(selectors.room_heads)(
+            by_id = await db.read(selectors.room_heads)(
                 room_ids=[s.room.id for s in self.subscriptions.values()]
             )
             heads = {slug: by_id.get(s.room.id, 0) for slug, s in self.subscriptions.items()}

@@ -14,11 +14,10 @@ import logging
 import time
 from collections import Counter
 
-from channels.db import database_sync_to_async
-
 from rooms import protocol, selectors
 from rooms.events import room_group
 
+from . import db
 from .outlet import Prepared
 
 logger = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ class Subscription:
         the stream and the feed's head; then go live."""
         empty_reads = 0
         while True:
-            pages, last = await database_sync_to_async(selectors.backfill_pages)(
+            pages, last = await db.read(selectors.backfill_pages)(
                 room=self.room, after=self.last_sent
             )
             for page in pages:
@@ -98,7 +97,7 @@ class RoomFeed:
         """The feed's task: subscribe and read the head, then deliver."""
         try:
             await self.hub.sync_group(self.group, lambda: self.room_id in self.hub.feeds)
-            states = await database_sync_to_async(selectors.room_states)(room_ids=[self.room_id])
+            states = await db.read(selectors.room_states)(room_ids=[self.room_id])
             state = states.get(self.room_id)
             self.head = state.head if state else 0
             self.state = state
@@ -166,7 +165,7 @@ class RoomFeed:
     async def _fill(self, *, up_to: int | None) -> None:
         """Deliver messages above head (up to `up_to`) from the database."""
         while True:
-            rows = await database_sync_to_async(selectors.entries_after)(
+            rows = await db.read(selectors.entries_after)(
                 room_id=self.room_id,
                 slug=self.slug,
                 after=self.head,

@@ -25,7 +25,6 @@ import logging
 import time
 import weakref
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -39,6 +38,7 @@ from rooms.broadcast import (
 )
 from rooms.events import user_group
 
+from . import db
 from .feed import RoomFeed, Subscription
 from .flow import Throttle
 
@@ -387,7 +387,7 @@ class Hub:
         tokens = {value for kind, value in (s.credentials for s in sockets) if kind == "token"}
         sessions = {value for kind, value in (s.credentials for s in sockets) if kind == "session"}
         try:
-            snapshot = await database_sync_to_async(selectors.access_snapshot)(
+            snapshot = await db.read(selectors.access_snapshot)(
                 user_ids={socket.user.pk for socket in sockets},
                 token_hashes=tokens,
                 session_keys={key for key in sessions if key},
@@ -415,9 +415,7 @@ class Hub:
         if not feeds:
             return
         try:
-            states = await database_sync_to_async(selectors.room_states)(
-                room_ids=[feed.room_id for feed in feeds]
-            )
+            states = await db.read(selectors.room_states)(room_ids=[feed.room_id for feed in feeds])
         except Exception:
             self.repair_failures += 1
             logger.warning("repair: database unavailable (%d)", self.repair_failures)
@@ -463,9 +461,7 @@ class Hub:
             if feed.local_users
         }
         try:
-            await database_sync_to_async(services.presence_snapshot_save)(
-                process_id=PROCESS_ID, rooms=rooms
-            )
+            await db.write(services.presence_snapshot_save)(process_id=PROCESS_ID, rooms=rooms)
         except Exception:
             self.presence_dirty = True
             logger.warning("could not save the presence snapshot", exc_info=True)

@@ -160,6 +160,29 @@ class Reaction(models.Model):
         return f"{self.emoji} by {self.user_id} on {self.message_id}"
 
 
+class PrunedClientId(models.Model):
+    """The client_id of an entry that retention deleted, with the seq it had:
+    a client resending it later is still told "duplicate" (G4) instead of
+    storing the entry twice."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    # None for a system message: the namespace of system client_ids.
+    author_id = models.BigIntegerField(null=True, blank=True)
+    client_id = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "author_id", "client_id"], name="prunedclientid_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["room", "client_id"], name="prunedclientid_room_cid")]
+
+    def __str__(self) -> str:
+        return f"{self.room_id}:{self.client_id}#{self.seq}"
+
+
 class ReadCursor(models.Model):
     """How far a user has read a room. Kept apart from Membership on purpose:
     a cursor grants nothing, so moving one never creates or restores access."""

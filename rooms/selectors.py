@@ -26,6 +26,7 @@ from .models import (
     Membership,
     Message,
     PresenceSnapshot,
+    PrunedClientId,
     Reaction,
     ReadCursor,
     Room,
@@ -389,6 +390,16 @@ def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple,
         key = (room_id, None if kind == Message.Kind.SYSTEM else author_id, client_id)
         if key in wanted:
             found[key] = seq
+    if len(found) < len(wanted):
+        # Entries that retention deleted keep their client_ids here.
+        pruned = PrunedClientId.objects.filter(
+            room_id__in={room_id for room_id, _, _ in keys},
+            client_id__in={client_id for _, _, client_id in keys},
+        ).values_list("room_id", "author_id", "client_id", "seq")
+        for room_id, author_id, client_id, seq in pruned:
+            key = (room_id, author_id, client_id)
+            if key in wanted:
+                found.setdefault(key, seq)
     return found
 
 

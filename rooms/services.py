@@ -19,7 +19,15 @@ from django.utils import timezone
 from . import broadcast, entries, events, protocol, selectors
 from .entries import EntryRequest, EntryResult
 from .errors import RoomsError
-from .models import ApiToken, Membership, Message, PresenceSnapshot, ReadCursor, Room
+from .models import (
+    ApiToken,
+    Membership,
+    Message,
+    PresenceSnapshot,
+    PrunedClientId,
+    ReadCursor,
+    Room,
+)
 
 # Attempts of a group commit that lost a client_id race (each one is another
 # transaction's commit landing between our check and our INSERT).
@@ -289,9 +297,30 @@ def messages_prune(
                 total += len(doomed)
                 continue
             for start in range(0, len(doomed), PRUNE_BATCH):
-                chunk = doomed[start : start + PRUNE_BATCH]
-                total += log.filter(pk__in=chunk).delete()[1].get(Message._meta.label, 0)
+                chunk = log.filter(pk__in=doomed[start : start + PRUNE_BATCH])
+                _keep_client_ids(chunk)
+                total += chunk.delete()[1].get(Message._meta.label, 0)
     return total
+
+
+def _keep_client_ids(entries) -> None:
+    """Remember the client_ids of entries about to be pruned (G4 outlives
+    retention: a late resend is still a duplicate)."""
+    keys = entries.filter(client_id__isnull=False).values_list(
+        "room_id", "author_id", "kind", "client_id", "seq"
+    )
+    PrunedClientId.objects.bulk_create(
+        [
+            PrunedClientId(
+                room_id=room_id,
+                author_id=None if kind == Message.Kind.SYSTEM else author_id,
+                client_id=client_id,
+                seq=seq,
+            )
+            for room_id, author_id, kind, client_id, seq in keys
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def token_hash(token: str) -> str:

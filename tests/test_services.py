@@ -339,3 +339,16 @@ def test_each_issue_makes_another_working_token(alice):
     tokens = {services.api_token_issue(user=alice) for _ in range(3)}
     assert len(tokens) == 3
     assert all(services.api_token_authenticate(token=token) == alice for token in tokens)
+
+
+def test_a_client_id_stays_a_duplicate_after_retention_pruned_its_entry(room, alice):
+    first = post(room, alice, "kept once", client_id="outbox-1")
+    system = post(room, None, "notice", client_id="outbox-1")
+    post(room, alice, "the newest, never pruned")
+    assert services.messages_prune(older_than=timedelta(0)) == 2
+    assert not Message.objects.filter(seq__in=[first.seq, system.seq]).exists()
+    again = post(room, alice, "kept once", client_id="outbox-1")
+    system_again = post(room, None, "notice", client_id="outbox-1")
+    assert (again.seq, again.duplicate) == (first.seq, True)
+    assert (system_again.seq, system_again.duplicate) == (system.seq, True)
+    assert Message.objects.filter(room=room).count() == 1

@@ -42,7 +42,12 @@ conformance:
 	fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" ../shared/conformance/run.sh
 
-bench: $(STAMP)
+# The benchmark's own dependencies: the `bench` extra (matplotlib for its charts).
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 
 clean:

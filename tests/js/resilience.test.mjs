@@ -327,6 +327,11 @@ describe("close codes", () => {
       ctx.timers.advance(status.delay);
     }
     assert.deepEqual(delays, [10_000, 20_000, 40_000, 60_000, 60_000]);
+    // While it connects again the status still says why it waited.
+    assert.deepEqual(
+      [statuses(ctx).at(-1).state, statuses(ctx).at(-1).reason],
+      ["reconnecting", "too-many-sockets"],
+    );
     hello(ctx);
     assert.equal(ctx.client.state, "connected");
   });

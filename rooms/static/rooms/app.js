@@ -34,33 +34,52 @@ window.addEventListener("online", () => client.reconnectNow());
 if (navigator.onLine === false) client.disconnect("offline");
 else client.connect();
 
-/** The connection badge in the top bar: connected / reconnecting in N s / offline. */
+const TOO_MANY_SOCKETS =
+  "This account has too many open connections (tabs, devices or bots). " +
+  "Close some; this page keeps trying by itself, less often.";
+
+/** The connection badge in the top bar: connected / reconnecting in N s /
+ * offline / too many connections / signed out, with a link to log in. */
 function showConnection(client) {
   const badge = document.getElementById("conn");
   if (!badge) return;
   const text = badge.querySelector(".conn-text");
   const retry = badge.querySelector(".conn-retry");
+  // After close 4401 nothing reconnects by itself: the way back is logging in.
+  const login = document.createElement("a");
+  login.className = "conn-login";
+  login.textContent = "Log in";
+  login.href = `/accounts/login/?next=${encodeURIComponent(location.pathname + location.search)}`;
+  login.hidden = true;
+  badge.append(login);
   let retryAt = null;
+  let reason = null;
   let ticker = null;
   badge.hidden = false;
   retry.addEventListener("click", () => client.reconnectNow());
 
   const render = () => {
     const state = badge.dataset.state;
+    const seconds = retryAt == null ? 0 : Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+    const crowded = state === "reconnecting" && reason === "too-many-sockets";
     retry.hidden = state !== "reconnecting" || retryAt == null;
+    login.hidden = state !== "signed-out";
+    badge.title = crowded ? TOO_MANY_SOCKETS : "";
     if (state === "connected") text.textContent = "Connected";
     else if (state === "connecting") text.textContent = "Connecting…";
     else if (state === "offline") text.textContent = "Offline";
-    else if (state === "signed-out") text.textContent = "Signed out: log in again";
+    else if (state === "signed-out") text.textContent = "Signed out";
+    else if (crowded) text.textContent = `Too many connections: retrying${seconds > 0 ? ` in ${seconds} s` : "…"}`;
     else if (state === "reconnecting") {
-      const seconds = retryAt == null ? 0 : Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
       text.textContent = seconds > 0 ? `Reconnecting in ${seconds} s` : "Reconnecting…";
     } else text.textContent = state;
   };
 
-  client.on("status", ({ state, retryAt: at }) => {
+  client.on("status", ({ state, retryAt: at, reason: why }) => {
     badge.dataset.state = state;
+    badge.dataset.reason = why ?? "";
     retryAt = at ?? null;
+    reason = why ?? null;
     clearInterval(ticker);
     if (retryAt != null) ticker = setInterval(render, 1000);
     render();
@@ -143,6 +162,18 @@ function startRoomList(client, config) {
     room.arrived = room.arrived.filter((each) => each > seq);
     if (seq >= room.head) room.unread = 0;
     else if (room.unread > 0) refresh(); // read part of what the server counted
+    render(slug);
+  });
+  // `joined.read` is the cursor when the room was joined. It catches a read
+  // that another tab made just before this page was rendered or this socket
+  // connected (the server applies reads up to a second late, and tells only
+  // the sockets open by then). Only a cursor at or past what the page counted
+  // from is applied: anything less is what the page was rendered with.
+  client.on("joined", ({ room: slug, read }) => {
+    const room = rooms.get(slug);
+    if (!room || read == null || read < room.head) return;
+    room.arrived = room.arrived.filter((each) => each > read);
+    room.unread = 0;
     render(slug);
   });
 

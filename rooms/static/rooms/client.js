@@ -115,6 +115,7 @@ export class RoomsClient {
     this.refCounter = 0;
     this.typingSentAt = new Map();
     this.helloAt = null; // when this socket's hello arrived
+    this.reason = null; // why the last socket ended (CLOSE_REASONS, "timeout")
     this.silenceTimer = null; // gives up a socket that stays silent
     this.retries = new Map(); // room -> {timer, due, ids}: outbox items to send again
     this.retryCounts = new Map(); // client_id -> temporary errors so far
@@ -144,7 +145,9 @@ export class RoomsClient {
     this.stopped = false;
     this.clearRetry();
     if (this.socket) return;
-    this.setState(this.attempt === 0 ? "connecting" : "reconnecting", { retryAt: null });
+    // While reconnecting, the status keeps saying why the last socket ended.
+    const reason = this.attempt === 0 ? null : this.reason;
+    this.setState(this.attempt === 0 ? "connecting" : "reconnecting", { retryAt: null, reason });
     const socket = new this.WebSocket(this.url);
     this.socket = socket;
     socket.onmessage = (event) => this.socket === socket && this.receive(event.data);
@@ -159,6 +162,7 @@ export class RoomsClient {
     const socket = this.socket;
     this.socket = null;
     this.helloAt = null;
+    this.reason = null;
     this.dropped();
     if (socket) {
       socket.onmessage = socket.onclose = null;
@@ -209,6 +213,7 @@ export class RoomsClient {
     const lived = this.helloAt == null ? null : this.now() - this.helloAt;
     this.socket = null;
     this.helloAt = null;
+    this.reason = reason;
     this.dropped();
     if (code === 4401) {
       // Not authenticated (logged out, deactivated, token revoked): a

@@ -456,9 +456,14 @@ export function startRoomPage(client, config) {
   });
 
   client.on("outbox", ({ room }) => room === slug && renderPending());
-  client.on("status", () => {
+  client.on("status", ({ state, reason }) => {
     for (const user of [...typers.keys()]) stopTyping(user);
     renderPending();
+    if (state === "signed-out") {
+      showNotice("You are signed out: log in again (top right). Unsent messages wait in this browser.");
+    } else if (reason === "too-many-sockets") {
+      showNotice("Too many open connections for your account: close other tabs. This page keeps trying.");
+    }
   });
   client.on("presence", (frame) => frame.room === slug && showPresence(frame.users));
   client.on("typing", ({ room, user }) => {

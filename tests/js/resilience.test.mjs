@@ -295,6 +295,7 @@ describe("close codes", () => {
     [4408, "backlog"],
     [4503, "unavailable"],
     [1001, "going-away"],
+    [1012, "restarting"],
     [1006, "disconnected"],
   ]) {
     test(`${code}: reconnect after a backoff and resume every room with since`, () => {
@@ -305,8 +306,8 @@ describe("close codes", () => {
       ctx.socket().drop(code);
       const status = statuses(ctx).at(-1);
       assert.deepEqual([status.state, status.code, status.reason], ["reconnecting", code, reason]);
-      // A server dropping everyone at once (1001, 4503): at least a second's spread.
-      assert.equal(status.delay, code === 1001 || code === 4503 ? 1000 : 500);
+      // A server dropping everyone at once (1001, 1012, 4503): at least a second's spread.
+      assert.equal(status.delay, [1001, 1012, 4503].includes(code) ? 1000 : 500);
       assert.equal(status.retryAt, ctx.timers.now + status.delay);
       ctx.timers.advance(status.delay);
       hello(ctx);

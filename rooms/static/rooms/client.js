@@ -55,6 +55,7 @@ const AFTER_JOIN_ERRORS = new Set(["not_joined", "auth_required"]);
 /** Close codes (PROTOCOL.md, "Close codes"), as `reason` in status events. */
 export const CLOSE_REASONS = new Map([
   [1001, "going-away"], // the server is shutting down or restarting
+  [1012, "restarting"], // the same, as uvicorn says it
   [4401, "signed-out"],
   [4408, "backlog"], // this socket did not read its frames fast enough
   [4413, "too-large"],
@@ -229,7 +230,7 @@ export class RoomsClient {
     if (lived != null && lived >= this.stableAfter) this.attempt = 0;
     // The server dropped many sockets at once (restart, lost stream): spread
     // their return over at least the first second.
-    if (code === 1001 || code === 4503) this.attempt = Math.max(this.attempt, 1);
+    if (code === 1001 || code === 1012 || code === 4503) this.attempt = Math.max(this.attempt, 1);
     const backoff = code === 4429 ? this.crowdedBackoff : this.backoff;
     const delay = backoffDelay(this.attempt, backoff, this.random);
     this.attempt += 1;

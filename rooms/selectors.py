@@ -24,7 +24,9 @@ from .errors import RoomsError
 from .models import (
     ApiToken,
     Membership,
+    Mention,
     Message,
+    NotificationSetting,
     PresenceSnapshot,
     PrunedClientId,
     Reaction,
@@ -138,14 +140,20 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
     private room the user is not a member of (its existence is not revealed)."""
     if not protocol.is_slug(slug):
         return None
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
+    # One query, as every join starts here (a reconnect storm is joins).
+    mine = {"room": OuterRef("pk"), "user": user}
+    room = (
+        Room.objects.filter(slug=slug)
+        .annotate(
+            role=Subquery(Membership.objects.filter(**mine).values("role")[:1]),
+            cursor=Subquery(ReadCursor.objects.filter(**mine).values("seq")[:1]),
+        )
+        .first()
+    )
+    if room is None or (room.is_private and room.role is None):
         return None
-    membership = Membership.objects.filter(room=room, user=user).first()
-    if room.is_private and membership is None:
-        return None
-    cursor = ReadCursor.objects.filter(room=room, user=user).values_list("seq", flat=True).first()
-    return _as_access(room, membership, last_read_seq=cursor)
+    membership = Membership(role=room.role) if room.role is not None else None
+    return _as_access(room, membership, last_read_seq=room.cursor)
 
 
 def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
@@ -157,7 +165,8 @@ def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
 
 
 def rooms_for_user(*, user) -> list[dict]:
-    """The rooms `user` may see, with head, unread count and last activity."""
+    """The rooms `user` may see, with head, unread and mention counts and
+    last activity."""
     if isinstance(user, AnonymousUser):
         return []
     cursor = ReadCursor.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]
@@ -178,6 +187,7 @@ def rooms_for_user(*, user) -> list[dict]:
         .values("total")
     )
     rooms = rooms.annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
+    rooms = rooms.annotate(mentions=_unread_mentions(user))
     return [
         {
             "slug": room.slug,
@@ -186,6 +196,7 @@ def rooms_for_user(*, user) -> list[dict]:
             "archived": room.is_archived,
             "head": room.last_seq,
             "unread": room.unread,
+            "mentions": room.mentions,
             "last_activity": protocol.timestamp(room.last_activity) if room.last_activity else None,
         }
         for room in rooms
@@ -505,3 +516,39 @@ def _live_sessions(keys: set[str]) -> set[str]:
         live = Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
         return set(live.values_list("session_key", flat=True))
     return {key for key in keys if store().exists(key)}
+
+
+def _unread_mentions(user) -> Coalesce:
+    """Mentions of `user` in messages after the read cursor (the `read`
+    annotation), by others, not deleted: the room list's mention badge."""
+    mentions = (
+        Mention.objects.filter(
+            room=OuterRef("pk"), user=user, seq__gt=OuterRef("read"), message__deleted=False
+        )
+        .exclude(message__author=user)
+        .order_by()
+        .values("room")
+        .annotate(total=Count("*"))
+        .values("total")
+    )
+    return Coalesce(Subquery(mentions, output_field=IntegerField()), 0)
+
+
+def notification_level(*, user, room_id: int) -> str:
+    """Which messages of the room `user` is notified of: all, mentions, none."""
+    level = NotificationSetting.objects.filter(user=user, room_id=room_id).values_list(
+        "level", flat=True
+    )
+    return level.first() or NotificationSetting.DEFAULT
+
+
+def notification_levels(*, user) -> dict[str, str]:
+    """{room slug: level} of the rooms where `user` chose other than the default."""
+    rows = NotificationSetting.objects.filter(user=user).exclude(level=NotificationSetting.DEFAULT)
+    return dict(rows.values_list("room__slug", "level"))
+
+
+def room_member_names(*, room_id: int, limit: int = 500) -> list[str]:
+    """Usernames of the room's active members, sorted (the composer's @ list)."""
+    members = Membership.objects.filter(room_id=room_id, user__is_active=True)
+    return list(members.order_by("user__username").values_list("user__username", flat=True)[:limit])

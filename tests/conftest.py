@@ -37,6 +37,19 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """On SQLite, the test database is a file in WAL mode like production's,
+    not Django's shared-cache in-memory one: the realtime runtime reads from
+    several threads, and a shared cache locks whole tables against that."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Users are made in most tests; the real hasher is slow on purpose."""

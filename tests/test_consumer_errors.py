@@ -82,6 +82,7 @@ async def test_member_made_read_only_after_joining_can_no_longer_send(clients, a
     await database_sync_to_async(services.membership_set_role)(
         user=alice, room=lobby, role=Membership.Role.READ_ONLY
     )
+    assert (await client.next_of("room", skip=("backfill",)))["read_only"] is True
     await client.error({"type": "send", "room": "lobby", "body": "hi"}, "forbidden")
 
 

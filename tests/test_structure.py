@@ -97,8 +97,7 @@ def test_a_built_wheel_carries_the_templates_and_static_files(tmp_path):
 
     root = ROOT.parent
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"]
-        + ["-w", str(tmp_path), str(root)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
         check=True,
         capture_output=True,
         cwd=tmp_path,

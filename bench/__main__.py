@@ -27,7 +27,7 @@ from .report import plot, summary
 from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("fanout", "backfill", "connections", "sends")
+SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
 TARGETS = {
     t.name: t
     for t in (
@@ -51,6 +51,7 @@ class Plan:
     drain: float  # seconds allowed after the last publish
     backfill: int
     connections: tuple
+    storm: int  # clients of the reconnect storm
     sends_seconds: float
 
 
@@ -61,6 +62,7 @@ FULL = Plan(
     drain=10,
     backfill=10_000,
     connections=(5_000, 10_000),
+    storm=10_000,
     sends_seconds=10,
 )
 QUICK = Plan(
@@ -70,6 +72,7 @@ QUICK = Plan(
     drain=5,
     backfill=1_000,
     connections=(500,),
+    storm=500,
     sends_seconds=3,
 )
 
@@ -108,7 +111,7 @@ def machine() -> dict:
 
 def rooms_needed(plan: Plan) -> list[str]:
     fan = [f"fan-{n}-{rate or 'max'}" for n, rates in plan.fanout for rate in rates]
-    return [*fan, "backfill", "idle", "sends"]
+    return [*fan, "backfill", "idle", "storm", "sends"]
 
 
 def run_target(
@@ -147,6 +150,10 @@ def run_target(
                 with spy(f"connections-{count}"):
                     record = scenarios.connections(server, pool, "idle", count=count)
                 emit(target, "connections", record)
+        if "storm" in chosen:
+            with spy("storm"):
+                record = scenarios.storm(server, pool, "storm", count=plan.storm)
+            emit(target, "storm", record)
         if "sends" in chosen:
             with spy("sends"):
                 record = scenarios.sends(server, "sends", senders=10, duration=plan.sends_seconds)
@@ -246,6 +253,9 @@ def _brief(record: dict) -> str:
         "sockets",
         "kib_per_socket",
         "connects_per_s",
+        "all_done_s",
+        "median_s",
+        "fairness_max_over_median",
         "sends_per_s",
         "server_cpu_cores",
         "client_cpu_seconds",

@@ -185,6 +185,52 @@ def _since(started: float) -> float:
     return time.monotonic() - started
 
 
+async def storm(urls: list[str], room: str, *, count: int, since: int, head: int, within: float):
+    """`count` sockets connect at once (at most STORM_IN_FLIGHT handshakes in
+    flight), join with `since` and wait until they hold every seq up to
+    `head`. Returns each client's seconds from the start until it held
+    them all, and the failures."""
+    gate = asyncio.Semaphore(STORM_IN_FLIGHT)
+    started = time.monotonic()
+    done = array("d")
+    failures = {"errors": 0, "incomplete": 0}
+    sockets = []
+
+    async def one(i: int) -> None:
+        try:
+            async with gate:
+                ws = await open_socket(urls[i % len(urls)])
+                sockets.append(ws)
+                await ws.send(json.dumps({"type": "join", "room": room, "since": since}))
+            stream = Stream(since)
+            async with asyncio.timeout(max(0.1, started + within - time.monotonic())):
+                async for text in ws:
+                    frame = json.loads(text)
+                    if frame["type"] == "backfill":
+                        messages = frame["messages"]
+                    elif frame["type"] == "message":
+                        messages = (frame["message"],)
+                    else:
+                        continue
+                    for message in messages:
+                        stream.take(message["seq"])
+                    if stream.count >= head - since:
+                        done.append(time.monotonic() - started)
+                        return
+            failures["incomplete"] += 1
+        except TimeoutError:
+            failures["incomplete"] += 1
+        except Exception:
+            failures["errors"] += 1
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {"done": done.tobytes(), **failures}
+
+
+STORM_IN_FLIGHT = 1000  # handshakes one client process keeps in flight
+
+
 def _process_main(conn) -> None:
     raise_fd_limit()
     asyncio.run(_serve(conn))
@@ -209,6 +255,15 @@ async def _serve(conn) -> None:
         elif op == "wait":
             reply = await subscriber.wait(command["up_to"], command["timeout"])
             reply["cpu_seconds"] = cpu_seconds() - cpu_mark
+        elif op == "storm":
+            reply = await storm(
+                command["urls"],
+                command["room"],
+                count=command["count"],
+                since=command["since"],
+                head=command["head"],
+                within=command["within"],
+            )
         elif op == "close":
             await subscriber.close()
             subscriber = Subscriber()
@@ -283,6 +338,22 @@ class ClientPool:
             "last_recv": max(r["last_recv"] for r in replies),
             "client_cpu_seconds": sum(r["cpu_seconds"] for r in replies),
             "latencies": latencies,
+        }
+
+    def storm(self, urls, room: str, *, count: int, since: int, head: int, within: float):
+        """Every process starts its share of the storm at once; the clients'
+        completion times, merged."""
+        command = {"op": "storm", "urls": urls, "room": room, "since": since, "head": head}
+        replies = self._all(
+            [{**command, "count": c, "within": within} for c in self._split(count)], within + 120
+        )
+        done = array("d")
+        for reply in replies:
+            done.frombytes(reply["done"])
+        return {
+            "done": done,
+            "errors": sum(r["errors"] for r in replies),
+            "incomplete": sum(r["incomplete"] for r in replies),
         }
 
     def close_sockets(self) -> None:

@@ -97,6 +97,8 @@ def _param(r: dict) -> str:
         return f"{r['messages']} messages"
     if r["scenario"] == "connections":
         return f"{r['sockets']} sockets"
+    if r["scenario"] == "storm":
+        return f"{r['clients']} clients, {r['missed']} missed each"
     return f"{r['senders']} senders"
 
 
@@ -105,6 +107,7 @@ def _headline(r: dict) -> tuple[str, str]:
         "fanout": ("deliveries_per_s", "deliveries/s"),
         "backfill": ("median_ms", "ms"),
         "connections": ("kib_per_socket", "KiB/socket"),
+        "storm": ("all_done_s", "s until all hold their messages"),
         "sends": ("sends_per_s", "sends/s"),
     }[r["scenario"]]
 
@@ -123,6 +126,13 @@ def _extra(r: dict) -> str:
         return (
             f"{r['connects_per_s']} connects/s, RSS {r['rss_before_kib']} → "
             f"{r['rss_after_kib']} KiB, errors {r['errors']}"
+        )
+    if r["scenario"] == "storm":
+        return (
+            f"median {r['median_s']} s, p99 {r['p99_s']} s, slowest/median "
+            f"{r['fairness_max_over_median']}, completed {r['completed']}, errors "
+            f"{r['errors']}, incomplete {r['incomplete']}, server CPU "
+            f"{r['server_cpu_us_per_connection']} µs/connection"
         )
     return (
         f"ack p50/p99 {r['ack_p50_ms']}/{r['ack_p99_ms']} ms, errors {r['errors']}, "

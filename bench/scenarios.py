@@ -276,6 +276,38 @@ def connections(server: Server, pool: ClientPool, room: str, *, count: int) -> d
     }
 
 
+# --- reconnect storm -------------------------------------------------------------------
+
+
+def storm(server: Server, pool: ClientPool, room: str, *, count: int, missed: int = 10) -> dict:
+    """`count` clients that each missed `missed` messages reconnect at once,
+    authenticate with a token, join with `since` and wait until they hold
+    every missed message: how long until all do, and how fair admission is
+    (the slowest client against the median)."""
+    head = server.seed(room, missed)
+    cpu = ServerCpu(server)
+    result = pool.storm(server.urls("bench-sub"), room, count=count, since=head - missed,
+                        head=head, within=120)  # fmt: skip
+    server_cpu = cpu.stop()
+    settle(server)
+    times = sorted(result["done"])
+    median = statistics.median(times) if times else None
+    return {
+        "clients": count,
+        "missed": missed,
+        "completed": len(times),
+        "errors": result["errors"],
+        "incomplete": result["incomplete"],
+        "all_done_s": round(times[-1], 2) if times else None,
+        "median_s": round(median, 2) if median else None,
+        "p99_s": round(times[int(len(times) * 0.99) - 1], 2) if times else None,
+        "fairness_max_over_median": round(times[-1] / median, 2) if median else None,
+        "completed_per_s": round(len(times) / times[-1]) if times else None,
+        **server_cpu,
+        "server_cpu_us_per_connection": _per(server_cpu["server_cpu_seconds"], len(times)),
+    }
+
+
 # --- sends ---------------------------------------------------------------------------
 
 

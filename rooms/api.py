@@ -1,5 +1,6 @@
 """The JSON API for integrations (docs/api.md): list rooms, page through a
-room's log by seq, publish a message, and edit, delete or react to one.
+room's log by seq, publish a message, edit, delete or react to one, and a
+user's notification setting of a room.
 
 A thin adapter like the WebSocket consumer: it authenticates, parses, calls
 rooms/selectors.py or rooms/services.py, and renders. Errors are the
@@ -281,6 +282,20 @@ def _stored(key: str, room: selectors.RoomAccess, result: services.EntryResult) 
     return _json(body, 200 if result.duplicate else 201)
 
 
+@endpoint("GET", "PUT")
+def room_notifications(request, user, slug):
+    """The user's notification setting for one room: `all`, `mentions` (the
+    default) or `none`. PUT `{"level": …}` changes it (session: CSRF too)."""
+    room = selectors.room_access_or_404(user=user, slug=slug)
+    if request.method == "PUT":
+        level = services.notification_level_set(
+            user=user, room=room, level=_read_json(request).get("level")
+        )
+    else:
+        level = selectors.notification_level(user=user, room_id=room.id)
+    return _json(_dumps({"room": room.slug, "level": level}))
+
+
 @csrf_exempt
 def not_found(request, rest=""):
     return error_response(RoomsError("not_found", "No such API endpoint. See docs/api.md."))
@@ -296,6 +311,11 @@ api_urlpatterns = [
         r"^rooms/(?P<slug>[^/]+)/messages/(?P<seq>[^/]+)/reactions/?$",
         message_reactions,
         name="api-message-reactions",
+    ),
+    re_path(
+        r"^rooms/(?P<slug>[^/]+)/notifications/?$",
+        room_notifications,
+        name="api-room-notifications",
     ),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from . import protocol, selectors
+from . import mentions, protocol, selectors
 from .errors import RoomsError
 from .models import Membership, Message, Reaction, Room
 
@@ -125,13 +125,15 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
                 first_of[key] = index
             fresh.append((index, request))
     published = []
+    stored: list[mentions.Stored] = []
     active = _lock_authors({r.author.pk for _, r in fresh if r.author is not None})
     # Rooms in id order: two processes' batches lock room rows in the same
     # order (after the authors', also in id order), so they queue rather than
     # deadlock.
     fresh.sort(key=lambda item: item[1].room.id)
     for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
-        published += _store_room(list(group), results, active)
+        published += _store_room(list(group), results, active, stored)
+    mentions.record(stored)  # one bulk insert for the batch's @mentions
     for index, first in repeats:
         original = results[first]
         if isinstance(original, EntryResult):
@@ -161,8 +163,11 @@ def _lock_authors(author_ids: set[int]) -> set[int]:
     }
 
 
-def _store_room(group: list[tuple[int, EntryRequest]], results: list, active: set[int]) -> list:
-    """Store the requests of one room that the rules allow."""
+def _store_room(
+    group: list[tuple[int, EntryRequest]], results: list, active: set[int], stored: list
+) -> list:
+    """Store the requests of one room that the rules allow; append what was
+    stored to `stored` (for the batch's mentions)."""
     room = group[0][1].room
     authors = {request.author.pk for _, request in group if request.author is not None}
     access = selectors.post_access(room_id=room.id, author_ids=list(authors))
@@ -206,6 +211,7 @@ def _store_room(group: list[tuple[int, EntryRequest]], results: list, active: se
         [_row(room.id, first_seq + offset, request) for offset, (_, request) in enumerate(allowed)]
     )
     _apply_changes(room.id, rows, [request for _, request in allowed], targets)
+    stored.append(mentions.Stored(room.id, access.is_private, rows))
     published = []
     for (index, request), row in zip(allowed, rows, strict=True):
         author = request.author.get_username() if request.author is not None else None

@@ -234,3 +234,49 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class Mention(models.Model):
+    """A user named with `@username` in a message they may see, recorded by
+    the store path (rooms/mentions.py) when the message or an edit of it is
+    stored. `seq` is the message's, so unread mentions are counted against
+    the read cursor without a join on the log."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_unique_message_user")
+        ]
+        indexes = [models.Index(fields=["user", "room", "seq"], name="mention_user_room_seq")]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in {self.room_id}#{self.seq}"
+
+
+class NotificationSetting(models.Model):
+    """Which messages of a room a user is notified of. Its own table, not a
+    field of Membership: choosing a setting for a public room must not make
+    anyone a member. No row means the default, mentions only."""
+
+    class Level(models.TextChoices):
+        ALL = "all", "All messages"
+        MENTIONS = "mentions", "Mentions only"
+        NONE = "none", "None"
+
+    DEFAULT = Level.MENTIONS
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.MENTIONS)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="notificationsetting_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.room_id}: {self.level}"

@@ -377,3 +377,21 @@ def presence_snapshot_save(*, process_id: str, rooms: dict[int, list[str]]) -> N
         process_id=process_id,
         defaults={"rooms": {str(k): v for k, v in rooms.items()}, "updated_at": timezone.now()},
     )
+
+
+def notification_level_set(
+    *, user: AbstractBaseUser, room: selectors.RoomAccess, level: str
+) -> str:
+    """Choose which messages of `room` notify `user`: `all`, `mentions` (the
+    default) or `none`. Stored per (user, room) apart from Membership, so a
+    setting never grants access; the caller has checked that the user may
+    see the room."""
+    from .models import NotificationSetting
+
+    if level not in NotificationSetting.Level.values:
+        choices = ", ".join(NotificationSetting.Level.values)
+        raise RoomsError("invalid", f"`level` must be one of {choices}.", field="level")
+    NotificationSetting.objects.update_or_create(
+        user=user, room_id=room.id, defaults={"level": level}
+    )
+    return level

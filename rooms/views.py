@@ -46,7 +46,13 @@ def room_list(request):
             else:
                 return redirect("room", slug=room.slug)
     rooms = selectors.rooms_for_user(user=request.user)
-    config = {"page": "room-list", "user": request.user.get_username(), "rooms": rooms}
+    config = {
+        "page": "room-list",
+        "user": request.user.get_username(),
+        "rooms": rooms,
+        # Rooms whose notification setting is not the default (mentions only).
+        "notify": selectors.notification_levels(user=request.user),
+    }
     status = 400 if form is not None and form.errors else 200
     return render(
         request,
@@ -75,6 +81,10 @@ def room_page(request, slug):
             # decides again on every delete).
             "canModerate": room.role == Membership.Role.MODERATOR or request.user.is_staff,
         },
+        # The composer's @ suggestions (with whoever is online), and which
+        # messages of the room notify this user.
+        "members": selectors.room_member_names(room_id=room.id),
+        "notify": selectors.notification_level(user=request.user, room_id=room.id),
     }
     return render(request, "rooms/room.html", {"room": room, "config": config})
 

@@ -148,15 +148,15 @@ EXPORT_EXTRA_MIB_BOUND = 25
 
 def test_exportroom_streams_100k_messages_in_bounded_memory(site, tmp_path):
     site.shell(
-        "from rooms.models import Message, Room\n"
+        "from rooms import services\n"
+        "from rooms.entries import EntryRequest\n"
+        "from rooms.models import Room\n"
         "room = Room.objects.get(slug='big')\n"
         "body = 'a moderately long chat message body, ' * 3\n"
         f"n = {EXPORT_MESSAGES}\n"
         "for start in range(1, n + 1, 5000):\n"
-        "    Message.objects.bulk_create(\n"
-        "        Message(room=room, seq=s, body=f'{s} {body}', kind='system')\n"
-        "        for s in range(start, min(start + 5000, n + 1)))\n"
-        "Room.objects.filter(pk=room.pk).update(last_seq=n)\n"
+        "    services.entry_post_many([EntryRequest(room, None, f'{s} {body}')\n"
+        "        for s in range(start, min(start + 5000, n + 1))])\n"
     )
     target = tmp_path / "big.jsonl"
     # The same command exporting nothing: Django's and the interpreter's share.

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (docs/deploy.md, Logs).
+    "project.logcontext.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
@@ -229,7 +232,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = _env_bool("DJANGO_HSTS_PRELOAD", "0")
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Load balancers and Prometheus ask each worker directly, over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -252,18 +256,35 @@ ROOMS_READ_COALESCE = 1.0  # seconds over which `read` frames of a socket coales
 # Whether /accounts/signup/ lets anyone make an account: on for the embedded
 # default, off in production unless asked for.
 ROOMS_SIGNUP = _env_bool("ROOMS_SIGNUP", "1" if DEBUG else "0")
+# The bearer token /metrics requires (rooms/metrics_view.py); unset: no /metrics (404).
+ROOMS_METRICS_TOKEN = os.environ.get("ROOMS_METRICS_TOKEN", "").strip() or None
+
+# --- Logs --------------------------------------------------------------------
+
+# `plain` (default): one readable line per record; `json`: one JSON object per
+# line, with the request id, socket, user and room where they apply
+# (project/logfilters.py, JsonLines; docs/deploy.md, Logs).
+ROOMS_LOG_FORMAT = os.environ.get("ROOMS_LOG_FORMAT", "plain").strip().lower()
+if ROOMS_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("ROOMS_LOG_FORMAT must be `plain` or `json`.")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "project.logfilters.PlainLines",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+        "json": {"()": "project.logfilters.JsonLines"},
+    },
     # No API token in any log line (project/logfilters.py): the console's, and
     # uvicorn's WebSocket lines, which carry the handshake's query string.
     "filters": {"redact_tokens": {"()": "project.logfilters.RedactTokens"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": ROOMS_LOG_FORMAT,
             "filters": ["redact_tokens"],
         }
     },

@@ -1,9 +1,9 @@
-"""URLs of INTERFACE.md: pages, auth, admin, health, and the JSON API."""
+"""URLs of INTERFACE.md: pages, auth, admin, health, metrics, and the JSON API."""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from rooms import health, views
+from rooms import health, metrics_view, views
 from rooms.api import api_urlpatterns
 
 urlpatterns = [
@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_view.metrics, name="metrics"),
     path("api/", include(api_urlpatterns)),
 ]

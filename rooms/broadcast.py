@@ -16,7 +16,7 @@ from collections.abc import Callable
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from . import events
+from . import events, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def publish(event: events.Event) -> None:
     try:
         async_to_sync(layer.group_send)(event.group, message)
     except Exception:
+        metrics.LAYER_ERRORS.labels("send").inc()
         logger.warning("channel layer unavailable: %s not sent to %s", event.kind, event.group)
 
 

@@ -9,6 +9,7 @@ call these functions; none of them writes a message any other way.
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,7 +17,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Q
 from django.utils import timezone
 
-from . import broadcast, entries, events, protocol, selectors
+from . import broadcast, entries, events, metrics, protocol, selectors
 from .entries import EntryRequest, EntryResult
 from .errors import RoomsError
 from .models import (
@@ -79,6 +80,7 @@ def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsErr
     reconnected = False
     while True:
         results: list[EntryResult | RoomsError | None] = [None] * len(requests)
+        started = time.perf_counter()
         try:
             with transaction.atomic():
                 published = entries.store_batch(requests, results)
@@ -86,6 +88,7 @@ def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsErr
                     transaction.on_commit(
                         lambda stored=published: broadcast.publish_entries(stored)
                     )
+            metrics.entries_committed(requests, results, started)
             return results
         except IntegrityError:
             # A concurrent transaction stored one of these client_ids after

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from . import selectors, services
+from . import metrics, selectors, services
 from .errors import RoomsError
 from .models import Membership
 from .page_forms import RoomCreateForm, SignupForm
@@ -107,6 +107,7 @@ def login_refused(request, original_response=None, credentials=None):
     AXES_LOCKOUT_CALLABLE, for the site's login and the admin's alike."""
     username = request.POST.get("username", "")
     address = request.META.get("REMOTE_ADDR")
+    metrics.RATE_LIMITED.labels("login").inc()
     logger.warning("login refused (429): too many failures for %r from %s", username, address)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {

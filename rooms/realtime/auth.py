@@ -68,8 +68,9 @@ def check_allowed_hosts() -> None:
 
 
 async def _refuse(send, scope, reason: str) -> None:
-    client = scope.get("client") or ("?", 0)
-    logger.warning("websocket refused (403) from %s:%s: %s", client[0], client[1], reason)
+    host, port = scope.get("client") or ("?", 0)
+    log = "websocket refused (403) from %s:%s: %s"
+    logger.warning(log, host, port, reason, extra={"client": f"{host}:{port}"})
     await send({"type": "websocket.close", "code": 1008})
 
 

@@ -12,7 +12,7 @@ only after the commit that stored it (G3).
 import asyncio
 import weakref
 
-from rooms import services
+from rooms import metrics, services
 from rooms.entries import EntryRequest, EntryResult
 from rooms.errors import RoomsError
 
@@ -40,6 +40,7 @@ class SendBatcher:
     async def _write(self) -> None:
         while self.queue:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+            metrics.BATCH_SIZE.observe(len(batch))
             try:
                 results = await db.write(services.entry_post_many)(
                     [request for request, _ in batch]

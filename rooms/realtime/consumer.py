@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 import uuid
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from rooms import protocol, selectors, services
+from rooms import metrics, protocol, selectors, services
 from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 from rooms.tokens import bearer_token
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 # Frames that spend the socket's frame budget (stored entries have the
 # stored-entry rate limit instead; typing and read their own throttles).
 BUDGETED = frozenset({"join", "leave", "history", "ping"})
+# Errors that refuse a frame for a reason of policy, logged once each
+# (auth_required is logged by `end`, which closes the socket).
+LOGGED_REFUSALS = frozenset({"rate_limited", "forbidden", "read_only", "too_large"})
 
 
 class RoomsConsumer(AsyncWebsocketConsumer):
@@ -53,6 +57,12 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         await self.accept()
         self.outlet = outlet_for(self.base_send, limit=settings.ROOMS_MAX_BACKLOG)
         if self.user is None or not self.user.is_authenticated:
+            host, port = self.scope.get("client") or ("?", 0)
+            why = (
+                "the API token is not valid" if self.scope.get("auth") == "token" else "no session"
+            )
+            log = "socket refused (4401) from %s:%s: %s"
+            logger.warning(log, host, port, why, extra={"client": f"{host}:{port}"})
             await self.send_text(
                 protocol.error("auth_required", "Log in, or connect with an API token.")
             )
@@ -62,7 +72,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         hub = get_hub()
         cap = settings.ROOMS_MAX_SOCKETS_PER_USER
         if cap and len(hub.user_sockets.get(self.user.pk, ())) >= cap:
-            logger.warning("socket refused (4429): %s has %d open sockets", self.username, cap)
+            metrics.RATE_LIMITED.labels("sockets").inc()
+            log = "socket %s of %s refused (4429): %d sockets open already"
+            logger.warning(log, *self._who(), cap, extra=self._log_fields())
             await self.send_text(
                 protocol.error("rate_limited", f"At most {cap} open sockets per user.")
             )
@@ -94,10 +106,12 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             within_backlog = self.outlet.write(text)
         except Exception:
             self.gone = True  # disconnect() follows and cleans up
-            logger.warning("socket %s of %s: a frame could not be sent; closing", *self._who())
+            log = "socket %s of %s closed (4503): a frame could not be sent"
+            logger.warning(log, *self._who(), extra=self._log_fields())
             with contextlib.suppress(Exception):
                 await self.close(code=protocol.CLOSE_UNAVAILABLE)
             return
+        metrics.frame_out(text)
         if not within_backlog:
             # The client does not read: drop what waits for it, and let it
             # resume with `since` like after any other drop (G5).
@@ -106,6 +120,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 "socket %s of %s closed (4408): over %d bytes unread",
                 *self._who(),
                 settings.ROOMS_MAX_BACKLOG,
+                extra=self._log_fields(),
             )
             await self.outlet.overflow(protocol.CLOSE_BACKLOG)
 
@@ -119,10 +134,16 @@ class RoomsConsumer(AsyncWebsocketConsumer):
     def _who(self) -> tuple[str, str]:
         return self.socket_id[:8], getattr(self, "username", "?")
 
+    def _log_fields(self, room: str | None = None) -> dict:
+        """What a log line of this socket is about (JSON lines, docs/deploy.md)."""
+        socket, user = self._who()
+        return {"socket": socket, "user": user, "room": room}
+
     async def end(self, code: int, reason: str, *, told: bool = False) -> None:
         """Close the socket from the server's side (credentials gone: 4401),
         after an `auth_required` error unless the client was `told` already."""
-        logger.warning("socket %s of %s closed (%d): %s", *self._who(), code, reason)
+        log = "socket %s of %s closed (%d): %s"
+        logger.warning(log, *self._who(), code, reason, extra=self._log_fields())
         if code == protocol.CLOSE_UNAUTHENTICATED and not told:
             await self.send_text(protocol.error("auth_required", reason))
         self.gone = True
@@ -144,9 +165,11 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 history_limit=settings.ROOMS_HISTORY_LIMIT,
             )
             ref = frame.ref
+            metrics.frame_in(frame.type)
             if frame.type in BUDGETED and self.budget is not None:
                 retry_after = self.budget.spend()
                 if retry_after is not None:
+                    metrics.RATE_LIMITED.labels("frames").inc()
                     raise RoomsError(
                         "rate_limited", "Too many frames: slow down.", retry_after=retry_after
                     )
@@ -155,12 +178,17 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             if error.ref is None:
                 error.ref = ref
             await self.send_text(protocol.error_from(error))
+            if error.code in LOGGED_REFUSALS:
+                log = "socket %s of %s: frame refused (%s): %s"
+                logger.info(log, *self._who(), error.code, error.message, extra=self._log_fields())
             if error.code == "too_large":
                 await self.close(code=protocol.CLOSE_TOO_LARGE)
             elif error.code == "auth_required":
                 await self.end(protocol.CLOSE_UNAUTHENTICATED, error.message, told=True)
         except Exception:
-            logger.exception("frame from %s failed", self.username)
+            logger.exception(
+                "socket %s of %s: frame failed", *self._who(), extra=self._log_fields()
+            )
             await self.send_text(protocol.error("server_error", "Something went wrong.", ref=ref))
 
     async def _room(self, slug: str) -> selectors.RoomAccess:
@@ -212,6 +240,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         )
         cap = settings.ROOMS_MAX_ROOMS_PER_SOCKET
         if cap and room.slug not in self.subscriptions and len(self.subscriptions) >= cap:
+            metrics.RATE_LIMITED.labels("rooms").inc()
             raise RoomsError("rate_limited", f"At most {cap} rooms joined per socket.")
         subscription = Subscription(
             socket=self, room=room, since=since, present=frame.args["presence"]
@@ -242,14 +271,19 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     async def _backfill(self, subscription: Subscription, feed) -> None:
         async def send_page(page: list[str]) -> None:
+            metrics.BACKFILL_ENTRIES.inc(len(page))
             await self.send_text(protocol.backfill(subscription.room.slug, page))
 
+        started = time.perf_counter()
         try:
             await subscription.catch_up(feed, send_page)
+            metrics.BACKFILL_SECONDS.observe(time.perf_counter() - started)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("backfill of %s for %s failed", subscription.room.slug, self.username)
+            slug = subscription.room.slug
+            log = "socket %s of %s: backfill of %s failed; closing (4503)"
+            logger.exception(log, *self._who(), slug, extra=self._log_fields(slug))
             await self.close(code=protocol.CLOSE_UNAVAILABLE)
 
     async def _drop(self, subscription: Subscription) -> None:

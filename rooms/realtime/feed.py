@@ -14,7 +14,7 @@ import logging
 import time
 from collections import Counter
 
-from rooms import protocol, selectors
+from rooms import metrics, protocol, selectors
 from rooms.events import room_group
 
 from . import db
@@ -140,6 +140,9 @@ class RoomFeed:
             elif self._gap_may_close():
                 return  # woken again when the missing seqs come, or at the deadline
             else:
+                metrics.GAP_REPAIRS.inc()
+                log = "room %s: gap repair: seq %d to %d read from the database"
+                logger.info(log, self.slug, self.head + 1, seq - 1, extra={"room": self.slug})
                 await self._fill(up_to=seq - 1)
                 # Whatever the database lacks below seq was pruned: move on.
                 self.head = max(self.head, seq - 1)
@@ -189,6 +192,7 @@ class RoomFeed:
                 await subscription.deliver(seq, text)
             except Exception:
                 logger.exception("room %s: could not deliver seq %s", self.slug, seq)
+        metrics.entry_delivered(message_text)  # the delivery lag
 
     async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
         """Send a non-stream frame (presence, typing) to the

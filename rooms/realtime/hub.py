@@ -28,7 +28,7 @@ import weakref
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import events, protocol, selectors, services
+from rooms import events, metrics, protocol, selectors, services
 from rooms.broadcast import (
     LOCAL_CHANNEL_PREFIX,
     PROCESS_ID,
@@ -92,6 +92,7 @@ class Hub:
         self._groups: set[str] = set()  # layer groups this process is subscribed to
         self._group_locks: dict[str, asyncio.Lock] = {}
         self._background: set[asyncio.Task] = set()
+        metrics.watch_hub(self)  # /metrics reads its sockets and rooms
 
     def spawn(self, coro) -> None:
         """Run `coro` in the background, holding a reference until it ends."""
@@ -160,6 +161,7 @@ class Hub:
                     await self.layer.group_discard(group, self.channel)
             except Exception:
                 self.layer_ok = False
+                metrics.LAYER_ERRORS.labels("subscribe").inc()
                 logger.warning("channel layer unavailable: %s is synced when it is back", group)
         if not want and not lock.locked() and not getattr(lock, "_waiters", None):
             self._group_locks.pop(group, None)
@@ -286,6 +288,7 @@ class Hub:
             await self.layer.group_send(events.decode(message).group, message)
         except Exception:
             self.layer_ok = False
+            metrics.LAYER_ERRORS.labels("send").inc()
             logger.warning("channel layer unavailable: %s not forwarded", message.get("kind"))
 
     async def _read_moved(self, event: events.ReadMoved) -> None:
@@ -320,6 +323,7 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                metrics.LAYER_ERRORS.labels("receive").inc()
                 if self.layer_ok:
                     logger.warning("channel layer receive failed; resubscribing", exc_info=True)
                 self.layer_ok = False
@@ -338,6 +342,7 @@ class Hub:
                 await self.layer.group_add(group, self.channel)
         except Exception:
             self.layer_ok = False
+            metrics.LAYER_ERRORS.labels("subscribe").inc()
             return
         self.layer_ok = True
         # Groups whose first add failed while the layer was down.
@@ -346,6 +351,7 @@ class Hub:
         for user_id in list(self.user_sockets):
             await self.sync_group(user_group(user_id), self._user_wanted(user_id))
         if was_down:
+            metrics.LAYER_RECONNECTS.inc()
             logger.info("channel layer back: %d groups restored", len(self._groups))
             for feed in list(self.feeds.values()):
                 await self.announce_presence(feed, ask=True)
@@ -429,6 +435,9 @@ class Hub:
                 await feed.room_gone()
                 continue
             if feed.head is not None and state.head > feed.head:
+                metrics.HEAD_REPAIRS.inc()
+                log = "room %s: head-check repair: head %d, the database's %d"
+                logger.info(log, feed.slug, feed.head, state.head, extra={"room": feed.slug})
                 feed.want_repair()
             await feed.room_changed(state)
 

@@ -185,6 +185,24 @@ def _since(started: float) -> float:
     return time.monotonic() - started
 
 
+async def hold(ws, stream: Stream, count: int) -> bool:
+    """Read `ws` (backfill and live frames) until `stream` holds `count`
+    entries; False if the socket ends first."""
+    async for text in ws:
+        frame = json.loads(text)
+        if frame["type"] == "backfill":
+            messages = frame["messages"]
+        elif frame["type"] == "message":
+            messages = (frame["message"],)
+        else:
+            continue
+        for message in messages:
+            stream.take(message["seq"])
+        if stream.count >= count:
+            return True
+    return False
+
+
 async def storm(urls: list[str], room: str, *, count: int, since: int, head: int, within: float):
     """`count` sockets connect at once (at most STORM_IN_FLIGHT handshakes in
     flight), join with `since` and wait until they hold every seq up to
@@ -204,19 +222,9 @@ async def storm(urls: list[str], room: str, *, count: int, since: int, head: int
                 await ws.send(json.dumps({"type": "join", "room": room, "since": since}))
             stream = Stream(since)
             async with asyncio.timeout(max(0.1, started + within - time.monotonic())):
-                async for text in ws:
-                    frame = json.loads(text)
-                    if frame["type"] == "backfill":
-                        messages = frame["messages"]
-                    elif frame["type"] == "message":
-                        messages = (frame["message"],)
-                    else:
-                        continue
-                    for message in messages:
-                        stream.take(message["seq"])
-                    if stream.count >= head - since:
-                        done.append(time.monotonic() - started)
-                        return
+                if await hold(ws, stream, head - since):
+                    done.append(time.monotonic() - started)
+                    return
             failures["incomplete"] += 1
         except TimeoutError:
             failures["incomplete"] += 1

@@ -15,7 +15,7 @@ import statistics
 import time
 from array import array
 
-from .clients import ClientPool, Stream, Subscriber, cpu_seconds, open_socket
+from .clients import ClientPool, Stream, Subscriber, cpu_seconds, hold, open_socket
 from .servers import Server, cpu_ticks, rss_kib, settle, settle_rss
 
 PAD = " the quick brown fox jumps over the lazy dog, twice: the quick brown fox"
@@ -207,18 +207,8 @@ async def _backfill_once(url: str, room: str, count: int, within: float) -> floa
     await _join(ws, room, since=0)
     try:
         async with asyncio.timeout(within):
-            async for text in ws:
-                frame = json.loads(text)
-                if frame["type"] == "backfill":
-                    messages = frame["messages"]
-                elif frame["type"] == "message":
-                    messages = (frame["message"],)
-                else:
-                    continue
-                for message in messages:
-                    stream.take(message["seq"])
-                if stream.count >= count:
-                    return time.monotonic() - started
+            if await hold(ws, stream, count):
+                return time.monotonic() - started
     except TimeoutError:
         return None
     finally:

@@ -58,9 +58,11 @@ class Subscription:
                 await send_page(page)
             self.last_sent = last
             empty_reads = 0 if pages else empty_reads + 1
-            # The feed may have passed `last` while we read: read again then
-            # (twice empty means the room's messages were deleted).
-            if empty_reads and (feed.head is None or feed.head <= last or empty_reads > 1):
+            # Live once the stream has reached the feed's head: the feed
+            # delivers every newer entry. The feed may have passed `last`
+            # while we read: read again then (twice empty means the entries
+            # in between were pruned).
+            if feed.head is None or feed.head <= last or empty_reads > 1:
                 self.live = True  # no await since the check: nothing slips by
                 return
 

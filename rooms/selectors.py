@@ -6,6 +6,7 @@ already serialized (protocol.message_json), so the consumer, the HTTP API and
 the commands share one rendering.
 """
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -67,6 +68,7 @@ class RoomAccess:
     last_read_seq: int | None
     is_private: bool = False
     operator: bool = False  # an operator's tool (tailroom): sees every room
+    oldest: int | None = None  # the lowest seq still stored, when it was read
 
     @property
     def read_only(self) -> bool:
@@ -129,7 +131,7 @@ def join_start(
         start, truncated = head - limit, True
     if start < head:
         # Retention may have pruned what the client asked for.
-        oldest = oldest_seq(room_id=room.id)
+        oldest = room.oldest
         if oldest is not None and oldest - 1 > start:
             start, truncated = oldest - 1, True
     return room, start, truncated
@@ -147,13 +149,17 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
         .annotate(
             role=Subquery(Membership.objects.filter(**mine).values("role")[:1]),
             cursor=Subquery(ReadCursor.objects.filter(**mine).values("seq")[:1]),
+            oldest=Subquery(
+                Message.objects.filter(room=OuterRef("pk")).order_by("seq").values("seq")[:1]
+            ),
         )
         .first()
     )
     if room is None or (room.is_private and room.role is None):
         return None
     membership = Membership(role=room.role) if room.role is not None else None
-    return _as_access(room, membership, last_read_seq=room.cursor)
+    access = _as_access(room, membership, last_read_seq=room.cursor)
+    return dataclasses.replace(access, oldest=room.oldest)
 
 
 def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:

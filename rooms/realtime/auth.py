@@ -16,7 +16,6 @@ import logging
 from urllib.parse import urlsplit
 
 from channels.auth import AuthMiddleware
-from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -25,6 +24,8 @@ from django.http.request import validate_host
 
 from rooms import services
 from rooms.tokens import bearer_token
+
+from . import db
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,9 @@ class WebSocketAuthMiddleware:
             await receive()  # the websocket.connect
             return await _refuse(send, scope, f"Origin {origin!r} is not an allowed host")
         if token:  # "" (another scheme, or none given) is no token here
-            user = await database_sync_to_async(services.api_token_authenticate)(token=token)
+            # Off the writer thread: a reconnect storm authenticates in parallel
+            # instead of queueing behind the group commit (rooms/realtime/db.py).
+            user = await db.read(services.api_token_authenticate)(token=token)
             scope = {**scope, "user": user or AnonymousUser(), "auth": "token"}
             return await self.inner(scope, receive, send)
         if origin is None:

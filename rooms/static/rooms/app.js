@@ -5,6 +5,9 @@
 import { RoomsClient } from "./client.js";
 import { startRoomPage } from "./room-page.js";
 import { formatWhen } from "./dom.js";
+import { tabBadge } from "./badges.js";
+import { notifyOnce, permissionControl, wanted } from "./notify.js";
+import { mentionsIn } from "./render.js";
 
 const config = JSON.parse(document.getElementById("rooms-config").textContent);
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -92,12 +95,27 @@ function showConnection(client) {
  * arrive rather than subtracting seqs. */
 function startRoomList(client, config) {
   const rooms = new Map();
+  const showBadge = tabBadge();
+  const live = document.getElementById("live");
+  const announce = (text) => {
+    if (live) live.textContent = text;
+  };
+  permissionControl(document.getElementById("notify-permission"), document.getElementById("notify-status"), announce);
   for (const room of config.rooms) {
     const row = document.querySelector(`.room-row[data-room="${CSS.escape(room.slug)}"]`);
     if (!row) continue;
     // `unread` as the server counted it up to `head`, plus the seqs of
     // unread messages of others that arrived since.
-    rooms.set(room.slug, { head: room.head, unread: room.unread, arrived: [], row, at: room.last_activity });
+    rooms.set(room.slug, {
+      head: room.head,
+      unread: room.unread,
+      arrived: [],
+      mentions: room.mentions ?? 0,
+      mentioned: [], // seqs of messages that arrived since and mention the user
+      title: room.title,
+      row,
+      at: room.last_activity,
+    });
   }
 
   const render = (slug) => {
@@ -109,6 +127,11 @@ function startRoomList(client, config) {
     badge.setAttribute("aria-label", `${unread} unread`);
     badge.hidden = unread === 0;
     room.row.classList.toggle("room-row--unread", unread > 0);
+    const mentions = room.mentions + room.mentioned.length;
+    const mentionBadge = room.row.querySelector(".mention-badge");
+    mentionBadge.textContent = `@${mentions > 99 ? "99+" : mentions}`;
+    mentionBadge.setAttribute("aria-label", `${mentions} mention${mentions === 1 ? "" : "s"} of you`);
+    mentionBadge.hidden = mentions === 0;
     const activity = room.row.querySelector(".room-activity");
     if (room.at) {
       const time = document.createElement("time");
@@ -117,6 +140,18 @@ function startRoomList(client, config) {
       time.title = new Date(room.at).toLocaleString();
       activity.replaceChildren(time);
     }
+    updateBadge();
+  };
+
+  // The tab: "(N) Rooms" with N unread over all rooms, and the icon's dot.
+  const updateBadge = () => {
+    let unread = 0;
+    let mentioned = false;
+    for (const room of rooms.values()) {
+      unread += room.unread + room.arrived.length;
+      mentioned ||= room.mentions + room.mentioned.length > 0;
+    }
+    showBadge({ unread, mentioned });
   };
 
   // Read cursors move in other tabs; the server tells this socket with
@@ -135,6 +170,8 @@ function startRoomList(client, config) {
         room.head = each.head;
         room.unread = each.unread;
         room.arrived = room.arrived.filter((seq) => seq > each.head);
+        room.mentions = each.mentions ?? 0;
+        room.mentioned = room.mentioned.filter((seq) => seq > each.head);
         render(each.slug);
       }
     } catch {
@@ -151,7 +188,22 @@ function startRoomList(client, config) {
     const room = rooms.get(slug);
     if (!room) return;
     for (const message of messages) {
-      if (message.author !== config.user && message.seq > room.head) room.arrived.push(message.seq);
+      if (message.author === config.user || message.seq <= room.head) continue;
+      room.arrived.push(message.seq);
+      if (!message.deleted && mentionsIn(message.body).has(config.user)) {
+        room.mentioned.push(message.seq);
+        announce(`${message.author ?? "System"} mentioned you in ${room.title}`);
+      }
+      const level = config.notify?.[slug] ?? "mentions";
+      if (wanted(message, { me: config.user, level })) {
+        notifyOnce({
+          room: slug,
+          title: room.title,
+          message,
+          me: config.user,
+          open: () => location.assign(`/rooms/${encodeURIComponent(slug)}/#seq-${message.seq}`),
+        });
+      }
     }
     room.at = messages[messages.length - 1].created_at;
     render(slug);
@@ -160,7 +212,8 @@ function startRoomList(client, config) {
     const room = rooms.get(slug);
     if (!room) return;
     room.arrived = room.arrived.filter((each) => each > seq);
-    if (seq >= room.head) room.unread = 0;
+    room.mentioned = room.mentioned.filter((each) => each > seq);
+    if (seq >= room.head) room.unread = room.mentions = 0;
     else if (room.unread > 0) refresh(); // read part of what the server counted
     render(slug);
   });
@@ -173,7 +226,8 @@ function startRoomList(client, config) {
     const room = rooms.get(slug);
     if (!room || read == null || read < room.head) return;
     room.arrived = room.arrived.filter((each) => each > read);
-    room.unread = 0;
+    room.mentioned = room.mentioned.filter((each) => each > read);
+    room.unread = room.mentions = 0;
     render(slug);
   });
 

@@ -3,10 +3,18 @@
 // buttons. Built once per message and updated in place from the client's view
 // of it (client.message()), so focus stays where it is; and a send still in
 // the outbox. Rendering only: what the buttons do is the page's
-// (room-page.js). Text goes in with textContent.
+// (room-page.js). Names and other text go in with textContent; the body is
+// rich text through render.js (markdown-it, then DOMPurify).
 
 import { avatar, el, formatWhen } from "./dom.js";
+import { plainText, renderBody } from "./render.js";
 import { snippet } from "./room-log.js";
+
+/** A quote's text: the original's words without their Markdown. */
+const quoteText = (message) => (message.deleted ? snippet(message) : plainText(message.body, 120));
+
+// The body each item shows, so a reaction or an edit mark does not parse it again.
+const renderedBody = new WeakMap();
 
 const button = (className, label, text) => {
   const node = el("button", className, text);
@@ -62,7 +70,7 @@ export function messageItem(message, page, on) {
   const edited = el("span", "msg-edited", "(edited)");
   edited.hidden = true;
   edited.append(el("span", "sr-only msg-edited-when"));
-  content.append(el("p", "msg-body"), " ", edited, el("span", "msg-unsent"));
+  content.append(el("div", "msg-body"), " ", edited, el("span", "msg-unsent"));
 
   const reactions = el("div", "msg-reactions");
   reactions.setAttribute("role", "group");
@@ -100,7 +108,14 @@ export function renderMessage(item, message, page) {
   const pending = message.pending ?? { edit: false, delete: false, reactions: [] };
   item.classList.toggle("msg--deleted", message.deleted);
   item.classList.toggle("msg--edited", Boolean(message.edited_at) && !message.deleted);
-  item.querySelector(".msg-body").textContent = message.deleted ? "message deleted" : message.body;
+  const body = item.querySelector(".msg-body");
+  const shownBody = message.deleted ? null : message.body ?? "";
+  if (renderedBody.get(item) !== shownBody) {
+    renderedBody.set(item, shownBody);
+    if (shownBody == null) body.textContent = "message deleted";
+    else renderBody(body, shownBody, { me: page.me });
+  }
+  item.classList.toggle("msg--mentions-me", body.querySelector(".mention--me") != null);
 
   const edited = item.querySelector(".msg-edited");
   edited.hidden = !message.edited_at || message.deleted;
@@ -162,7 +177,7 @@ export function renderQuote(item, replyTo, original) {
   quote.dataset.seq = String(replyTo);
   quote.title = "Go to the original message";
   quote.querySelector(".msg-quote-author").textContent = original ? `${original.author ?? "System"}:` : "";
-  quote.querySelector(".msg-quote-text").textContent = original ? snippet(original) : "an earlier message";
+  quote.querySelector(".msg-quote-text").textContent = original ? quoteText(original) : "an earlier message";
   quote.classList.toggle("msg-quote--deleted", Boolean(original?.deleted));
 }
 
@@ -189,7 +204,7 @@ export function pendingItem(item, { me, connected, original, retry, discard }) {
     quote.append(
       el("span", "sr-only", "In reply to "),
       el("span", "msg-quote-author", original ? `${original.author ?? "System"}:` : ""),
-      el("span", "msg-quote-text", original ? snippet(original) : "an earlier message"),
+      el("span", "msg-quote-text", original ? quoteText(original) : "an earlier message"),
     );
     main.append(quote);
   }

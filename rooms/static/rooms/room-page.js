@@ -2,12 +2,18 @@
 // read marking, driven by the protocol client's events. The client owns
 // ordering, dedupe by seq, the messages' current state and the outbox; this
 // module only renders (one message: message-view.js) and wires the actions
-// (edit, delete, react, reply: message-actions.js) to the client.
+// (edit, delete, react, reply: message-actions.js) to the client, and keeps
+// the reader's attention: @ suggestions in the composer, notifications while
+// the tab is hidden, and the tab's unread badge.
 
 import { avatar, codePoints, el } from "./dom.js";
 import { messageItem, pendingItem, renderMessage, renderQuote } from "./message-view.js";
 import { confirmDelete, openEditor, openPicker, replyBar } from "./message-actions.js";
 import { actionOf } from "./outbox.js";
+import { tabBadge } from "./badges.js";
+import { mentionCompleter } from "./mention-complete.js";
+import { notifyOnce, permissionControl, wanted } from "./notify.js";
+import { mentionsIn, plainText } from "./render.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const TYPING_SHOWN_MS = 5000;
@@ -51,6 +57,10 @@ export function startRoomPage(client, config) {
   let unseen = 0;
   let readTimer = null;
   let noticeTimer = null;
+  let online = []; // usernames in the room now (presence)
+  let level = config.notify ?? "mentions"; // which messages notify
+  const hiddenUnread = new Map(); // seq -> mentions me, for others' messages that came while hidden
+  const showBadge = tabBadge();
 
   const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 64;
   const toBottom = () => {
@@ -268,7 +278,71 @@ export function startRoomPage(client, config) {
     const bottom = scroller.getBoundingClientRect().bottom;
     let item = list.lastElementChild;
     while (item && item.getBoundingClientRect().top >= bottom - 8) item = item.previousElementSibling;
-    if (item) client.read(slug, Number(item.dataset.seq));
+    if (item) {
+      client.read(slug, Number(item.dataset.seq));
+      forgetUnread(Number(item.dataset.seq));
+    }
+  }
+
+  // --- the tab's badge and notifications --------------------------------------------
+
+  function updateBadge() {
+    const mentioned = [...hiddenUnread.values()].some(Boolean);
+    showBadge({ unread: hiddenUnread.size, mentioned });
+  }
+
+  /** Messages up to `seq` are read (here or in another tab). */
+  function forgetUnread(seq) {
+    for (const each of [...hiddenUnread.keys()]) if (each <= seq) hiddenUnread.delete(each);
+    updateBadge();
+  }
+
+  function noticeArrivals(messages) {
+    for (const message of messages) {
+      if (message.author === me || message.deleted || !["text", "system"].includes(message.kind)) continue;
+      if (document.visibilityState === "hidden") {
+        hiddenUnread.set(message.seq, mentionsIn(message.body).has(me));
+      }
+      if (wanted(message, { me, level })) {
+        notifyOnce({
+          room: slug,
+          title: $("room-title").textContent,
+          message,
+          me,
+          open: () => jumpTo(message.seq),
+        });
+      }
+    }
+    updateBadge();
+  }
+
+  const notifyLevel = $("notify-level");
+  const notifyStatus = $("notify-status");
+  if (notifyLevel) {
+    notifyLevel.value = level;
+    notifyLevel.addEventListener("change", async () => {
+      const previous = level;
+      level = notifyLevel.value;
+      try {
+        const response = await fetch(`/api/rooms/${encodeURIComponent(slug)}/notifications`, {
+          method: "PUT",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+          body: JSON.stringify({ level }),
+        });
+        if (!response.ok) throw new Error(String(response.status));
+        announce(`Notifications: ${notifyLevel.selectedOptions[0].textContent}`);
+      } catch {
+        level = previous;
+        notifyLevel.value = previous;
+        showNotice("Could not save the notification setting: try again.");
+      }
+    });
+    permissionControl($("notify-permission"), notifyStatus, announce);
+  }
+
+  function announce(text) {
+    live.textContent = text;
   }
 
   function scheduleRead() {
@@ -291,6 +365,7 @@ export function startRoomPage(client, config) {
     scheduleRead();
   });
   document.addEventListener("visibilitychange", scheduleRead);
+  client.on("read", ({ room, seq }) => room === slug && forgetUnread(seq));
 
   // On touch screens there is no hover: a tap on a message shows its actions.
   list.addEventListener("click", (event) => {
@@ -325,6 +400,7 @@ export function startRoomPage(client, config) {
       return row;
     });
     $("presence").replaceChildren(...rows);
+    online = users;
     $("presence-count").textContent = `(${users.length})`;
   }
 
@@ -334,6 +410,12 @@ export function startRoomPage(client, config) {
     lookup: (seq) => client.message(slug, seq),
     onStart: () => input.focus(),
     onCancel: () => input.focus(),
+  });
+
+  const completer = mentionCompleter(input, $("mention-list"), {
+    names: () => [...(config.members ?? []), ...online],
+    me,
+    announce,
   });
 
   function updateComposer() {
@@ -360,7 +442,7 @@ export function startRoomPage(client, config) {
     toBottom();
   });
   input.addEventListener("keydown", (event) => {
-    if (event.isComposing) return;
+    if (event.isComposing || completer.handleKey(event)) return;
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       form.requestSubmit();
@@ -400,6 +482,7 @@ export function startRoomPage(client, config) {
     updateOlder();
     updateComposer();
     scheduleRead();
+    jumpToHash();
     if (firstHead != null && frame.head === frame.since) {
       firstHead = null;
       fillFirstScreen();
@@ -421,8 +504,11 @@ export function startRoomPage(client, config) {
     const fromOthers = added.filter((item) => item.dataset.author !== me);
     if (isLive && fromOthers.length) {
       const last = messages.filter((message) => message.author !== me).pop();
-      live.textContent = `${last.author ?? "System"}: ${last.body.slice(0, 200)}`;
+      const mentioned = messages.some((message) => message.author !== me && mentionsIn(message.body).has(me));
+      const who = last.author ?? "System";
+      announce(`${mentioned ? `${who} mentioned you: ` : `${who}: `}${plainText(last.body, 200)}`);
     }
+    if (isLive) noticeArrivals(messages);
     if (stick) toBottom();
     else if (fromOthers.length) {
       unseen += fromOthers.length;
@@ -482,8 +568,23 @@ export function startRoomPage(client, config) {
     updateComposer();
   });
 
+  // A notification of the room list links here with #seq-N: show that message.
+  let hashSeq = /^#seq-(\d+)$/.exec(location.hash)?.[1];
+  function jumpToHash() {
+    if (hashSeq == null) return;
+    const seq = Number(hashSeq);
+    hashSeq = null;
+    setTimeout(() => jumpTo(seq), 300); // after the first screen is in
+  }
+
   updateComposer();
+  updateBadge();
   renderPending();
   // The newest 50 entries; a re-join after a reconnect asks for seq > the last received.
   client.join(slug, { since: 0, limit: 50 });
+}
+
+/** The CSRF token of the page's forms (the logout form has one). */
+function csrfToken() {
+  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value ?? "";
 }

@@ -117,7 +117,10 @@ def rooms_needed(plan: Plan) -> list[str]:
 def run_target(
     target: Target, plan: Plan, chosen: list[str], emit, processes: int, profile: Path | None = None
 ) -> None:
-    users = ["bench-sub", "bench-pub", *(f"bench-s{i}" for i in range(10))]
+    # Closed-loop senders, each its own user (the rate limit is off anyway):
+    # 10 on the embedded default, 100 over the PostgreSQL workers (issue 14).
+    senders = 100 if target.backend == "postgres" else 10
+    users = ["bench-sub", "bench-pub", *(f"bench-s{i}" for i in range(senders))]
     print(f"== {target.name}: starting {target.workers} worker(s)", flush=True)
     server = start(target, users, rooms_needed(plan))
     pool = ClientPool(processes)
@@ -156,7 +159,9 @@ def run_target(
             emit(target, "storm", record)
         if "sends" in chosen:
             with spy("sends"):
-                record = scenarios.sends(server, "sends", senders=10, duration=plan.sends_seconds)
+                record = scenarios.sends(
+                    server, "sends", senders=senders, duration=plan.sends_seconds
+                )
             emit(target, "sends", record)
         tracebacks = server.deployment.tracebacks()
         if tracebacks:

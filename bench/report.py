@@ -121,7 +121,7 @@ def _extra(r: dict) -> str:
             f"in {r['seconds']} s"
         )
     if r["scenario"] == "backfill":
-        return f"runs {r['all_ms']} ms"
+        return f"runs {r['all_ms']} ms, server {r.get('server_mean_ms')} ms"
     if r["scenario"] == "connections":
         return (
             f"{r['connects_per_s']} connects/s, RSS {r['rss_before_kib']} → "

@@ -27,6 +27,7 @@ from tests.servers import BIN, ROOT, Deployment, Worker
 from .clients import NOFILE
 
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
+METRICS_TOKEN = "bench-metrics-token"
 REDIS = "redis://127.0.0.1:6379/13"  # the project's own Redis db number
 APPS = {
     "rooms": ("project.asgi:application", "project.settings"),
@@ -134,6 +135,24 @@ class Server:
         out = self.deployment.shell(f"SLUG = {slug!r}\nCOUNT = {count}\n" + SEED, timeout=600)
         return int(next(line[3:] for line in out.splitlines() if line.startswith("@@ ")))
 
+    def metric(self, name: str, worker: int = 0) -> float | None:
+        """A sample of /metrics of one worker (None: the app has none)."""
+        import urllib.request
+
+        request = urllib.request.Request(
+            self.workers[worker].http_url + "/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read().decode()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
     def stop(self) -> None:
         self.deployment.stop()
         if self.database:
@@ -150,6 +169,8 @@ def start(target: Target, users: list[str], rooms: list[str], workdir: Path | No
         "ROOMS_LOG_LEVEL": "WARNING",
         # Every subscriber is the one user bench-sub: lift the per-user cap.
         "ROOMS_MAX_SOCKETS_PER_USER": "0",
+        # The server's own view of a backfill: rooms_backfill_seconds.
+        "ROOMS_METRICS_TOKEN": METRICS_TOKEN,
     }
     database = redis_url = prefix = None
     if target.backend == "postgres":

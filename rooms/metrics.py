@@ -174,7 +174,10 @@ def entry_delivered(entry_text: str) -> None:
     if start < 0:
         return
     start += len(_CREATED_AT)
-    created = datetime.fromisoformat(entry_text[start : entry_text.find('"', start)])
+    try:
+        created = datetime.fromisoformat(entry_text[start : entry_text.find('"', start)])
+    except ValueError:  # not an entry of rooms/protocol.py: nothing to measure
+        return
     DELIVERY_LAG.observe(max(0.0, time.time() - created.timestamp()))
 
 

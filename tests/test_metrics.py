@@ -146,6 +146,9 @@ def test_the_delivery_lag_is_read_from_the_entrys_created_at():
     assert REGISTRY.get_sample_value("rooms_delivery_lag_seconds_count") == count + 1
     lag = REGISTRY.get_sample_value("rooms_delivery_lag_seconds_sum") - total
     assert 3 <= lag < 13
+    metrics.entry_delivered('{"seq":1,"created_at":"not a time"}')
+    metrics.entry_delivered('{"seq":1}')
+    assert REGISTRY.get_sample_value("rooms_delivery_lag_seconds_count") == count + 1
 
 
 @pytest.fixture

@@ -121,6 +121,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
         ),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # While PostgreSQL is unreachable a connection attempt fails within these
+    # seconds, not the kernel's TCP timeout: frames get `unavailable` and
+    # /healthz 503 promptly (docs/deploy.md, Database outages).
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": int(os.environ.get("ROOMS_DB_CONNECT_TIMEOUT", "3")),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -253,6 +261,9 @@ ROOMS_MAX_ROOMS_PER_SOCKET = int(os.environ.get("ROOMS_MAX_ROOMS_PER_SOCKET", "1
 ROOMS_MAX_BACKLOG = int(os.environ.get("ROOMS_MAX_BACKLOG", str(1024 * 1024)))
 ROOMS_TYPING_INTERVAL = 2.0  # seconds between relayed `typing` of one user in one room
 ROOMS_READ_COALESCE = 1.0  # seconds over which `read` frames of a socket coalesce
+# Seconds a worker takes at most to stop on SIGTERM: it stores and acknowledges
+# what it received, closes its sockets with 4503, then exits (rooms/realtime/shutdown.py).
+ROOMS_SHUTDOWN_TIMEOUT = float(os.environ.get("ROOMS_SHUTDOWN_TIMEOUT", "10"))
 # Whether /accounts/signup/ lets anyone make an account: on for the embedded
 # default, off in production unless asked for.
 ROOMS_SIGNUP = _env_bool("ROOMS_SIGNUP", "1" if DEBUG else "0")

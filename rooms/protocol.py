@@ -25,6 +25,12 @@ CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_MANY_SOCKETS = 4429
 CLOSE_UNAVAILABLE = 4503  # the stream cannot be vouched for: resume elsewhere
 
+# The error of a frame the server cannot handle for now (its database is
+# unreachable, or the worker is shutting down): never an ack; the client sends
+# the same frame again after `retry_after` seconds (docs/protocol.md, Errors).
+UNAVAILABLE = "unavailable"
+UNAVAILABLE_RETRY_AFTER = 1.0
+
 # history.limit when the frame gives none, and the HTTP API's page size.
 DEFAULT_PAGE = 50
 # No frame carrying entries (backfill, history) exceeds this many bytes of
@@ -472,6 +478,11 @@ def error(
     if retry_after is not None:
         frame["retry_after"] = retry_after
     return _dumps(frame)
+
+
+def unavailable(reason: str = "The server cannot handle this now: send it again.") -> RoomsError:
+    """A fresh `unavailable` error for each frame (the consumer sets its ref)."""
+    return RoomsError(UNAVAILABLE, reason, retry_after=UNAVAILABLE_RETRY_AFTER)
 
 
 def error_from(exc: RoomsError) -> str:

@@ -12,7 +12,9 @@ only after the commit that stored it (G3).
 import asyncio
 import weakref
 
-from rooms import metrics, services
+from django.db import InterfaceError, OperationalError
+
+from rooms import metrics, protocol, services
 from rooms.entries import EntryRequest, EntryResult
 from rooms.errors import RoomsError
 
@@ -29,13 +31,22 @@ class SendBatcher:
     def __init__(self):
         self.queue: list[tuple[EntryRequest, asyncio.Future]] = []
         self.writer: asyncio.Task | None = None
+        self.waiting = 0  # posts not answered yet (`settled`)
+        self.idle = asyncio.Event()
 
     async def post(self, request: EntryRequest) -> EntryResult:
         future = asyncio.get_running_loop().create_future()
         self.queue.append((request, future))
         if self.writer is None or self.writer.done():
             self.writer = asyncio.create_task(self._write())
-        return await future
+        self.waiting += 1
+        try:
+            return await future
+        finally:
+            # The caller sends its ack before anything else runs on the loop.
+            self.waiting -= 1
+            if not self.waiting:
+                self.idle.set()
 
     async def _write(self) -> None:
         while self.queue:
@@ -45,6 +56,10 @@ class SendBatcher:
                 results = await db.write(services.entry_post_many)(
                     [request for request, _ in batch]
                 )
+            except (OperationalError, InterfaceError):
+                # The database is unreachable: nothing is acknowledged, and
+                # the client resends with its client_id (G4).
+                results = [protocol.unavailable() for _ in batch]
             except Exception as error:
                 results = [error] * len(batch)
             for (_, future), result in zip(batch, results, strict=True):
@@ -64,3 +79,12 @@ def post(request: EntryRequest):
     if batcher is None:
         batcher = _batchers[loop] = SendBatcher()
     return batcher.post(request)
+
+
+async def settled() -> None:
+    """Wait until every entry this process received so far is answered:
+    stored and acknowledged, or refused (a worker stopping on SIGTERM)."""
+    batcher = _batchers.get(asyncio.get_running_loop())
+    while batcher is not None and batcher.waiting:
+        batcher.idle.clear()
+        await batcher.idle.wait()

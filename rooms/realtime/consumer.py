@@ -16,13 +16,14 @@ import uuid
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from rooms import metrics, protocol, selectors, services
 from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 from rooms.tokens import bearer_token
 
-from . import batching, db
+from . import batching, db, shutdown
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
 from .hub import get_hub
@@ -69,6 +70,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
         self.username = self.user.get_username()
+        if shutdown.draining():  # this worker is stopping: resume on another (G5)
+            await self.close(code=protocol.CLOSE_UNAVAILABLE)
+            return
         hub = get_hub()
         cap = settings.ROOMS_MAX_SOCKETS_PER_USER
         if cap and len(hub.user_sockets.get(self.user.pk, ())) >= cap:
@@ -185,6 +189,12 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 await self.close(code=protocol.CLOSE_TOO_LARGE)
             elif error.code == "auth_required":
                 await self.end(protocol.CLOSE_UNAUTHENTICATED, error.message, told=True)
+        except (OperationalError, InterfaceError):
+            # The database is unreachable: the client sends the frame again.
+            logger.warning("socket %s of %s: database unavailable", *self._who())
+            error = protocol.unavailable()
+            error.ref = ref
+            await self.send_text(protocol.error_from(error))
         except Exception:
             logger.exception(
                 "socket %s of %s: frame failed", *self._who(), extra=self._log_fields()
@@ -319,6 +329,8 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         the commit. The service checks target, role and archive inside the
         transaction that stores it."""
         room = await self._room(frame.room)
+        if shutdown.draining():
+            raise protocol.unavailable("The server is restarting: send it again.")
         result = await batching.post(
             EntryRequest(room=room, author=self.user, client_id=frame.args["client_id"], **entry)
         )

@@ -38,7 +38,7 @@ from rooms.broadcast import (
 )
 from rooms.events import user_group
 
-from . import db
+from . import db, shutdown
 from .feed import RoomFeed, Subscription
 from .flow import Throttle
 
@@ -111,6 +111,7 @@ class Hub:
                 # One channel for the hub's lifetime, across idle stops.
                 self.channel = await self.layer.new_channel(prefix=LOCAL_CHANNEL_PREFIX)
             self.running = True
+            shutdown.install(self)  # SIGTERM drains this process's sockets first
             add_local_sink(self._local_sink)
             if self.shared:
                 self.tasks.append(asyncio.create_task(self._receive_loop(), name="rooms-receive"))

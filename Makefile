@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint conformance bench clean
+.PHONY: run test lint conformance bench cluster cluster-down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ $(VENV)/.bench-installed: $(STAMP)
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
+
+## cluster: nginx in front of three workers on PostgreSQL and Redis, on 127.0.0.1:8080
+## (deploy/cluster.sh; docs/deploy.md, A cluster on one machine)
+cluster: $(STAMP)
+	deploy/cluster.sh up
+
+cluster-down:
+	deploy/cluster.sh down
 
 clean:
 	rm -rf $(VENV) staticfiles *.egg-info

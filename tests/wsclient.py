@@ -90,6 +90,7 @@ class Client:
         self.communicator = communicator
         self.hello: dict | None = None
         self.closed_by_client = False
+        self.held: list[dict] = []  # outputs `quiet` took off the queue, in order
 
     async def send(self, frame: dict | str) -> None:
         text = frame if isinstance(frame, str) else json.dumps(frame)
@@ -98,8 +99,15 @@ class Client:
     async def send_bytes(self, data: bytes) -> None:
         await self.communicator.send_to(bytes_data=data)
 
+    async def _output(self) -> dict:
+        if self.held:
+            return self.held.pop(0)
+        return await self.communicator.receive_output(TIMEOUT)
+
     async def recv_text(self) -> str:
-        return await self.communicator.receive_from(TIMEOUT)
+        output = await self._output()
+        assert output["type"] == "websocket.send", f"expected a frame, got {output}"
+        return output["text"]
 
     async def recv(self) -> dict:
         return json.loads(await self.recv_text())
@@ -151,9 +159,18 @@ class Client:
         return messages
 
     async def quiet(self, wait: float = 0.3) -> bool:
-        """True when nothing arrives for `wait` seconds (to show an absence,
-        which no event can signal)."""
-        return await self.communicator.receive_nothing(wait)
+        """True when nothing but `presence` arrives for `wait` seconds (to
+        show an absence, which no event can signal). Presence frames come
+        whenever somebody joins or leaves, up to a quarter of a second
+        after (they are coalesced), so they are passed over here."""
+        while not self.held:
+            if await self.communicator.receive_nothing(wait):
+                return True
+            output = await self.communicator.receive_output(TIMEOUT)
+            text = output.get("text") or ""
+            if output["type"] != "websocket.send" or not text.startswith('{"type":"presence"'):
+                self.held.append(output)  # the next recv gets it first
+        return False
 
     async def drain(self) -> list[str]:
         """The types of the frames that arrive until the socket goes quiet."""
@@ -164,7 +181,7 @@ class Client:
 
     async def closed(self) -> int:
         """The close code the server sent next."""
-        output = await self.communicator.receive_output(TIMEOUT)
+        output = await self._output()
         assert output["type"] == "websocket.close", output
         return output["code"]
 
@@ -172,7 +189,7 @@ class Client:
         """The close code the server sends, passing over frames of the `skip`
         types that come before it."""
         while True:
-            output = await self.communicator.receive_output(TIMEOUT)
+            output = await self._output()
             if output["type"] == "websocket.close":
                 return output["code"]
             frame = json.loads(output["text"])

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 REPAIR_BATCH = 500
 GAP_GRACE = 0.05  # seconds a gap may wait for the layer before the database
+PRESENCE_INTERVAL = 0.25  # seconds between two `presence` frames of a room
 
 
 class Subscription:
@@ -86,6 +87,8 @@ class RoomFeed:
         self.local_users: Counter[str] = Counter()
         self.remote_users: dict[str, tuple[frozenset[str], float]] = {}
         self.shown_users: frozenset[str] = frozenset()
+        self.presence_sent_at = float("-inf")
+        self.presence_timer: asyncio.TimerHandle | None = None
         self.pending: dict[int, str] = {}  # seq -> message JSON, not yet delivered
         self.pending_seqs: list[int] = []  # a heap of pending's keys
         self.repair_wanted = False
@@ -250,7 +253,23 @@ class RoomFeed:
         return frozenset(users)
 
     async def presence_changed(self) -> None:
+        """Show the room's users to its sockets: at once when the last
+        `presence` frame is older than PRESENCE_INTERVAL, else once at the
+        end of that interval for every change within it. A reconnect storm
+        of N users then costs each socket a few frames, not N."""
+        if self.presence_timer is not None:
+            return  # the trailing frame will show this change too
+        loop = asyncio.get_running_loop()
+        due = self.presence_sent_at + PRESENCE_INTERVAL
+        if loop.time() >= due:
+            await self._show_presence()
+        else:
+            self.presence_timer = loop.call_at(due, lambda: self.hub.spawn(self._show_presence()))
+
+    async def _show_presence(self) -> None:
+        self.presence_timer = None
         users = self.users()
         if users != self.shown_users:
+            self.presence_sent_at = asyncio.get_running_loop().time()
             self.shown_users = users
             await self.send_all(protocol.presence(self.slug, users))

@@ -220,6 +220,8 @@ class Hub:
             if feed.task:
                 feed.task.cancel()
             await self.announce_presence(feed)  # other processes: nobody here now
+            if feed.presence_timer is not None:
+                feed.presence_timer.cancel()  # nobody here to show it to
             await self.sync_group(feed.group, self._room_wanted(feed.room_id))
             await self._stop_if_idle()
         elif gone:

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from rooms import events, selectors
 from rooms.broadcast import PROCESS_ID
 from rooms.models import Room
-from rooms.realtime.feed import Subscription
+from rooms.realtime.feed import PRESENCE_INTERVAL, Subscription
 from rooms.realtime.hub import Hub
 from tests.wsclient import post
 
@@ -121,6 +121,10 @@ async def test_presence_from_another_process_is_shown_with_this_ones(
     presence = events.Presence(room_id=lobby.id, process=OTHER_PROCESS, users=("zed",))
     hub.ingest(from_other_process(presence))
     await clock.idle()
+    # Presence frames of a room are at least PRESENCE_INTERVAL apart: alice's
+    # own join showed one just now, so zed's arrival waits for the interval.
+    assert socket.of_type("presence") == []
+    await clock.advance(PRESENCE_INTERVAL)
     assert socket.of_type("presence") == [
         {"type": "presence", "room": "lobby", "users": ["alice", "zed"]}
     ]

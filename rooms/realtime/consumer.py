@@ -104,10 +104,14 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         """Send a frame; a socket that is gone is skipped silently (the hub
         may hand it a frame between the drop and `disconnect`). A frame that
         cannot be sent closes the socket: never joined but deaf."""
+        await self.send_many((text,))
+
+    async def send_many(self, texts) -> None:
+        """Send frames in order, in one write where the server allows it."""
         if self.gone:
             return
         try:
-            within_backlog = self.outlet.write(text)
+            within_backlog = self.outlet.write_many(texts)
         except Exception:
             self.gone = True  # disconnect() follows and cleans up
             log = "socket %s of %s closed (4503): a frame could not be sent"
@@ -115,7 +119,8 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await self.close(code=protocol.CLOSE_UNAVAILABLE)
             return
-        metrics.frame_out(text)
+        for text in texts:
+            metrics.frame_out(text)
         if not within_backlog:
             # The client does not read: drop what waits for it, and let it
             # resume with `since` like after any other drop (G5).

@@ -67,12 +67,19 @@ class Subscription:
                 self.live = True  # no await since the check: nothing slips by
                 return
 
-    async def deliver(self, seq: int, text: str) -> None:
-        if not self.live or seq <= self.last_sent:
+    async def deliver(self, frames: list[tuple[int, str]]) -> None:
+        """Send the frames of entries this stream has not had yet (seq above
+        `last_sent`; above last_sent + 1 only where retention pruned)."""
+        if not self.live or frames[-1][0] <= self.last_sent:
             return
-        # seq > last_sent + 1 only when retention pruned the gap.
-        self.last_sent = seq
-        await self.socket.send_text(text)
+        new = [text for seq, text in frames if seq > self.last_sent]
+        self.last_sent = frames[-1][0]
+        send_many = getattr(self.socket, "send_many", None)
+        if send_many is not None:
+            await send_many(new)
+        else:
+            for text in new:
+                await self.socket.send_text(text)
 
 
 class RoomFeed:
@@ -140,8 +147,13 @@ class RoomFeed:
                 heapq.heappop(self.pending_seqs)
                 self.pending.pop(seq, None)
             elif seq == self.head + 1:
-                heapq.heappop(self.pending_seqs)
-                await self._deliver(seq, self.pending.pop(seq))
+                # Every pending entry that continues the stream, in one go:
+                # each socket gets them in one write.
+                run = []
+                while self.pending_seqs and self.pending_seqs[0] == self.head + 1 + len(run):
+                    seq = heapq.heappop(self.pending_seqs)
+                    run.append((seq, self.pending.pop(seq)))
+                await self._deliver(run)
             elif self._gap_may_close():
                 return  # woken again when the missing seqs come, or at the deadline
             else:
@@ -180,24 +192,27 @@ class RoomFeed:
                 limit=REPAIR_BATCH,
                 up_to=up_to,
             )
-            for seq, message_text in rows:
+            for seq, _ in rows:
                 self.pending.pop(seq, None)
-                await self._deliver(seq, message_text)
+            if rows:
+                await self._deliver(rows)
             if len(rows) < REPAIR_BATCH:
                 return
 
-    async def _deliver(self, seq: int, message_text: str) -> None:
-        # The frame is built once per message, for every socket, and only
-        # for a message that is delivered (not for a duplicate broadcast).
-        text = Prepared(protocol.message(self.slug, message_text))
-        self.head = seq
-        self.gap_deadline = None  # any gap below seq is closed
+    async def _deliver(self, run: list[tuple[int, str]]) -> None:
+        """Deliver entries that continue the stream, ascending."""
+        # Each frame is built once per message, for every socket, and only
+        # for an entry that is delivered (not for a duplicate broadcast).
+        frames = [(seq, Prepared(protocol.message(self.slug, text))) for seq, text in run]
+        self.head = run[-1][0]
+        self.gap_deadline = None  # any gap below head is closed
         for subscription in list(self.subscriptions):
             try:
-                await subscription.deliver(seq, text)
+                await subscription.deliver(frames)
             except Exception:
-                logger.exception("room %s: could not deliver seq %s", self.slug, seq)
-        metrics.entry_delivered(message_text)  # the delivery lag
+                logger.exception("room %s: could not deliver seq %s", self.slug, self.head)
+        for _, text in run:
+            metrics.entry_delivered(text)  # the delivery lag
 
     async def send_all(self, text: str, *, skip_user: str | None = None) -> None:
         """Send a non-stream frame (presence, typing) to the

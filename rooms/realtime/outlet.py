@@ -95,17 +95,40 @@ class DirectOutlet:
 
     def write(self, text: str) -> bool:
         """Write one frame; False when the backlog is past the limit."""
-        if self.protocol.state != self.OPEN:
+        return self.write_many((text,))
+
+    def write_many(self, texts) -> bool:
+        """Write frames in one go (one system call when the kernel takes
+        them); False when the backlog is past the limit."""
+        protocol = self.protocol
+        if protocol.state != self.OPEN:
             return True  # closing: the server drops it, like daphne does
-        data = text.framed() if isinstance(text, Prepared) else frame_text(text.encode())
-        self.protocol.sendData(data)
+        data = b"".join(
+            text.framed() if isinstance(text, Prepared) else frame_text(text.encode())
+            for text in texts
+        )
+        transport = protocol.transport
+        if protocol.send_queue or not transport.connected or transport.disconnecting:
+            protocol.sendData(data)  # autobahn's own queue goes first
+        elif not _buffered(transport):
+            # Nothing waits: hand the frame to the kernel now, which is what
+            # the reactor would do a moment later, without registering the
+            # socket for writing and unregistering it again. What the kernel
+            # does not take waits in the transport's buffer, as usual.
+            sent = transport.writeSomeData(data)
+            if not isinstance(sent, int):
+                return True  # the connection is gone; the reactor will notice
+            if sent < len(data):
+                transport.write(data[sent:])
+        else:
+            transport.write(data)
         if not self.limit or self.backlog() <= self.limit:
             return True
         # Twisted hands its buffer to the kernel only between turns of the
         # loop, so a burst (a large group commit) piles up even for a fast
         # reader: offer it to the kernel now, then judge what is left.
         with contextlib.suppress(Exception):
-            self.protocol.transport.doWrite()
+            transport.doWrite()
         return self.backlog() <= self.limit
 
     async def overflow(self, code: int) -> None:
@@ -135,6 +158,12 @@ class QueuedOutlet:
 
     def backlog(self) -> int:
         return self.queued
+
+    def write_many(self, texts) -> bool:
+        within = True
+        for text in texts:
+            within = self.write(text)
+        return within
 
     def write(self, text: str) -> bool:
         if self.failed is not None:

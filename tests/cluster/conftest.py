@@ -124,8 +124,20 @@ def cluster_redis(tmp_path: Path):
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, pg_proxy: PgProxy, cluster_redis: PrivateRedis):
-    """nginx + three daphne workers + PostgreSQL (through `pg_proxy`) + Redis,
+def cluster_server() -> str:
+    """The workers' server; a test may parametrize it with "uvicorn"."""
+    return "daphne"
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path,
+    postgres_url: str,
+    pg_proxy: PgProxy,
+    cluster_redis: PrivateRedis,
+    cluster_server: str,
+):
+    """nginx + three workers + PostgreSQL (through `pg_proxy`) + Redis,
     started and stopped by deploy/cluster.sh."""
     if nginx_binary() is None:
         missing_service("nginx is not installed (apt-get install nginx)")
@@ -139,6 +151,7 @@ def cluster(tmp_path: Path, postgres_url: str, pg_proxy: PgProxy, cluster_redis:
         "ROOMS_CLUSTER_DATABASE_URL": database.geturl(),
         "ROOMS_CLUSTER_REDIS_URL": cluster_redis.url,
         "ROOMS_CLUSTER_SEED": "0",
+        "ROOMS_CLUSTER_SERVER": cluster_server,
         "ROOMS_REDIS_PREFIX": "rooms-cluster-test-",
         "ROOMS_CLUSTER_NGINX": nginx_binary(),
     }

@@ -88,7 +88,11 @@ class Member:
     @property
     def closes(self) -> Counter:
         """Close code -> how many of its sockets ended with it."""
-        return Counter(client.close_code for client in self.clients if client._reader.done())
+        return Counter(
+            None if client.close_code is None else int(client.close_code)
+            for client in self.clients
+            if client._reader.done()
+        )
 
     @property
     def client(self) -> Client | None:

@@ -1,8 +1,9 @@
 """The real cluster under load and things breaking (docs/deploy.md): nginx in
 front of three daphne workers (deploy/cluster.sh) on PostgreSQL and Redis,
 with 120 WebSocket clients in four rooms sending and receiving through nginx
-while a worker is killed, all three are restarted one after the other, Redis
-restarts, PostgreSQL restarts, or PostgreSQL is away for 20 seconds.
+while a worker is killed, all three are restarted one after the other (under
+daphne, and under uvicorn), Redis restarts, PostgreSQL restarts, or
+PostgreSQL is away for 20 seconds.
 
 Each ends the same way: every client's stream, across all its reconnects,
 is exactly its room's log as the database holds it (no gap, no duplicate),
@@ -115,7 +116,8 @@ async def test_a_worker_killed_with_sigkill_loses_no_acked_entry(cluster):
     assert counts["reconnected clients"] == counts["closes"][1006]
 
 
-async def test_a_rolling_restart_closes_with_4503_and_every_client_resumes(cluster):
+@pytest.mark.parametrize("cluster_server", ["daphne", "uvicorn"])
+async def test_a_rolling_restart_closes_with_4503_and_every_client_resumes(cluster, cluster_server):
     restart = None
 
     async def rolling_restart(crowd: Crowd) -> None:
@@ -123,7 +125,8 @@ async def test_a_rolling_restart_closes_with_4503_and_every_client_resumes(clust
         await crowd.wait_for(lambda: crowd.acked() >= 200, "200 acks")
         restart = await asyncio.to_thread(cluster.script, "restart")
 
-    _, counts = await run_crowd(cluster, "rolling restart", rolling_restart, sending_for=30)
+    title = f"rolling restart ({cluster_server})"
+    _, counts = await run_crowd(cluster, title, rolling_restart, sending_for=30)
     # No worker needed SIGKILL: each stopped within ROOMS_SHUTDOWN_TIMEOUT.
     assert restart.returncode == 0, restart.stderr
     # Every socket was closed by a worker with 4503 (go elsewhere), never cut,

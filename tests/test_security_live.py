@@ -71,7 +71,7 @@ def nginx_config(workdir: Path, listen: int, worker_port: int) -> Path:
     shipped = (ROOT / "deploy/nginx.conf").read_text()
     config, count = re.subn(r"listen 443 ssl http2;", f"listen 127.0.0.1:{listen};", shipped)
     config = config.replace("server 127.0.0.1:8002;", "")
-    config = config.replace("server 127.0.0.1:8001;", f"server 127.0.0.1:{worker_port};")
+    config = re.sub(r"server 127\.0\.0\.1:8001\b", f"server 127.0.0.1:{worker_port}", config)
     config = re.sub(r"access_log /\S+ rooms;", f"access_log {workdir}/access.log rooms;", config)
     config = config.replace("/srv/rooms/staticfiles/", f"{workdir}/static/")
     assert count == 1 and f"{workdir}/access.log rooms" in config

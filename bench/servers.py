@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import BIN, ROOT, Deployment, Worker
+from tests.harness.deployment import BIN, ROOT, Deployment, Worker
 
 from .clients import NOFILE
 
@@ -52,7 +52,7 @@ class Target:
 
 
 class BenchDeployment(Deployment):
-    """tests.servers.Deployment with a choice of app and server, and the
+    """tests.harness.deployment.Deployment with a choice of app and server, and the
     open-files limit raised for the worker processes."""
 
     def configure(self, asgi: str, server: str) -> None:

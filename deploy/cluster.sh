@@ -254,7 +254,7 @@ cmd_up() {
   write_env
   create_database
   manage migrate --noinput >/dev/null
-  # The same lock as tests/servers.py: one collectstatic at a time.
+  # The same lock as tests/harness/deployment.py: one collectstatic at a time.
   flock "${TMPDIR:-/tmp}/rooms-collectstatic.lock" \
     bash -c 'cd "$1" && set -a && source "$2" && set +a && exec "$3" manage.py collectstatic --noinput' \
     _ "$ROOT" "$DIR/rooms.env" "$PY" >/dev/null

@@ -59,7 +59,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def redis_url() -> str:
     """A Redis URL on our own database number, with a unique key prefix per
-    test set by tests.servers.Deployment."""
+    test set by tests.harness.deployment.Deployment."""
     if not _reachable("127.0.0.1", 6379):
         missing_service("Redis is not reachable on 127.0.0.1:6379")
     return f"{REDIS_HOST}/{REDIS_TEST_DB}"
@@ -125,8 +125,8 @@ def lobby(room_factory):
 @pytest.fixture
 async def clients():
     """Opens WebSocket communicators for a test and closes them all after it
-    (tests/wsclient.py)."""
-    from tests.wsclient import Clients
+    (tests/harness/inprocess.py)."""
+    from tests.harness.inprocess import Clients
 
     async with Clients() as opened:
         yield opened

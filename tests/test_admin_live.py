@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.live import joined_socket, next_frame, start_site
+from tests.harness.live import joined_socket, next_frame, start_site
 
 pytestmark = pytest.mark.integration
 

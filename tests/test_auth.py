@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from rooms import services
 from rooms.realtime.auth import WebSocketAuthMiddleware, origin_allowed
-from tests.wsclient import ORIGIN, issue_token, session_cookie
+from tests.harness.inprocess import ORIGIN, issue_token, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

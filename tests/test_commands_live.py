@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from tests.live import joined_socket, next_frame, start_site
-from tests.servers import ROOT, Deployment
+from tests.harness.deployment import ROOT, Deployment
+from tests.harness.live import joined_socket, next_frame, start_site
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 
 from rooms import protocol, services
 from rooms.models import ApiToken, Membership, Message, ReadCursor
-from tests.wsclient import post, seed
+from tests.harness.inprocess import post, seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -207,7 +207,7 @@ async def test_history_pages_stay_within_256_kib_keeping_the_newest(clients, ali
 
 
 async def _token_header(user):
-    from tests.wsclient import issue_token
+    from tests.harness.inprocess import issue_token
 
     return [(b"authorization", f"Bearer {await issue_token(user)}".encode())]
 

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 
 from rooms import services
 from rooms.models import Membership, Room
-from tests.wsclient import post, until_live
+from tests.harness.inprocess import post, until_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 
 from rooms import services
 from rooms.models import Membership
-from tests.wsclient import seed
+from tests.harness.inprocess import seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms import selectors
-from tests.wsclient import post
+from tests.harness.inprocess import post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from project.logfilters import JsonLines, RedactTokens
-from tests.servers import ROOT
+from tests.harness.deployment import ROOT
 
 SECRET = "s3cr3tVALUE0123456789abcdef"
 

@@ -11,7 +11,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.integration.client import Client
+from tests.harness.network import Client
 from tests.integration.conftest import embedded_site
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from rooms import metrics, protocol
-from tests.wsclient import until_live
+from tests.harness.inprocess import until_live
 
 TOKEN = "metrics-test-" + "t" * 40
 

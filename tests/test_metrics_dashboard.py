@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 import rooms.metrics  # noqa: F401 (registers the metrics)
-from tests.servers import ROOT
+from tests.harness.deployment import ROOT
 
 DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"
 SUFFIXES = {

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.client import Client
+from tests.harness.network import Client
 from tests.integration.conftest import embedded_site
 from tests.test_metrics import samples, value
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tomllib
 
-from tests.servers import ROOT
+from tests.harness.deployment import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 

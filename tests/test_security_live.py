@@ -22,7 +22,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.servers import ROOT, Deployment, free_port
+from tests.harness.deployment import ROOT, Deployment, free_port
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"

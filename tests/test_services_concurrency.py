@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.servers import Deployment
+from tests.harness.deployment import Deployment
 
 pytestmark = pytest.mark.integration
 

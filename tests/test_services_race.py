@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.servers import ROOT, Deployment
+from tests.harness.deployment import ROOT, Deployment
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against a real
-daphne started by tests.servers.Deployment (DEBUG off, static files collected
+daphne started by tests.harness.deployment.Deployment (DEBUG off, static files collected
 and served by ServeStatic, as in production).
 
 One deployment and one browser serve the whole browser suite, to keep it
@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.conftest import missing_service
-from tests.servers import Deployment
+from tests.harness.deployment import Deployment
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

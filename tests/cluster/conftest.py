@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import _reachable, missing_service
+from tests.harness.deployment import ROOT, Deployment, free_port, http_get
 from tests.integration.conftest import PrivateRedis, Site
-from tests.servers import ROOT, Deployment, free_port, http_get
 
 from .pgproxy import PgProxy
 

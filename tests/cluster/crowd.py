@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import WebSocketException
 
-from tests.integration.client import Client
+from tests.harness.network import Client
 
 RETRYABLE = frozenset({"unavailable", "server_error", "rate_limited"})
 REPLY_TIMEOUT = 20.0

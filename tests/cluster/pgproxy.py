@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import threading
 
-from tests.servers import free_port
+from tests.harness.deployment import free_port
 
 CHUNK = 64 * 1024
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing_service
-from tests.servers import Deployment, Worker, free_port
+from tests.harness.deployment import Deployment, Worker, free_port
 
 ROOM = "lobby"
 

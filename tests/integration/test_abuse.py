@@ -16,9 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.servers import Deployment
+from tests.harness.deployment import Deployment
+from tests.harness.network import Client, close_all
 
-from .client import Client, close_all
 from .conftest import ROOM, Site
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

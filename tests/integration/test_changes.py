@@ -12,7 +12,8 @@ import copy
 
 import pytest
 
-from .client import Client, close_all
+from tests.harness.network import Client, close_all
+
 from .conftest import ROOM
 
 pytestmark = [

@@ -12,9 +12,8 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.servers import http_get
-
-from .client import Client
+from tests.harness.deployment import http_get
+from tests.harness.network import Client
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

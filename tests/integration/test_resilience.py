@@ -10,9 +10,9 @@ import asyncio
 
 import pytest
 
-from tests.servers import http_get
+from tests.harness.deployment import http_get
+from tests.harness.network import Client, close_all, reader_and_writer
 
-from .client import Client, close_all, reader_and_writer
 from .conftest import ROOM, embedded_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]

@@ -11,9 +11,8 @@ import socket
 
 import pytest
 
-from tests.servers import Deployment
-
-from .client import Client
+from tests.harness.deployment import Deployment
+from tests.harness.network import Client
 
 pytestmark = pytest.mark.integration
 

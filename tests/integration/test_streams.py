@@ -2,7 +2,7 @@
 flood of sends, and concurrent senders on one and on two worker processes.
 
 Every stream a client receives is checked frame by frame by
-tests.integration.client (gapless, in order, exactly once, backfill frame
+tests.harness.network (gapless, in order, exactly once, backfill frame
 limits); the tests add what each stream must end with.
 """
 
@@ -12,7 +12,8 @@ import asyncio
 
 import pytest
 
-from .client import Client, close_all, connect_all
+from tests.harness.network import Client, close_all, connect_all
+
 from .conftest import ROOM
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]

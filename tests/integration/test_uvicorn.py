@@ -9,9 +9,8 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.servers import Deployment
-
-from .client import Client
+from tests.harness.deployment import Deployment
+from tests.harness.network import Client
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from rooms import selectors, services
 from rooms.models import Membership
 from rooms.realtime.feed import GAP_GRACE, RoomFeed, Subscription
-from tests.wsclient import post
+from tests.harness.inprocess import post
 
 from .fakes import FakeHub, FakeSocket, entry
 

@@ -13,7 +13,7 @@ from rooms.broadcast import PROCESS_ID
 from rooms.models import Room
 from rooms.realtime.feed import PRESENCE_INTERVAL, Subscription
 from rooms.realtime.hub import Hub
-from tests.wsclient import post
+from tests.harness.inprocess import post
 
 from .fakes import FakeLayer, FakeSocket, entry
 

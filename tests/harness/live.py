@@ -4,7 +4,7 @@ reaches an open WebSocket live: a real daphne worker on the embedded default
 
 On the in-memory layer a write from another process (manage.py) reaches the
 worker through its repair loop (ROOMS_REPAIR_INTERVAL, 0.5 s in
-tests.servers.Deployment); a write served by the worker itself (admin, API)
+tests.harness.deployment.Deployment); a write served by the worker itself (admin, API)
 reaches its hub directly.
 """
 
@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 import websockets
 
-from tests.servers import Deployment, Worker
+from tests.harness.deployment import Deployment, Worker
 
 TIMEOUT = 30.0  # generous: the machine is shared; waits end on the frame
 

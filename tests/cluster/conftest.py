@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -21,13 +23,33 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import _reachable, missing_service
-from tests.harness.deployment import ROOT, Deployment, free_port, http_get
+from tests.harness.deployment import ROOT, Deployment, http_get
 from tests.integration.conftest import PrivateRedis, Site
 
 from .pgproxy import PgProxy
 
 SCRIPT = ROOT / "deploy" / "cluster.sh"
 WORKERS = 3
+
+
+def listen_port() -> int:
+    """A free port below the kernel's range for outgoing connections. The
+    cluster's workers, its proxy and its Redis listen again on the same port
+    after a restart, and a port of that range may meanwhile have become the
+    local end of one of the many connections the test makes."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port below {low}")
 
 
 def nginx_binary() -> str | None:
@@ -106,7 +128,7 @@ def pg_proxy():
     """A pausable proxy in front of the machine's PostgreSQL."""
     if not _reachable("127.0.0.1", 5432):
         missing_service("PostgreSQL is not reachable on 127.0.0.1:5432")
-    proxy = PgProxy(target_port=5432).start()
+    proxy = PgProxy(target_port=5432, port=listen_port()).start()
     yield proxy
     proxy.stop()
 
@@ -117,7 +139,7 @@ def cluster_redis(tmp_path: Path):
     binary = shutil.which("redis-server")
     if binary is None:
         missing_service("redis-server is not installed")
-    server = PrivateRedis(binary, free_port(), tmp_path / "redis.log")
+    server = PrivateRedis(binary, listen_port(), tmp_path / "redis.log")
     server.start()
     yield server
     server.kill()
@@ -143,7 +165,10 @@ def cluster(
         missing_service("nginx is not installed (apt-get install nginx)")
     database = urlsplit(postgres_url)._replace(netloc=f"postgres@127.0.0.1:{pg_proxy.port}")
     workdir = tmp_path / "cluster"
-    ports = [free_port() for _ in range(WORKERS + 1)]
+    ports = set()
+    while len(ports) < WORKERS + 1:
+        ports.add(listen_port())
+    ports = list(ports)
     settings = {
         "ROOMS_CLUSTER_DIR": str(workdir),
         "ROOMS_CLUSTER_PORT": str(ports[0]),

@@ -101,7 +101,14 @@ def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsErr
             # A dropped connection (the database restarted, a proxy cut it):
             # nothing was committed, so one retry on a new connection is
             # safe; a database still down fails the batch.
-            if reconnected or connection.in_atomic_block:
+            # An entry without a client_id could have been committed just
+            # before the connection dropped: only a batch whose every entry
+            # G4 protects may run again.
+            if (
+                reconnected
+                or connection.in_atomic_block
+                or any(request.client_id is None for request in requests)
+            ):
                 raise
             reconnected = True
             connection.close()

@@ -20,6 +20,7 @@ from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
+from django.db import InterfaceError, OperationalError
 from django.http.request import validate_host
 
 from rooms import services
@@ -75,6 +76,16 @@ async def _refuse(send, scope, reason: str) -> None:
     await send({"type": "websocket.close", "code": 1008})
 
 
+async def _unavailable(receive, send, scope) -> None:
+    """The database cannot check the credentials: accept and close with 4503
+    at once, so the client retries (elsewhere) as after any other drop."""
+    client = scope.get("client") or ("?", 0)
+    logger.warning("websocket from %s:%s closed (4503): database unavailable", *client[:2])
+    await receive()  # the websocket.connect
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": 4503})
+
+
 class WebSocketAuthMiddleware:
     """Sets scope["user"] from the token or the session, after the Origin rules."""
 
@@ -97,7 +108,10 @@ class WebSocketAuthMiddleware:
         if token:  # "" (another scheme, or none given) is no token here
             # Off the writer thread: a reconnect storm authenticates in parallel
             # instead of queueing behind the group commit (rooms/realtime/db.py).
-            user = await db.read(services.api_token_authenticate)(token=token)
+            try:
+                user = await db.read(services.api_token_authenticate)(token=token)
+            except (OperationalError, InterfaceError):
+                return await _unavailable(receive, send, scope)
             scope = {**scope, "user": user or AnonymousUser(), "auth": "token"}
             return await self.inner(scope, receive, send)
         if origin is None:

@@ -14,6 +14,8 @@ import logging
 import time
 from collections import Counter
 
+from django.conf import settings
+
 from rooms import metrics, protocol, selectors
 from rooms.events import room_group
 
@@ -107,14 +109,20 @@ class RoomFeed:
 
     async def run(self) -> None:
         """The feed's task: subscribe and read the head, then deliver."""
-        try:
-            await self.hub.sync_group(self.group, lambda: self.room_id in self.hub.feeds)
-            states = await db.read(selectors.room_states)(room_ids=[self.room_id])
-            state = states.get(self.room_id)
-            self.head = state.head if state else 0
-            self.state = state
-        finally:
-            self.ready.set()
+        await self.hub.sync_group(self.group, lambda: self.room_id in self.hub.feeds)
+        while True:
+            # Without its head the feed cannot order anything: the joins
+            # waiting on `ready` wait for the database to answer.
+            try:
+                states = await db.read(selectors.room_states)(room_ids=[self.room_id])
+                break
+            except Exception:
+                logger.warning("room %s: head unreadable; retrying", self.slug, exc_info=True)
+                await asyncio.sleep(settings.ROOMS_REPAIR_INTERVAL)
+        state = states.get(self.room_id)
+        self.head = state.head if state else 0
+        self.state = state
+        self.ready.set()
         await self.hub.announce_presence(self, ask=True)
         while True:
             await self.wake.wait()

@@ -76,6 +76,7 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
     await _join(pub, room)
     stream = Stream(0)
     acked = asyncio.Event()
+    own = asyncio.Event()  # the publisher's own socket received an entry
     state = {"acks": 0, "last_seq": 0}
 
     async def read_pub():
@@ -88,6 +89,7 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
                 acked.set()
             elif frame["type"] == "message" and stream.take(frame["message"]["seq"]):
                 local._latency(frame["message"]["body"], now)
+                own.set()
 
     reader = asyncio.create_task(read_pub())
     started = time.monotonic()
@@ -116,6 +118,12 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
             await asyncio.wait_for(acked.wait(), 1)
     probe_result = await local.wait(state["last_seq"], max(0.0, ack_deadline - time.monotonic()))
     probe_result["latencies"] = local.latencies
+    # The publisher's own socket is a subscriber too: an ack may come before
+    # the entry's broadcast, so wait for its stream before closing it.
+    while stream.last < state["last_seq"] and time.monotonic() < ack_deadline:
+        own.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(own.wait(), 1)
     reader.cancel()
     await pub.close()
     await local.close()

@@ -66,7 +66,9 @@ class BenchDeployment(Deployment):
             command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
             command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
         else:
-            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+            # As the deployment guide runs it: a listen queue of 2,048.
+            endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=2048"
+            command = [str(BIN / "daphne"), "-e", endpoint]
         # prlimit execs the server: the pid we hold is the server's own.
         with open(log_path, "ab") as log:
             return subprocess.Popen(

@@ -138,8 +138,8 @@ start_worker() {
     command=("$VENV/bin/uvicorn" --host 127.0.0.1 --port "$port" --lifespan off
       --proxy-headers --ws-max-size 65536 --no-access-log project.asgi:application)
   else
-    command=("$VENV/bin/daphne" -b 127.0.0.1 -p "$port" --proxy-headers
-      project.asgi:application)
+    command=("$VENV/bin/daphne" -e "tcp:port=$port:interface=127.0.0.1:backlog=2048"
+      --proxy-headers project.asgi:application)
   fi
   (
     cd "$ROOT"

@@ -9,6 +9,7 @@ call these functions; none of them writes a message any other way.
 
 import hashlib
 import secrets
+import threading
 import time
 from datetime import timedelta
 
@@ -364,9 +365,29 @@ def api_token_authenticate(*, token: str):
     if found is None or not found.user.is_active:
         return None
     now = timezone.now()
-    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+    stale = found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_EVERY
+    if stale and _claim_touch(found.pk):
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user
+
+
+# When many sockets of one token connect at once (a reconnect storm), every
+# one of them reads the same stale last_used_at: only the first of this
+# process writes it, the others do not queue for the write lock.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+_touched: dict[int, float] = {}
+_touched_lock = threading.Lock()
+
+
+def _claim_touch(token_pk: int) -> bool:
+    now = time.monotonic()
+    with _touched_lock:
+        if now - _touched.get(token_pk, float("-inf")) < TOKEN_TOUCH_EVERY.total_seconds():
+            return False
+        if len(_touched) > 10_000:
+            _touched.clear()
+        _touched[token_pk] = now
+        return True
 
 
 def api_tokens_revoke(*, token_ids) -> int:

@@ -366,7 +366,7 @@ def api_token_authenticate(*, token: str):
         return None
     now = timezone.now()
     stale = found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_EVERY
-    if stale and _claim_touch(found.pk):
+    if stale and _claim_touch(found.token_hash):
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user
 
@@ -375,18 +375,18 @@ def api_token_authenticate(*, token: str):
 # one of them reads the same stale last_used_at: only the first of this
 # process writes it, the others do not queue for the write lock.
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
-_touched: dict[int, float] = {}
+_touched: dict[str, float] = {}  # token hash -> when this process last wrote it
 _touched_lock = threading.Lock()
 
 
-def _claim_touch(token_pk: int) -> bool:
+def _claim_touch(key: str) -> bool:
     now = time.monotonic()
     with _touched_lock:
-        if now - _touched.get(token_pk, float("-inf")) < TOKEN_TOUCH_EVERY.total_seconds():
+        if now - _touched.get(key, float("-inf")) < TOKEN_TOUCH_EVERY.total_seconds():
             return False
         if len(_touched) > 10_000:
             _touched.clear()
-        _touched[token_pk] = now
+        _touched[key] = now
         return True
 
 

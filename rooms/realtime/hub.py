@@ -71,6 +71,21 @@ def _reconnecting(selector):
     return read
 
 
+def _watch_cleaners(layer) -> None:
+    """channels-redis removes each received message from a backup queue in a
+    task of its own that nobody awaits; when Redis goes away meanwhile, that
+    task's error would be logged as "never retrieved". The repair loop covers
+    what it concerns (at worst a message arrives twice, and feeds drop
+    duplicates by seq), so take the error here."""
+    for cleaner in getattr(layer, "receive_cleaners", ()):
+        cleaner.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 def get_hub(*, repair_interval: float | None = None) -> "Hub":
     """The hub of the running event loop: one per event loop, so one per
     server process (daphne and uvicorn run one loop). `repair_interval`
@@ -339,6 +354,7 @@ class Hub:
         while True:
             try:
                 event = await self.layer.receive(self.channel)
+                _watch_cleaners(self.layer)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -3,7 +3,7 @@
 // is keyboard-first (Escape closes and gives focus back) and calls back into
 // the page (room-page.js) with what the user chose; none talks to the server.
 
-import { codePoints, el } from "./dom.js";
+import { button, codePoints, el } from "./dom.js";
 import { snippet } from "./room-log.js";
 
 export const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -12,15 +12,6 @@ const MAX_EMOJI = 16; // code points (PROTOCOL.md, react)
 /** What the server accepts as an emoji: 1..16 code points, no whitespace. */
 export const validEmoji = (text) => codePoints(text) >= 1 && codePoints(text) <= MAX_EMOJI && !/\s/u.test(text);
 
-const button = (className, text, label = null) => {
-  const node = el("button", className, text);
-  node.type = "button";
-  if (label) {
-    node.setAttribute("aria-label", label);
-    node.title = label;
-  }
-  return node;
-};
 
 let openPickerAnchor = null;
 let closeOpenPicker = null;

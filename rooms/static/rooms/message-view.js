@@ -6,7 +6,7 @@
 // (room-page.js). Names and other text go in with textContent; the body is
 // rich text through render.js (markdown-it, then DOMPurify).
 
-import { avatar, el, formatWhen } from "./dom.js";
+import { avatar, button, el, formatWhen } from "./dom.js";
 import { plainText, renderBody } from "./render.js";
 import { snippet } from "./room-log.js";
 
@@ -16,15 +16,6 @@ const quoteText = (message) => (message.deleted ? snippet(message) : plainText(m
 // The body each item shows, so a reaction or an edit mark does not parse it again.
 const renderedBody = new WeakMap();
 
-const button = (className, label, text) => {
-  const node = el("button", className, text);
-  node.type = "button";
-  if (label) {
-    node.setAttribute("aria-label", label);
-    node.title = label;
-  }
-  return node;
-};
 
 /** What the user may do with `message`, given `page` = {me, canModerate, readOnly}. */
 export function allowedActions(message, page) {
@@ -81,13 +72,13 @@ export function messageItem(message, page, on) {
   const tools = el("div", "msg-tools");
   tools.setAttribute("role", "group");
   tools.setAttribute("aria-label", "Message actions");
-  const react = button("tool tool--react", "Add reaction", "☺");
+  const react = button("tool tool--react", "☺", "Add reaction");
   react.addEventListener("click", () => on.react(seq, react));
-  const reply = button("tool tool--reply", "Reply", "↩");
+  const reply = button("tool tool--reply", "↩", "Reply");
   reply.addEventListener("click", () => on.reply(seq));
-  const edit = button("tool tool--edit", "Edit", "✎");
+  const edit = button("tool tool--edit", "✎", "Edit");
   edit.addEventListener("click", () => on.edit(seq));
-  const remove = button("tool tool--delete", "Delete", "🗑");
+  const remove = button("tool tool--delete", "🗑", "Delete");
   remove.addEventListener("click", () => on.delete(seq));
   tools.append(react, reply, edit, remove);
 
@@ -159,7 +150,7 @@ function renderReactions(item, message, page, pending) {
     wanted.push(chip);
   }
   if (wanted.length && canReact) {
-    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "Add another reaction", "+");
+    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "+", "Add another reaction");
     wanted.push(add);
   }
   const focused = row.contains(document.activeElement) ? document.activeElement : null;

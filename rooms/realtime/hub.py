@@ -27,7 +27,6 @@ import weakref
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
 
 from rooms import events, metrics, protocol, selectors, services
 from rooms.broadcast import (
@@ -54,21 +53,6 @@ MAX_REPAIR_FAILURES = 5
 CLOSE_UNAVAILABLE = protocol.CLOSE_UNAVAILABLE
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
-
-
-def _reconnecting(selector):
-    """`selector`, once more on a new connection when the database dropped
-    this thread's (it restarted): each read thread holds one, and the repair
-    and access checks must not fail once per thread before they work again."""
-
-    def read(**kwargs):
-        try:
-            return selector(**kwargs)
-        except (OperationalError, InterfaceError):
-            connection.close()
-            return selector(**kwargs)
-
-    return read
 
 
 def _watch_cleaners(layer) -> None:
@@ -428,7 +412,7 @@ class Hub:
         tokens = {value for kind, value in (s.credentials for s in sockets) if kind == "token"}
         sessions = {value for kind, value in (s.credentials for s in sockets) if kind == "session"}
         try:
-            snapshot = await db.read(_reconnecting(selectors.access_snapshot))(
+            snapshot = await db.read(selectors.access_snapshot)(
                 user_ids={socket.user.pk for socket in sockets},
                 token_hashes=tokens,
                 session_keys={key for key in sessions if key},
@@ -456,9 +440,7 @@ class Hub:
         if not feeds:
             return
         try:
-            states = await db.read(_reconnecting(selectors.room_states))(
-                room_ids=[feed.room_id for feed in feeds]
-            )
+            states = await db.read(selectors.room_states)(room_ids=[feed.room_id for feed in feeds])
         except Exception:
             self.repair_failures += 1
             logger.warning("repair: database unavailable (%d)", self.repair_failures)

@@ -9,7 +9,6 @@ of threads, writes on one); live delivery and ordering belong to the hub
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 import uuid
@@ -237,17 +236,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             if after is None or after.id != subscription.room.id:
                 await self.lose_room(subscription)
             else:
-                await self.role_changed(subscription, after.role)
-
-    async def role_changed(self, subscription: Subscription, role: str | None) -> None:
-        """The user's role in a joined room is now `role` (None: no member)."""
-        before = subscription.room
-        after = dataclasses.replace(before, role=role)
-        subscription.room = after
-        if not after.visible:
-            await self.lose_room(subscription)
-        elif after.read_only != before.read_only and subscription.started:
-            await self.send_text(protocol.room_changed(after.slug, after.title, after.read_only))
+                await subscription.change_view(role=after.role, title=after.title)
 
     async def on_join(self, frame: protocol.Frame):
         room, since, truncated = await db.read(selectors.join_start)(

@@ -69,6 +69,19 @@ class Subscription:
                 self.live = True  # no await since the check: nothing slips by
                 return
 
+    async def change_view(self, **changes) -> None:
+        """Apply new facts about the room (title, archived, private, the
+        user's role): the socket loses the room when its user may no longer
+        see it, else gets a `room` frame when what it shows changed."""
+        before = self.room
+        after = self.room = dataclasses.replace(before, **changes)
+        if not after.visible:
+            await self.socket.lose_room(self)
+        elif self.started and (before.title, before.read_only) != (after.title, after.read_only):
+            await self.socket.send_text(
+                protocol.room_changed(after.slug, after.title, after.read_only)
+            )
+
     async def deliver(self, frames: list[tuple[int, str]]) -> None:
         """Send the frames of entries this stream has not had yet (seq above
         `last_sent`; above last_sent + 1 only where retention pruned)."""
@@ -240,23 +253,9 @@ class RoomFeed:
         if known is not None and known.same_view(state):
             return
         for subscription in list(self.subscriptions):
-            before = subscription.room
-            after = dataclasses.replace(
-                before,
-                title=state.title,
-                is_archived=state.is_archived,
-                is_private=state.is_private,
+            await subscription.change_view(
+                title=state.title, is_archived=state.is_archived, is_private=state.is_private
             )
-            subscription.room = after
-            if not after.visible:
-                await subscription.socket.lose_room(subscription)
-            elif subscription.started and (before.title, before.read_only) != (
-                after.title,
-                after.read_only,
-            ):
-                await subscription.socket.send_text(
-                    protocol.room_changed(self.slug, after.title, after.read_only)
-                )
 
     async def room_gone(self) -> None:
         """The room was deleted: nobody may see it any more."""

@@ -432,7 +432,7 @@ class Hub:
         for subscription in subscriptions:
             role = snapshot.roles.get((subscription.room.id, subscription.socket.user.pk))
             if role != subscription.room.role and not subscription.socket.gone:
-                await subscription.socket.role_changed(subscription, role)
+                await subscription.change_view(role=role)
 
     async def check_rooms(self, feeds: list[RoomFeed]) -> None:
         """Read the state of the feeds' rooms in one query: repair the heads

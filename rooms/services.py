@@ -221,7 +221,6 @@ def room_create_or_update(
     """Create the room, or update the given attributes of an existing one
     (idempotent: `createroom`); set the given users' roles and remove the
     given memberships."""
-    _check_slug(slug)
     with transaction.atomic():
         room = Room.objects.filter(slug=slug).first()
         created = room is None

@@ -112,7 +112,9 @@ class WebSocketAuthMiddleware:
                 user = await db.read(services.api_token_authenticate)(token=token)
             except (OperationalError, InterfaceError):
                 return await _unavailable(receive, send, scope)
-            scope = {**scope, "user": user or AnonymousUser(), "auth": "token"}
+            # The hash, for the hub's check that the token still stands.
+            auth = {"auth": "token", "token_hash": services.token_hash(token)}
+            scope = {**scope, "user": user or AnonymousUser(), **auth}
             return await self.inner(scope, receive, send)
         if origin is None:
             await receive()

@@ -20,7 +20,6 @@ from django.db import InterfaceError, OperationalError
 from rooms import metrics, protocol, selectors, services
 from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
-from rooms.tokens import bearer_token
 
 from . import batching, db, shutdown
 from .feed import Subscription
@@ -402,13 +401,6 @@ def credentials_of(scope) -> tuple[str, str | None]:
     """What the socket was opened with, as the hub's access check reads it:
     ("token", the token's hash) or ("session", the session key)."""
     if scope.get("auth") == "token":
-        authorization = None
-        for key, value in scope.get("headers", ()):
-            if key.lower() == b"authorization":
-                authorization = value.decode("latin-1")
-        token = bearer_token(
-            authorization, query_string=scope.get("query_string", b"").decode("latin-1")
-        )
-        return "token", services.token_hash(token or "")
+        return "token", scope["token_hash"]  # set by the handshake (auth.py)
     session = scope.get("session")
     return "session", getattr(session, "session_key", None)

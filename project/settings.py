@@ -267,6 +267,11 @@ ROOMS_SHUTDOWN_TIMEOUT = float(os.environ.get("ROOMS_SHUTDOWN_TIMEOUT", "10"))
 # Whether /accounts/signup/ lets anyone make an account: on for the embedded
 # default, off in production unless asked for.
 ROOMS_SIGNUP = _env_bool("ROOMS_SIGNUP", "1" if DEBUG else "0")
+# Who may create rooms from the room list and the API: `everyone` (the
+# default) or `staff` (staff and users with the rooms.add_room permission).
+ROOMS_ROOM_CREATION = os.environ.get("ROOMS_ROOM_CREATION", "everyone").strip().lower()
+if ROOMS_ROOM_CREATION not in ("everyone", "staff"):
+    raise ImproperlyConfigured("ROOMS_ROOM_CREATION must be `everyone` or `staff`.")
 # The bearer token /metrics requires (rooms/metrics_view.py); unset: no /metrics (404).
 ROOMS_METRICS_TOKEN = os.environ.get("ROOMS_METRICS_TOKEN", "").strip() or None
 

@@ -3,12 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from rooms import health, metrics_view, views
+from rooms import direct_views, health, manage_views, metrics_view, search_views, views
 from rooms.api import api_urlpatterns
 
 urlpatterns = [
     path("", views.room_list, name="room-list"),
     path("rooms/<slug:slug>/", views.room_page, name="room"),
+    path("rooms/<slug:slug>/manage/", manage_views.room_manage, name="room-manage"),
+    path("search/", search_views.search_page, name="search"),
+    path("direct/", direct_views.direct_open, name="direct-open"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

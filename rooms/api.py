@@ -296,6 +296,53 @@ def room_notifications(request, user, slug):
     return _json(_dumps({"room": room.slug, "level": level}))
 
 
+# --- Search (docs/search.md) -------------------------------------------------
+
+
+@endpoint("GET")
+def search(request, user):
+    """GET /api/search?q=…&room=&from=&after=&before=&page=: the messages
+    `user` may see that match, best first, one page at a time."""
+    raise RoomsError("not_found", "Search is not built yet.")
+
+
+# --- Direct conversations (docs/direct-messages.md) ---------------------------
+
+
+@endpoint("POST")
+def direct(request, user):
+    """POST /api/direct {"users": [...]}: open the conversation of `user`
+    with those people, creating it once."""
+    raise RoomsError("not_found", "Direct conversations are not built yet.")
+
+
+@endpoint("GET")
+def users(request, user):
+    """GET /api/users?q=prefix: usernames for the user picker."""
+    raise RoomsError("not_found", "The user picker is not built yet.")
+
+
+# --- Room management (docs/room-management.md) --------------------------------
+
+
+@endpoint("GET", "PATCH")
+def room_detail(request, user, slug):
+    """GET one room; PATCH {"title", "archived"} (moderators and staff)."""
+    raise RoomsError("not_found", "Room management is not built yet.")
+
+
+@endpoint("GET", "POST")
+def room_members(request, user, slug):
+    """GET the members; POST {"user", "role"} invites (moderators and staff)."""
+    raise RoomsError("not_found", "Room management is not built yet.")
+
+
+@endpoint("PATCH", "DELETE")
+def room_member(request, user, slug, username):
+    """PATCH {"role"} changes a member's role; DELETE removes them."""
+    raise RoomsError("not_found", "Room management is not built yet.")
+
+
 @csrf_exempt
 def not_found(request, rest=""):
     return error_response(RoomsError("not_found", "No such API endpoint. See docs/api.md."))
@@ -317,5 +364,15 @@ api_urlpatterns = [
         room_notifications,
         name="api-room-notifications",
     ),
+    re_path(r"^rooms/(?P<slug>[^/]+)/?$", room_detail, name="api-room"),
+    re_path(r"^rooms/(?P<slug>[^/]+)/members/?$", room_members, name="api-room-members"),
+    re_path(
+        r"^rooms/(?P<slug>[^/]+)/members/(?P<username>[^/]+)/?$",
+        room_member,
+        name="api-room-member",
+    ),
+    re_path(r"^search/?$", search, name="api-search"),
+    re_path(r"^direct/?$", direct, name="api-direct"),
+    re_path(r"^users/?$", users, name="api-users"),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -17,6 +17,13 @@ from django.db.models import Q
 
 
 class Room(models.Model):
+    class Kind(models.TextChoices):
+        ROOM = "room", "Room"
+        DIRECT = "direct", "Direct conversation"
+
+    # A direct conversation holds 2 to this many people, fixed when it starts.
+    DIRECT_MAX_PEOPLE = 8
+
     slug = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=200, blank=True)
     is_private = models.BooleanField(
@@ -29,6 +36,13 @@ class Room(models.Model):
     last_seq = models.BigIntegerField(
         default=0, editable=False, help_text="The seq of the room's newest message (its head)."
     )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.ROOM)
+    # A direct conversation's people, as their sorted user ids joined by ".":
+    # unique, so the same people always get the same conversation, however
+    # many of them start it at once (services.direct_open). NULL for rooms.
+    direct_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -39,6 +53,10 @@ class Room(models.Model):
     @property
     def display_title(self) -> str:
         return self.title or self.slug
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT
 
 
 class Membership(models.Model):

@@ -462,6 +462,12 @@ def room_changed(room: str, title: str, read_only: bool) -> str:
     return _dumps({"type": "room", "room": room, "title": title, "read_only": read_only})
 
 
+def rooms_changed() -> str:
+    """Extension (docs/protocol.md): this user's memberships changed, so the
+    rooms they may see, or their role in one, may have; a room list re-reads."""
+    return '{"type":"rooms"}'
+
+
 def pong(*, ref: str | None, heads: dict[str, int]) -> str:
     return _dumps(_with_ref({"type": "pong", "heads": heads}, ref))
 

@@ -217,3 +217,28 @@ async def _next_text_of(client, kind: str) -> str:
         text = await client.recv_text()
         if json.loads(text)["type"] == kind:
             return text
+
+
+# --- extension: the `rooms` frame -------------------------------------------------------
+
+
+async def test_a_membership_given_reaches_every_socket_of_the_user_as_a_rooms_frame(
+    clients, alice, bob, room_factory
+):
+    room = await database_sync_to_async(room_factory)("backstage", is_private=True, members=[bob])
+    first, second = await clients.connect(alice), await clients.connect(alice)
+    onlooker = await clients.connect(bob)
+    await database_sync_to_async(services.membership_set_role)(room=room, user=alice)
+    assert await first.next_of("rooms") == {"type": "rooms"}
+    assert await second.next_of("rooms") == {"type": "rooms"}
+    # Now she may join it; others' memberships told her nothing else.
+    assert (await first.join("backstage"))["room"] == "backstage"
+    assert "rooms" not in await onlooker.drain()
+
+
+async def test_a_removal_sends_left_before_the_rooms_frame(clients, alice, secret):
+    client = await clients.connect(alice)
+    await client.join("secret")
+    await database_sync_to_async(services.membership_remove)(room=secret, user=alice)
+    assert (await client.next_of("left", skip=("backfill",)))["reason"] == "removed"
+    assert await client.next_of("rooms") == {"type": "rooms"}

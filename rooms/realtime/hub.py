@@ -317,9 +317,14 @@ class Hub:
 
     async def recheck_access(self, user_id: int, room_id: int | None) -> None:
         """Re-read what a user may do on this process's sockets (a role
-        changed, a membership went, the user was deactivated)."""
+        changed, a membership went or came, the user was deactivated). A
+        membership change of one room is also told to every socket of the
+        user as a `rooms` frame, after any `left` it caused, so a room list
+        shows a room the user was just given without a reload."""
         for socket in list(self.user_sockets.get(user_id, ())):
             await socket.recheck_access(room_id)
+            if room_id is not None:
+                await socket.send_text(protocol.rooms_changed())
 
     async def announce_presence(self, feed: RoomFeed, *, ask: bool = False) -> None:
         await feed.presence_changed()

@@ -122,12 +122,13 @@ class Client:
 
     async def next_of(self, kind: str, *, skip=()) -> dict:
         """The next frame of type `kind`, passing over presence frames (they
-        come whenever somebody joins or leaves) and frames of the `skip` types."""
+        come whenever somebody joins or leaves), `rooms` frames (whenever the
+        user's memberships change) and frames of the `skip` types."""
         while True:
             frame = await self.recv()
             if frame["type"] == kind:
                 return frame
-            assert frame["type"] in ("presence", *skip), f"expected {kind}, got {frame}"
+            assert frame["type"] in ("presence", "rooms", *skip), f"expected {kind}, got {frame}"
 
     async def error(self, frame: dict | str, code: str, *, skip=(), **fields) -> dict:
         """Send `frame`, expect an error with `code` and `fields` in reply

@@ -101,21 +101,24 @@ function startRoomList(client, config) {
     if (live) live.textContent = text;
   };
   permissionControl(document.getElementById("notify-permission"), document.getElementById("notify-status"), announce);
+  // `unread` as the server counted it up to `head`, plus the seqs of
+  // unread messages of others that arrived since.
+  const track = (room, row) => ({
+    head: room.head,
+    unread: room.unread,
+    arrived: [],
+    mentions: room.mentions ?? 0,
+    mentioned: [], // seqs of messages that arrived since and mention the user
+    title: room.title,
+    row,
+    at: room.last_activity,
+  });
+  // since = head: only what arrives from now on. Direct conversations are
+  // joined with presence, so their people see each other online.
+  const joinOptions = (room) => ({ since: room.head, presence: room.kind === "direct" });
   for (const room of config.rooms) {
     const row = document.querySelector(`.room-row[data-room="${CSS.escape(room.slug)}"]`);
-    if (!row) continue;
-    // `unread` as the server counted it up to `head`, plus the seqs of
-    // unread messages of others that arrived since.
-    rooms.set(room.slug, {
-      head: room.head,
-      unread: room.unread,
-      arrived: [],
-      mentions: room.mentions ?? 0,
-      mentioned: [], // seqs of messages that arrived since and mention the user
-      title: room.title,
-      row,
-      at: room.last_activity,
-    });
+    if (row) rooms.set(room.slug, track(room, row));
   }
 
   const render = (slug) => {
@@ -157,25 +160,65 @@ function startRoomList(client, config) {
   // Read cursors move in other tabs; the server tells this socket with
   // `read` frames, but not while it is disconnected: after a reconnect, or
   // when a cursor moved to a seq this page cannot count from, take the counts
-  // from a fresh copy of this page.
-  const refresh = async () => {
-    try {
-      const response = await fetch(location.href, { credentials: "same-origin" });
-      if (!response.ok) return;
-      const html = new DOMParser().parseFromString(await response.text(), "text/html");
-      const fresh = JSON.parse(html.getElementById("rooms-config").textContent);
-      for (const each of fresh.rooms) {
-        const room = rooms.get(each.slug);
-        if (!room || each.head < room.head) continue;
-        room.head = each.head;
-        room.unread = each.unread;
-        room.arrived = room.arrived.filter((seq) => seq > each.head);
-        room.mentions = each.mentions ?? 0;
-        room.mentioned = room.mentioned.filter((seq) => seq > each.head);
-        render(each.slug);
+  // from a fresh copy of this page. When the user's rooms changed (a `rooms`
+  // frame: invited, removed, a new direct conversation), the fresh copy's
+  // lists replace this page's, and the rooms new to it are joined.
+  let refreshing = null;
+  const refresh = ({ lists = false } = {}) => {
+    // One fetch at a time; a request made during one runs after it.
+    const run = async () => {
+      try {
+        const response = await fetch(location.href, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const html = new DOMParser().parseFromString(await response.text(), "text/html");
+        const fresh = JSON.parse(html.getElementById("rooms-config").textContent);
+        if (lists) replaceLists(html, fresh);
+        for (const each of fresh.rooms) {
+          const room = rooms.get(each.slug);
+          if (!room || each.head < room.head) continue;
+          room.head = each.head;
+          room.unread = each.unread;
+          room.arrived = room.arrived.filter((seq) => seq > each.head);
+          room.mentions = each.mentions ?? 0;
+          room.mentioned = room.mentioned.filter((seq) => seq > each.head);
+          render(each.slug);
+        }
+      } catch {
+        // the live frames still update the list
       }
-    } catch {
-      // the live frames still update the list
+    };
+    refreshing = (refreshing ?? Promise.resolve()).then(run);
+    return refreshing;
+  };
+
+  // Each `[data-room-section]` of the fresh page replaces this page's; rooms
+  // no longer listed are left, new ones joined from the head the fresh page
+  // counted to (anything after it arrives live).
+  const replaceLists = (html, fresh) => {
+    for (const section of document.querySelectorAll("[data-room-section]")) {
+      const name = section.dataset.roomSection;
+      const next = html.querySelector(`[data-room-section="${CSS.escape(name)}"]`);
+      if (next) section.replaceWith(document.adoptNode(next));
+    }
+    config.notify = fresh.notify;
+    const listed = new Set(fresh.rooms.map((each) => each.slug));
+    for (const slug of [...rooms.keys()]) {
+      if (listed.has(slug)) continue;
+      rooms.delete(slug);
+      client.leave(slug);
+    }
+    for (const each of fresh.rooms) {
+      const row = document.querySelector(`.room-row[data-room="${CSS.escape(each.slug)}"]`);
+      const room = rooms.get(each.slug);
+      if (room) {
+        if (row) room.row = row;
+        room.title = each.title;
+        continue;
+      }
+      if (!row) continue;
+      rooms.set(each.slug, track(each, row));
+      render(each.slug);
+      client.join(each.slug, joinOptions(each));
     }
   };
 
@@ -231,9 +274,18 @@ function startRoomList(client, config) {
     render(slug);
   });
 
-  for (const [slug, room] of rooms) {
-    render(slug);
-    // since = head: only what arrives from now on.
-    client.join(slug, { since: room.head, presence: false });
+  client.on("rooms", () => refresh({ lists: true }));
+  client.on("room", ({ room: slug, title }) => {
+    const room = rooms.get(slug);
+    if (!room) return;
+    room.title = title;
+    const text = room.row.querySelector(".room-title");
+    if (text && room.row.dataset.kind !== "direct") text.textContent = title;
+  });
+
+  for (const room of config.rooms) {
+    if (!rooms.has(room.slug)) continue;
+    render(room.slug);
+    client.join(room.slug, joinOptions(room));
   }
 }

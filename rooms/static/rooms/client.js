@@ -696,6 +696,11 @@ export class RoomsClient {
     this.emit("room", frame);
   }
 
+  // Extension: this user's memberships changed (docs/protocol.md).
+  on_rooms(frame) {
+    this.emit("rooms", frame);
+  }
+
   on_left(frame) {
     this.emit("left", frame);
   }

@@ -77,6 +77,7 @@ class RoomAdmin(admin.ModelAdmin):
     list_display = (
         "slug",
         "title",
+        "kind",
         "is_private",
         "is_archived",
         "message_count",
@@ -85,9 +86,11 @@ class RoomAdmin(admin.ModelAdmin):
     )
     list_display_links = ("slug", "title")
     search_fields = ("slug", "title")
-    list_filter = ("is_private", "is_archived")
-    fields = ("slug", "title", "is_private", "is_archived", "last_seq", "created_at")
-    readonly_fields = ("last_seq", "created_at")
+    list_filter = ("kind", "is_private", "is_archived")
+    fields = ("slug", "title", "kind", "is_private", "is_archived", "last_seq", "created_at")
+    # A direct conversation is made by its people (services.direct_open),
+    # never turned into one or out of one here.
+    readonly_fields = ("kind", "last_seq", "created_at")
     inlines = (MembershipInline,)
     actions = ("archive_rooms", "unarchive_rooms")
     change_form_template = "admin/rooms/room/change_form.html"

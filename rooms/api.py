@@ -12,6 +12,7 @@ browser's session. A token cannot be sent by another site, so token requests
 skip the CSRF check; session requests that change something must pass it.
 """
 
+import dataclasses
 import json
 import math
 
@@ -25,6 +26,8 @@ from django.views.decorators.csrf import csrf_exempt
 from . import protocol, selectors, services
 from .errors import RoomsError
 from .models import Message
+from .search import MAX_PAGE as SEARCH_MAX_PAGE
+from .search import parse_date
 from .tokens import bearer_token
 
 Kind = Message.Kind
@@ -303,7 +306,32 @@ def room_notifications(request, user, slug):
 def search(request, user):
     """GET /api/search?q=…&room=&from=&after=&before=&page=: the messages
     `user` may see that match, best first, one page at a time."""
-    raise RoomsError("not_found", "Search is not built yet.")
+    dates = {}
+    for name in ("after", "before"):
+        raw = request.GET.get(name) or None
+        dates[name] = None if raw is None else parse_date(raw, field_name=name, label=name)
+    results = selectors.search_messages(
+        user=user,
+        query=request.GET.get("q", ""),
+        room=request.GET.get("room") or None,
+        author=request.GET.get("from") or None,
+        page=_int_param(request, "page", minimum=1, maximum=SEARCH_MAX_PAGE) or 1,
+        **dates,
+    )
+    hits = [
+        {**dataclasses.asdict(hit), "snippet": [list(part) for part in hit.snippet], "url": hit.url}
+        for hit in results.hits
+    ]
+    return _json(
+        _dumps(
+            {
+                "query": results.query,
+                "page": results.page,
+                "has_more": results.has_more,
+                "results": hits,
+            }
+        )
+    )
 
 
 # --- Direct conversations (docs/direct-messages.md) ---------------------------

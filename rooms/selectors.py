@@ -9,7 +9,7 @@ the commands share one rendering.
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import protocol
+from . import protocol, search
 from .errors import RoomsError
 from .models import (
     ApiToken,
@@ -34,6 +34,7 @@ from .models import (
     ReadCursor,
     Room,
 )
+from .search import SearchHit, SearchResults  # noqa: F401  (the selector's types)
 
 # A worker's presence snapshot older than this is a dead worker's.
 PRESENCE_TTL = timedelta(seconds=30)
@@ -558,3 +559,27 @@ def room_member_names(*, room_id: int, limit: int = 500) -> list[str]:
     """Usernames of the room's active members, sorted (the composer's @ list)."""
     members = Membership.objects.filter(room_id=room_id, user__is_active=True)
     return list(members.order_by("user__username").values_list("user__username", flat=True)[:limit])
+
+
+def search_messages(
+    *,
+    user,
+    query: str,
+    room: str | None = None,
+    author: str | None = None,
+    after: date | None = None,
+    before: date | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchResults:
+    """The text messages `user` may see that match `query` (docs/search.md:
+    words, "phrases", -excluded, OR, from: in: after: before: on:), by
+    relevance then recency, one page at a time. `room`, `author`, `after`
+    (that day on) and `before` (up to that day) narrow it like the in-query
+    filters. Raises RoomsError `invalid` (with its field) for a query that
+    cannot be searched; an unknown author or a room the user cannot see
+    gives no results."""
+    return search.search(
+        user=user, query=query, room=room, author=author, after=after, before=before,
+        page=page, per_page=per_page,
+    )  # fmt: skip

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import protocol, selectors, services
 from .errors import RoomsError
-from .models import Message
+from .models import Membership, Message, Room
 from .search import MAX_PAGE as SEARCH_MAX_PAGE
 from .search import parse_date
 from .tokens import bearer_token
@@ -156,8 +156,19 @@ def _read_json(request, *, optional: bool = False) -> dict:
         raise RoomsError("invalid", "The request body must be a JSON object.") from None
 
 
-@endpoint("GET")
+@endpoint("GET", "POST")
 def room_list(request, user):
+    """GET the rooms `user` may see; POST {"slug", "title", "private"}
+    creates one (ROOMS_ROOM_CREATION), with `user` as its moderator: 201."""
+    if request.method == "POST":
+        payload = _read_json(request)
+        room = services.room_create_by(
+            by=user,
+            slug=_string(payload, "slug", required=True),
+            title=_string(payload, "title") or "",
+            is_private=bool(_boolean(payload, "private")),
+        )
+        return _json(_dumps({"room": selectors.room_detail(room=room, user=user)}), 201)
     return _json(_dumps({"rooms": selectors.rooms_for_user(user=user)}))
 
 
@@ -355,20 +366,72 @@ def users(request, user):
 
 @endpoint("GET", "PATCH")
 def room_detail(request, user, slug):
-    """GET one room; PATCH {"title", "archived"} (moderators and staff)."""
-    raise RoomsError("not_found", "Room management is not built yet.")
+    """GET one room (anyone who can see it); PATCH {"title", "archived",
+    "private"} changes it (its moderators and staff: 403 for anyone else)."""
+    if request.method == "PATCH":
+        room = selectors.room_manager_access(user=user, slug=slug)
+        payload = _read_json(request)
+        services.room_edit(
+            room=room,
+            by=user,
+            title=_string(payload, "title"),
+            is_archived=_boolean(payload, "archived"),
+            is_private=_boolean(payload, "private"),
+        )
+    else:
+        access = selectors.room_access_or_404(user=user, slug=slug)
+        room = Room.objects.get(pk=access.id)
+    return _json(_dumps({"room": selectors.room_detail(room=room, user=user)}))
 
 
 @endpoint("GET", "POST")
 def room_members(request, user, slug):
-    """GET the members; POST {"user", "role"} invites (moderators and staff)."""
-    raise RoomsError("not_found", "Room management is not built yet.")
+    """GET the members and their roles; POST {"user", "role"} invites (201).
+    Moderators and staff only: 403 for anyone else."""
+    room = selectors.room_manager_access(user=user, slug=slug)
+    if request.method == "POST":
+        payload = _read_json(request)
+        membership = services.membership_invite(
+            room=room,
+            by=user,
+            username=_string(payload, "user", required=True),
+            role=_string(payload, "role") or Membership.Role.MEMBER,
+        )
+        return _json(_dumps({"member": _member(room, membership.user.get_username())}), 201)
+    return _json(_dumps({"room": room.slug, "members": selectors.room_members(room=room)}))
 
 
 @endpoint("PATCH", "DELETE")
 def room_member(request, user, slug, username):
-    """PATCH {"role"} changes a member's role; DELETE removes them."""
-    raise RoomsError("not_found", "Room management is not built yet.")
+    """PATCH {"role"} changes a member's role; DELETE removes them (204).
+    Moderators and staff only; never the room's last moderator."""
+    room = selectors.room_manager_access(user=user, slug=slug)
+    if request.method == "DELETE":
+        services.membership_revoke(room=room, by=user, username=username)
+        return HttpResponse(status=204)
+    role = _string(_read_json(request), "role", required=True)
+    services.membership_change_role(room=room, by=user, username=username, role=role)
+    return _json(_dumps({"member": _member(room, username)}))
+
+
+def _member(room, username: str) -> dict | None:
+    return next((m for m in selectors.room_members(room=room) if m["user"] == username), None)
+
+
+def _string(payload: dict, name: str, *, required: bool = False) -> str | None:
+    value = payload.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise RoomsError("invalid", f"`{name}` is required: a string.", field=name)
+    return value
+
+
+def _boolean(payload: dict, name: str) -> bool | None:
+    value = payload.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise RoomsError("invalid", f"`{name}` must be true or false.", field=name)
+    return value
 
 
 @csrf_exempt

@@ -583,3 +583,76 @@ def search_messages(
         user=user, query=query, room=room, author=author, after=after, before=before,
         page=page, per_page=per_page,
     )  # fmt: skip
+
+
+# --- Room management (docs/room-management.md) ---------------------------------
+
+
+DIRECT_IS_FIXED = "A direct conversation's people are fixed: it cannot be managed."
+
+
+def can_create_rooms(user) -> bool:
+    """Whether `user` may create rooms: any active user when
+    ROOMS_ROOM_CREATION is `everyone` (the default); with `staff`, staff and
+    users granted the `rooms.add_room` permission."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if settings.ROOMS_ROOM_CREATION == "everyone":
+        return True
+    return user.is_staff or user.has_perm("rooms.add_room")
+
+
+def can_manage(*, user, role: str | None) -> bool:
+    """Whether a user holding `role` in a room they can see may manage it:
+    its moderators, and staff."""
+    return role == Membership.Role.MODERATOR or bool(user.is_staff and user.is_active)
+
+
+def room_manager_access(*, user: AbstractBaseUser, slug: str) -> Room:
+    """The room `slug` for a user who may manage it (a moderator of it, or
+    staff); `not_found` when they cannot see it, `forbidden` when they can
+    see it but may not manage it, `invalid` for a direct conversation. Every
+    management path starts here."""
+    access = room_access(user=user, slug=slug)
+    if access is None:
+        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
+    if not can_manage(user=user, role=access.role):
+        raise RoomsError("forbidden", "Only the room's moderators may manage it.")
+    room = Room.objects.get(pk=access.id)
+    if room.is_direct:
+        raise RoomsError("invalid", DIRECT_IS_FIXED)
+    return room
+
+
+def room_members(*, room: Room) -> list[dict]:
+    """The room's members with their roles, moderators first, then by name."""
+    order = {Membership.Role.MODERATOR: 0, Membership.Role.MEMBER: 1, Membership.Role.READ_ONLY: 2}
+    rows = Membership.objects.filter(room=room).values_list(
+        "user__username", "role", "joined_at", "user__is_active"
+    )
+    members = [
+        {
+            "user": username,
+            "role": role,
+            "joined_at": protocol.timestamp(joined_at),
+            "active": active,
+        }
+        for username, role, joined_at, active in rows
+    ]
+    return sorted(members, key=lambda member: (order.get(member["role"], 3), member["user"]))
+
+
+def room_detail(*, room: Room, user) -> dict:
+    """One room as the API shows it, with the caller's role and whether they
+    may manage it."""
+    role = Membership.objects.filter(room=room, user=user).values_list("role", flat=True).first()
+    return {
+        "slug": room.slug,
+        "title": room.display_title,
+        "kind": room.kind,
+        "private": room.is_private,
+        "archived": room.is_archived,
+        "head": room.last_seq,
+        "role": role,
+        "can_manage": can_manage(user=user, role=role) and not room.is_direct,
+    }

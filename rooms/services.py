@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -268,6 +269,155 @@ def membership_remove(*, room: Room, user: AbstractBaseUser) -> bool:
         if deleted:
             _access_changed(user_id=user.pk, room_id=room.pk)
     return bool(deleted)
+
+
+# --- Room management by people (docs/room-management.md) ------------------------
+#
+# What a room's moderators (and staff) do from the room's manage page or the
+# API. Unlike the operator's writes above (admin, `createroom`), each one
+# checks who acts, and keeps the room manageable.
+
+
+def room_create_by(
+    *, by: AbstractBaseUser, slug: str, title: str = "", is_private: bool = False
+) -> Room:
+    """A room made by a person (the room list, the API): `forbidden` unless
+    ROOMS_ROOM_CREATION lets them; they become its moderator."""
+    if not selectors.can_create_rooms(by):
+        raise RoomsError("forbidden", "Only staff may create rooms here.")
+    return room_create(slug=slug, title=_checked_title(title), is_private=is_private, moderator=by)
+
+
+def room_edit(
+    *,
+    room: Room,
+    by: AbstractBaseUser,
+    title: str | None = None,
+    is_private: bool | None = None,
+    is_archived: bool | None = None,
+) -> bool:
+    """Rename, archive or unarchive, or make private or public a room `by`
+    manages; open pages learn of it as a `room` frame (room_update)."""
+    _check_manager(room=room, by=by)
+    if title is not None:
+        title = _checked_title(title)
+    return room_update(room=room, title=title, is_private=is_private, is_archived=is_archived)
+
+
+def membership_invite(
+    *,
+    room: Room,
+    by: AbstractBaseUser,
+    username: str,
+    role: str = Membership.Role.MEMBER,
+) -> Membership:
+    """Make the active user `username` a member of a room `by` manages.
+    `invalid` (field user) for an unknown or inactive user and for someone
+    already a member. The room appears on the invitee's open room list."""
+    _check_manager(room=room, by=by)
+    _check_role(role)
+    user = _active_user(username)
+    with transaction.atomic():
+        _lock(room)
+        if Membership.objects.filter(room=room, user=user).exists():
+            raise RoomsError(
+                "invalid", f"{user.get_username()} is already a member of this room.", field="user"
+            )
+        return membership_set_role(room=room, user=user, role=role)
+
+
+def membership_change_role(
+    *, room: Room, by: AbstractBaseUser, username: str, role: str
+) -> Membership:
+    """Change a member's role in a room `by` manages; never the last
+    moderator's to anything else. Their open sockets get a `room` frame."""
+    _check_manager(room=room, by=by)
+    _check_role(role)
+    with transaction.atomic():
+        _lock(room)
+        membership = _membership(room, username)
+        if membership.role == Membership.Role.MODERATOR and role != Membership.Role.MODERATOR:
+            _keep_a_moderator(room, field="role")
+        return membership_set_role(room=room, user=membership.user, role=role)
+
+
+def membership_revoke(*, room: Room, by: AbstractBaseUser, username: str) -> None:
+    """Remove a member from a room `by` manages (themselves included), never
+    the last moderator. Where that takes the room from them (a private
+    room), their open sockets get `left` with reason `removed` at once."""
+    _check_manager(room=room, by=by)
+    with transaction.atomic():
+        _lock(room)
+        membership = _membership(room, username)
+        if membership.role == Membership.Role.MODERATOR:
+            _keep_a_moderator(room, field="user")
+        membership_remove(room=room, user=membership.user)
+
+
+def _check_manager(*, room: Room, by: AbstractBaseUser) -> None:
+    """The rule of selectors.room_manager_access, re-read here so that no
+    path reaches a management write without it."""
+    role = Membership.objects.filter(room=room, user=by).values_list("role", flat=True).first()
+    if room.is_private and role is None:
+        raise RoomsError("not_found", f"No room {room.slug!r}.")
+    if not selectors.can_manage(user=by, role=role):
+        raise RoomsError("forbidden", "Only the room's moderators may manage it.")
+    if room.is_direct:
+        raise RoomsError("invalid", selectors.DIRECT_IS_FIXED)
+
+
+def _checked_title(title: str) -> str:
+    title = (title or "").strip()
+    limit = Room._meta.get_field("title").max_length
+    if len(title) > limit:
+        raise RoomsError("invalid", f"A title holds at most {limit} characters.", field="title")
+    return title
+
+
+def _check_role(role: str) -> None:
+    if role not in Membership.Role.values:
+        raise RoomsError("invalid", f"No role {role!r}.", field="role")
+
+
+def _active_user(username: str) -> AbstractBaseUser:
+    name = (username or "").strip().removeprefix("@")
+    User = get_user_model()
+    user = User.objects.filter(**{User.USERNAME_FIELD: name}, is_active=True).first()
+    if user is None:
+        raise RoomsError("invalid", f"No user named {name[:150]!r}.", field="user")
+    return user
+
+
+def _membership(room: Room, username: str) -> Membership:
+    User = get_user_model()
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(room=room, **{f"user__{User.USERNAME_FIELD}": username})
+        .first()
+    )
+    if membership is None:
+        raise RoomsError(
+            "not_found", f"{username[:150]!r} is not a member of this room.", field="user"
+        )
+    return membership
+
+
+def _lock(room: Room) -> None:
+    # One management write of a room at a time: two invites of one user, or
+    # two moderators demoting each other, cannot both pass their checks.
+    Room.objects.select_for_update().filter(pk=room.pk).values_list("pk", flat=True).get()
+
+
+def _keep_a_moderator(room: Room, *, field: str) -> None:
+    moderators = Membership.objects.filter(
+        room=room, role=Membership.Role.MODERATOR, user__is_active=True
+    )
+    if moderators.count() <= 1:
+        raise RoomsError(
+            "invalid",
+            "A room keeps at least one moderator: make someone else moderator first.",
+            field=field,
+        )
 
 
 PRUNE_BATCH = 5000  # rows a DELETE statement of retention names at once

@@ -15,31 +15,26 @@ from django.shortcuts import redirect, render
 
 from . import metrics, selectors, services
 from .errors import RoomsError
-from .models import Membership
+from .models import Membership, Room
 from .page_forms import RoomCreateForm, SignupForm
 
 logger = logging.getLogger(__name__)
 
 
-def can_create_rooms(user) -> bool:
-    """Staff by default; others with the `rooms.add_room` permission."""
-    return user.is_staff or user.has_perm("rooms.add_room")
-
-
 @login_required
 def room_list(request):
-    allowed = can_create_rooms(request.user)
+    allowed = selectors.can_create_rooms(request.user)
     form = RoomCreateForm(request.POST or None) if allowed else None
     if request.method == "POST":
         if not allowed:
             raise PermissionDenied("You may not create rooms.")
         if form.is_valid():
             try:
-                room = services.room_create(
+                room = services.room_create_by(
+                    by=request.user,
                     slug=form.cleaned_data["slug"],
                     title=form.cleaned_data["title"],
                     is_private=form.cleaned_data["is_private"],
-                    moderator=request.user,
                 )
             except RoomsError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -86,7 +81,16 @@ def room_page(request, slug):
         "members": selectors.room_member_names(room_id=room.id),
         "notify": selectors.notification_level(user=request.user, room_id=room.id),
     }
-    return render(request, "rooms/room.html", {"room": room, "config": config})
+    # The header's "Manage room" link, shown to those who may (the manage
+    # page checks again), hidden for the others until a new role shows it.
+    manageable = not Room.objects.filter(pk=room.id, kind=Room.Kind.DIRECT).exists()
+    context = {
+        "room": room,
+        "config": config,
+        "manageable": manageable,
+        "can_manage": manageable and selectors.can_manage(user=request.user, role=room.role),
+    }
+    return render(request, "rooms/room.html", context)
 
 
 class LoginView(auth_views.LoginView):

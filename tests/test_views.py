@@ -85,9 +85,11 @@ def test_signup_is_not_found_when_switched_off(client):
 
 
 def test_room_list_shows_visible_rooms_with_unread_counts(
-    client, alice, room_factory, user_factory
+    client, alice, room_factory, user_factory, settings
 ):
     from rooms import services
+
+    settings.ROOMS_ROOM_CREATION = "staff"
 
     lobby = room_factory("lobby", title="The <Lobby>")
     room_factory("secret", is_private=True, members=[user_factory("bob")])
@@ -100,7 +102,7 @@ def test_room_list_shows_visible_rooms_with_unread_counts(
     config = page_config(response)
     assert config["page"] == "room-list" and config["user"] == "alice"
     assert [(r["slug"], r["head"], r["unread"]) for r in config["rooms"]] == [("lobby", 2, 2)]
-    assert "Create a room" not in html  # not staff
+    assert "Create a room" not in html  # not staff, and only staff may
 
 
 def test_staff_creates_a_room_and_becomes_a_member(client, user_factory):
@@ -114,7 +116,8 @@ def test_staff_creates_a_room_and_becomes_a_member(client, user_factory):
     assert Membership.objects.filter(room=room, user=admin).exists()
 
 
-def test_add_room_permission_allows_creating_without_staff(client, alice):
+def test_add_room_permission_allows_creating_without_staff(client, alice, settings):
+    settings.ROOMS_ROOM_CREATION = "staff"
     alice.user_permissions.add(Permission.objects.get(codename="add_room"))
     response = client.post("/", {"slug": "ideas", "title": ""})
     assert response.status_code == 302
@@ -133,7 +136,8 @@ def test_create_room_rejects_bad_and_taken_slugs(client, user_factory, room_fact
     assert not Room.objects.filter(title="no spaces!").exists()
 
 
-def test_user_without_permission_cannot_create_rooms(client, alice):
+def test_user_without_permission_cannot_create_rooms(client, alice, settings):
+    settings.ROOMS_ROOM_CREATION = "staff"
     assert client.post("/", {"slug": "mine"}).status_code == 403
     assert not Room.objects.filter(slug="mine").exists()
 

@@ -568,6 +568,28 @@ export function startRoomPage(client, config) {
     updateComposer();
   });
 
+  // Removed from this private room by a moderator (docs/room-management.md):
+  // nothing more of it comes, so say so, for good, without a reload.
+  client.on("left", ({ room, reason }) => {
+    if (room !== slug || reason !== "removed") return;
+    setReadOnly(true);
+    updateComposer();
+    showNotice("You were removed from this room.");
+    clearTimeout(noticeTimer);
+    const manage = $("manage-link");
+    if (manage) manage.hidden = true;
+  });
+
+  // This user's memberships changed: perhaps their role here, which decides
+  // whether the header offers "Manage room" (the manage page checks again).
+  client.on("rooms", async () => {
+    const manage = $("manage-link");
+    if (!manage) return;
+    const response = await fetch(`/api/rooms/${encodeURIComponent(slug)}`, { credentials: "same-origin" });
+    if (response.ok) manage.hidden = !(await response.json()).room.can_manage;
+    else if (response.status === 404) manage.hidden = true;
+  });
+
   // A notification of the room list links here with #seq-N: show that message.
   let hashSeq = /^#seq-(\d+)$/.exec(location.hash)?.[1];
   function jumpToHash() {

@@ -1,0 +1,60 @@
+"""Managing a room in Chromium (docs/room-management.md): alice creates a
+private room from the room list and invites bob from its manage page; bob,
+who has the room list open, sees the room appear without reloading and
+opens it; removed, his open room page says so at once."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(deployment, browse):
+    url = deployment.worker.http_url
+    slug = f"m-{uuid.uuid4().hex[:8]}"
+
+    bob = browse("bob").new_page()
+    bob.goto(url + "/")
+    expect(bob.locator("#conn")).to_have_attribute("data-state", "connected")
+    bob.evaluate("window.sameDocument = true")  # gone, were the page reloaded
+    row = bob.locator(f'.room-row[data-room="{slug}"]')
+    expect(row).to_have_count(0)
+
+    # alice makes a private room from the room list: she is its moderator.
+    alice = browse("alice").new_page()
+    alice.goto(url + "/")
+    create = alice.locator("#create-room")
+    create.get_by_label("Slug").fill(slug)
+    create.get_by_label("Title").fill("Secret plans")
+    create.get_by_label("Private").check()
+    create.get_by_role("button", name="Create room").click()
+    alice.wait_for_url(f"{url}/rooms/{slug}/")
+    alice.get_by_role("link", name="Manage room").click()
+    alice.wait_for_url(f"{url}/rooms/{slug}/manage/")
+
+    # An unknown name is an error on the form; bob is invited.
+    invite = alice.locator("#invite")
+    invite.get_by_label("Username").fill("nobody-here")
+    invite.get_by_role("button", name="Invite").click()
+    expect(alice.locator("#invite .error")).to_contain_text("No user named")
+    alice.locator("#invite").get_by_label("Username").fill("bob")
+    alice.locator("#invite").get_by_role("button", name="Invite").click()
+    expect(alice.locator('.member-row[data-user="bob"]')).to_have_attribute("data-role", "member")
+
+    # bob's list shows the room, live.
+    expect(row).to_contain_text("Secret plans")
+    assert bob.evaluate("window.sameDocument") is True
+
+    row.get_by_role("link").click()
+    bob.wait_for_url(f"{url}/rooms/{slug}/")
+    expect(bob.locator("#room-title")).to_have_text("Secret plans")
+    expect(bob.locator("#presence .presence-name")).to_contain_text(["bob"])
+    expect(bob.locator("#manage-link")).to_be_hidden()
+
+    # Removed, bob's open page says so and takes no more messages.
+    alice.get_by_role("button", name="Remove bob").click()
+    expect(alice.locator('.member-row[data-user="bob"]')).to_have_count(0)
+    expect(bob.locator("#notice")).to_have_text("You were removed from this room.")
+    expect(bob.get_by_label("Message", exact=True)).to_be_disabled()

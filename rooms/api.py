@@ -299,7 +299,8 @@ def _stored(key: str, room: selectors.RoomAccess, result: services.EntryResult) 
 @endpoint("GET", "PUT")
 def room_notifications(request, user, slug):
     """The user's notification setting for one room: `all`, `mentions` (the
-    default) or `none`. PUT `{"level": …}` changes it (session: CSRF too)."""
+    default; `all` in a direct conversation) or `none`. PUT `{"level": …}`
+    changes it (session: CSRF too)."""
     room = selectors.room_access_or_404(user=user, slug=slug)
     if request.method == "PUT":
         level = services.notification_level_set(
@@ -351,14 +352,27 @@ def search(request, user):
 @endpoint("POST")
 def direct(request, user):
     """POST /api/direct {"users": [...]}: open the conversation of `user`
-    with those people, creating it once."""
-    raise RoomsError("not_found", "Direct conversations are not built yet.")
+    with those people, creating it once: 201 when created, 200 when it
+    existed, `{"room": slug, "people": [everyone's usernames, sorted]}`."""
+    names = _read_json(request).get("users")
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(name, str) and name for name in names)
+    ):
+        raise RoomsError("invalid", "`users` must be a list of usernames.", field="users")
+    people = selectors.users_named(usernames=names)
+    room, created = services.direct_open(user=user, others=people)
+    everyone = sorted({user.get_username(), *(person.get_username() for person in people)})
+    return _json(_dumps({"room": room.slug, "people": everyone}), 201 if created else 200)
 
 
 @endpoint("GET")
 def users(request, user):
-    """GET /api/users?q=prefix: usernames for the user picker."""
-    raise RoomsError("not_found", "The user picker is not built yet.")
+    """GET /api/users?q=prefix: active usernames starting with the prefix
+    (any case), sorted, at most 20: the user picker's suggestions."""
+    prefix = request.GET.get("q", "")[:150]
+    return _json(_dumps({"users": selectors.usernames_starting(prefix=prefix)}))
 
 
 # --- Room management (docs/room-management.md) --------------------------------

@@ -2,12 +2,51 @@
 conversation of the signed-in user with the people named, and redirects to
 it (docs/direct-messages.md). A thin adapter over services.direct_open."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .errors import RoomsError
+
+# Usernames hold no commas or spaces (Django's rule: letters, digits, @.+-_).
+NAME_SEPARATORS = re.compile(r"[\s,]+")
+MAX_INPUT = 2000  # characters of the `users` field read at most
+
+
+def usernames_in(values: list[str]) -> list[str]:
+    """The usernames of one or more `users` fields ("bob", "bob, carol",
+    "@bob carol"), in order, without repeats."""
+    names = []
+    for value in values:
+        for name in NAME_SEPARATORS.split(value[:MAX_INPUT]):
+            name = name.removeprefix("@")
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def open_for(user, names: list[str]):
+    """(room, created) of `user`'s conversation with the users `names`; `invalid` else."""
+    if not names:
+        raise RoomsError("invalid", "Name at least one person.", field="users")
+    return services.direct_open(user=user, others=selectors.users_named(usernames=names))
 
 
 @login_required
 @require_POST
 def direct_open(request):
-    return HttpResponse("direct: not built yet", status=501)  # filled in by the direct-message work
+    typed = request.POST.getlist("users")
+    try:
+        room, _ = open_for(request.user, usernames_in(typed))
+    except RoomsError as error:
+        # The room list again, with the error on its "New message" picker.
+        from .views import room_list_context
+
+        context = room_list_context(request)
+        context["direct_error"] = error.message
+        context["direct_value"] = " ".join(typed)[:MAX_INPUT]
+        return render(request, "rooms/room_list.html", context, status=400)
+    return redirect("room", slug=room.slug)

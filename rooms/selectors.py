@@ -70,6 +70,11 @@ class RoomAccess:
     is_private: bool = False
     operator: bool = False  # an operator's tool (tailroom): sees every room
     oldest: int | None = None  # the lowest seq still stored, when it was read
+    kind: str = Room.Kind.ROOM
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == Room.Kind.DIRECT
 
     @property
     def read_only(self) -> bool:
@@ -110,6 +115,7 @@ def _as_access(
         last_read_seq=last_read_seq,
         is_private=room.is_private,
         operator=operator,
+        kind=room.kind,
     )
 
 
@@ -195,19 +201,30 @@ def rooms_for_user(*, user) -> list[dict]:
     )
     rooms = rooms.annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
     rooms = rooms.annotate(mentions=_unread_mentions(user))
-    return [
-        {
-            "slug": room.slug,
-            "title": room.display_title,
-            "private": room.is_private,
-            "archived": room.is_archived,
-            "head": room.last_seq,
-            "unread": room.unread,
-            "mentions": room.mentions,
-            "last_activity": protocol.timestamp(room.last_activity) if room.last_activity else None,
-        }
-        for room in rooms
-    ]
+    rooms = list(rooms)
+    people = _direct_people(user=user, room_ids=[room.id for room in rooms if room.is_direct])
+    listed = []
+    for room in rooms:
+        listed.append(
+            {
+                "slug": room.slug,
+                "title": room.display_title,
+                "kind": room.kind,
+                "private": room.is_private,
+                "archived": room.is_archived,
+                "head": room.last_seq,
+                "unread": room.unread,
+                "mentions": room.mentions,
+                "last_activity": (
+                    protocol.timestamp(room.last_activity) if room.last_activity else None
+                ),
+            }
+        )
+        if room.is_direct:
+            # A direct conversation is named after the other people, for each viewer.
+            others = people.get(room.id, [])
+            listed[-1].update(people=others, title=", ".join(others) or room.display_title)
+    return listed
 
 
 def room_heads(*, room_ids) -> dict[int, int]:
@@ -541,18 +558,33 @@ def _unread_mentions(user) -> Coalesce:
     return Coalesce(Subquery(mentions, output_field=IntegerField()), 0)
 
 
+# A direct conversation notifies of every message unless its person chose otherwise.
+DIRECT_NOTIFICATION_DEFAULT = NotificationSetting.Level.ALL
+
+
 def notification_level(*, user, room_id: int) -> str:
-    """Which messages of the room `user` is notified of: all, mentions, none."""
+    """Which messages of the room `user` is notified of: all, mentions, none
+    (by default mentions only in a room, all in a direct conversation)."""
     level = NotificationSetting.objects.filter(user=user, room_id=room_id).values_list(
         "level", flat=True
     )
-    return level.first() or NotificationSetting.DEFAULT
+    chosen = level.first()
+    if chosen:
+        return chosen
+    if Room.objects.filter(id=room_id, kind=Room.Kind.DIRECT).exists():
+        return DIRECT_NOTIFICATION_DEFAULT
+    return NotificationSetting.DEFAULT
 
 
 def notification_levels(*, user) -> dict[str, str]:
-    """{room slug: level} of the rooms where `user` chose other than the default."""
-    rows = NotificationSetting.objects.filter(user=user).exclude(level=NotificationSetting.DEFAULT)
-    return dict(rows.values_list("room__slug", "level"))
+    """{room slug: level} of the rooms whose level for `user` is not the
+    pages' default, mentions only: chosen ones, and the direct conversations
+    left at theirs."""
+    chosen = dict(NotificationSetting.objects.filter(user=user).values_list("room__slug", "level"))
+    direct = Room.objects.filter(kind=Room.Kind.DIRECT, memberships__user=user)
+    for slug in direct.values_list("slug", flat=True):
+        chosen.setdefault(slug, DIRECT_NOTIFICATION_DEFAULT)
+    return {slug: level for slug, level in chosen.items() if level != NotificationSetting.DEFAULT}
 
 
 def room_member_names(*, room_id: int, limit: int = 500) -> list[str]:
@@ -656,3 +688,59 @@ def room_detail(*, room: Room, user) -> dict:
         "role": role,
         "can_manage": can_manage(user=user, role=role) and not room.is_direct,
     }
+
+
+# --- Direct conversations (docs/direct-messages.md) ---------------------------
+
+USER_PICKER_LIMIT = 20
+
+
+def direct_room(*, key: str) -> Room | None:
+    """The direct conversation of the people whose sorted ids are `key`."""
+    return Room.objects.filter(direct_key=key).first()
+
+
+def _direct_people(*, user, room_ids: list[int]) -> dict[int, list[str]]:
+    """{room id: the usernames of its people other than `user`, sorted}."""
+    if not room_ids:
+        return {}
+    rows = (
+        Membership.objects.filter(room_id__in=room_ids)
+        .exclude(user=user)
+        .order_by("user__username")
+        .values_list("room_id", "user__username")
+    )
+    people: dict[int, list[str]] = {}
+    for room_id, username in rows:
+        people.setdefault(room_id, []).append(username)
+    return people
+
+
+def direct_people(*, user, room_id: int) -> list[str]:
+    """The people of a direct conversation other than `user` (its name for them)."""
+    return _direct_people(user=user, room_ids=[room_id]).get(room_id, [])
+
+
+def users_named(*, usernames: list[str]) -> list[AbstractBaseUser]:
+    """The active users with these usernames; `invalid` (field users) naming
+    the first that is unknown or inactive."""
+    wanted = list(dict.fromkeys(usernames))
+    if len(wanted) > Room.DIRECT_MAX_PEOPLE:
+        raise RoomsError(
+            "invalid", f"At most {Room.DIRECT_MAX_PEOPLE} people, you included.", field="users"
+        )
+    found = {
+        user.get_username(): user
+        for user in get_user_model().objects.filter(username__in=wanted, is_active=True)
+    }
+    for name in wanted:
+        if name not in found:
+            raise RoomsError("invalid", f"No user {name[:150]!r}.", field="users")
+    return [found[name] for name in wanted]
+
+
+def usernames_starting(*, prefix: str, limit: int = USER_PICKER_LIMIT) -> list[str]:
+    """Active users whose username starts with `prefix` (any case), sorted:
+    the user picker's suggestions."""
+    users = get_user_model().objects.filter(is_active=True, username__istartswith=prefix)
+    return list(users.order_by("username").values_list("username", flat=True)[:limit])

@@ -168,6 +168,12 @@ def room_create(
     """Create a room; `invalid` (field slug) when the slug is malformed or
     taken. `moderator` (the user who made it) gets that role."""
     _check_slug(slug)
+    if slug.lower().startswith(DIRECT_SLUG_PREFIX):
+        raise RoomsError(
+            "invalid",
+            f"Slugs starting with {DIRECT_SLUG_PREFIX!r} are kept for direct conversations.",
+            field="slug",
+        )
     try:
         with transaction.atomic():
             room = Room.objects.create(
@@ -269,6 +275,59 @@ def membership_remove(*, room: Room, user: AbstractBaseUser) -> bool:
         if deleted:
             _access_changed(user_id=user.pk, room_id=room.pk)
     return bool(deleted)
+
+
+# --- Direct conversations (docs/direct-messages.md) ---------------------------
+
+DIRECT_SLUG_PREFIX = "dm-"
+
+
+def direct_open(*, user: AbstractBaseUser, others: list[AbstractBaseUser]) -> tuple[Room, bool]:
+    """The direct conversation of `user` with `others` (2 to
+    Room.DIRECT_MAX_PEOPLE people in all, every one active), created with a
+    membership each if it does not exist yet. Returns (room, created).
+
+    The same people always get the same room: its `direct_key` (their sorted
+    ids) is unique, so when several start it at once one INSERT wins and the
+    others fail on the constraint (on PostgreSQL they wait for the winner's
+    commit first) and read the winner's room."""
+    people = {person.pk: person for person in [user, *others]}
+    if len(people) < 2 or len(people) > Room.DIRECT_MAX_PEOPLE:
+        raise RoomsError(
+            "invalid",
+            f"A direct conversation holds 2 to {Room.DIRECT_MAX_PEOPLE} people, you included.",
+            field="users",
+        )
+    inactive = sorted(person.get_username() for person in people.values() if not person.is_active)
+    if inactive:
+        raise RoomsError("invalid", f"No active user {inactive[0]!r}.", field="users")
+    key = ".".join(str(pk) for pk in sorted(people))
+    room = selectors.direct_room(key=key)
+    if room is not None:
+        return room, False
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                slug=DIRECT_SLUG_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:16],
+                # Everyone's names; each person is shown the others' (selectors).
+                title=", ".join(sorted(person.get_username() for person in people.values())),
+                kind=Room.Kind.DIRECT,
+                direct_key=key,
+                is_private=True,
+            )
+            Membership.objects.bulk_create(
+                Membership(user=person, room=room, role=Membership.Role.MEMBER)
+                for person in people.values()
+            )
+            # Each person's open pages learn of the room (a room list adds it).
+            for pk in people:
+                _access_changed(user_id=pk, room_id=room.pk)
+    except IntegrityError:
+        room = selectors.direct_room(key=key)
+        if room is None:  # not the key's constraint that failed
+            raise
+        return room, False
+    return room, True
 
 
 # --- Room management by people (docs/room-management.md) ------------------------

@@ -2,6 +2,7 @@
 itself runs in the browser over the WebSocket (static/rooms/app.js); each page
 hands the script its starting state as JSON (`json_script`)."""
 
+import dataclasses
 import logging
 
 from django.conf import settings
@@ -40,21 +41,30 @@ def room_list(request):
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 return redirect("room", slug=room.slug)
+    status = 400 if form is not None and form.errors else 200
+    return render(
+        request, "rooms/room_list.html", room_list_context(request, form=form), status=status
+    )
+
+
+def room_list_context(request, *, form=None) -> dict:
+    """What the room list shows: rooms, and apart from them the direct
+    conversations (also rendered by direct_views with the picker's error)."""
     rooms = selectors.rooms_for_user(user=request.user)
     config = {
         "page": "room-list",
         "user": request.user.get_username(),
         "rooms": rooms,
-        # Rooms whose notification setting is not the default (mentions only).
+        # Rooms whose notification level is not the page's default (mentions only).
         "notify": selectors.notification_levels(user=request.user),
     }
-    status = 400 if form is not None and form.errors else 200
-    return render(
-        request,
-        "rooms/room_list.html",
-        {"rooms": rooms, "form": form, "config": config},
-        status=status,
-    )
+    return {
+        "rooms": [room for room in rooms if room["kind"] != Room.Kind.DIRECT],
+        "direct_rooms": [room for room in rooms if room["kind"] == Room.Kind.DIRECT],
+        "direct_max": Room.DIRECT_MAX_PEOPLE,
+        "form": form,
+        "config": config,
+    }
 
 
 @login_required
@@ -81,6 +91,11 @@ def room_page(request, slug):
         "members": selectors.room_member_names(room_id=room.id),
         "notify": selectors.notification_level(user=request.user, room_id=room.id),
     }
+    if room.is_direct:
+        # A direct conversation is named after the other people, for each of them.
+        people = selectors.direct_people(user=request.user, room_id=room.id)
+        room = dataclasses.replace(room, title=", ".join(people) or room.title)
+        config["room"].update(kind=room.kind, people=people, title=room.title)
     # The header's "Manage room" link, shown to those who may (the manage
     # page checks again), hidden for the others until a new role shows it.
     manageable = not Room.objects.filter(pk=room.id, kind=Room.Kind.DIRECT).exists()

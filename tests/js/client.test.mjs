@@ -74,6 +74,17 @@ describe("stream", () => {
     ]);
   });
 
+  test("a room the user was removed from is not re-joined after a reconnect", () => {
+    const ctx = setup();
+    connectAndJoin(ctx);
+    ctx.socket().deliver({ type: "backfill", room: "lobby", messages: [message(1)] });
+    ctx.socket().deliver({ type: "left", room: "lobby", reason: "removed" });
+    ctx.socket().drop();
+    ctx.timers.runAll();
+    ctx.socket().deliver({ type: "hello", protocol: 2, user: "alice" });
+    assert.deepEqual(ctx.socket().frames("join"), []);
+  });
+
   test("messages are delivered once each, in order, whatever the server repeats", () => {
     const ctx = setup();
     connectAndJoin(ctx);

@@ -702,6 +702,9 @@ export class RoomsClient {
   }
 
   on_left(frame) {
+    // Removed: the room is no longer this client's to re-join after a
+    // reconnect (a `leave` reply needs nothing: leave() forgot it already).
+    if (frame.reason === "removed") this.rooms.delete(frame.room);
     this.emit("left", frame);
   }
 }

@@ -1,7 +1,8 @@
 """`python -m bench [scenario ...] [--quick] [--targets ...]`: run the benchmark.
 
-Starts each target's servers itself, runs the chosen scenarios (default: all)
-against each, appends one JSON line per measurement to
+Starts each target's servers itself, runs the chosen scenarios (default: all
+but `search`, which seeds 1,000,000 messages and runs only when named, on
+rooms-postgres) against each, appends one JSON line per measurement to
 bench/results/<timestamp>[-quick].jsonl, draws bench/results/latency.png
 (latency percentiles vs load) and prints a summary table. See
 docs/benchmarks.md for what each figure means.
@@ -21,13 +22,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import scenarios
+from . import scenarios, search
 from .clients import ClientPool, raise_fd_limit
 from .report import plot, summary
 from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
+SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends", "search")
+DEFAULT_SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
 TARGETS = {
     t.name: t
     for t in (
@@ -178,7 +180,9 @@ def run_target(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default: all)"
+        "scenarios",
+        nargs="*",
+        help=f"any of {', '.join(SCENARIOS)} (default: all but search)",
     )
     parser.add_argument("--quick", action="store_true", help="small N, short runs (< 2 min)")
     parser.add_argument("--targets", nargs="+", choices=sorted(TARGETS), help="servers to run")
@@ -188,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
-    chosen = args.scenarios or list(SCENARIOS)
+    chosen = args.scenarios or list(DEFAULT_SCENARIOS)
     plan = QUICK if args.quick else FULL
     targets = args.targets or (QUICK_TARGETS if args.quick else DEFAULT_TARGETS)
     raise_fd_limit()
@@ -225,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.monotonic()
         for name in targets:
-            run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
+            if set(chosen) - {"search"}:
+                run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
+            if "search" in chosen:
+                search.run(TARGETS[name], args.quick, emit)
         sink.write(
             json.dumps(
                 {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}
@@ -264,6 +271,10 @@ def _brief(record: dict) -> str:
         "sends_per_s",
         "server_cpu_cores",
         "client_cpu_seconds",
+        "phase",
+        "class",
+        "requests",
+        "p95_ms",
     )
     return " ".join(f"{k}={record[k]}" for k in keys if k in record)
 

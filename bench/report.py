@@ -70,6 +70,10 @@ def _kept_up(r: dict) -> bool:
 def summary(records: list[dict]) -> str:
     """Markdown tables: one row per measurement, with the ratio to the
     baseline of the same backend in the same run."""
+    searched = [r for r in records if r["scenario"] == "search"]
+    records = [r for r in records if r["scenario"] != "search"]
+    if not records:
+        return search_summary(searched)
     rows = []
     by_key = {}
     for r in records:
@@ -87,10 +91,43 @@ def summary(records: list[dict]) -> str:
             f"{ratio} | {extra} |"
         )
     head = "| target | scenario | parameters | headline | vs baseline | details |\n"
-    return head + "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+    table = head + "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+    return table + ("\n\n" + search_summary(searched) if searched else "")
+
+
+def search_summary(records: list[dict]) -> str:
+    """The search scenario: p50/p95/p99 per query class, end to end over
+    HTTP and for the selector alone (docs/benchmarks.md, "Search")."""
+    by = {(r.get("phase"), r.get("class")): r for r in records}
+    classes = [r["class"] for r in records if r.get("phase") == "http-sequential"]
+    classes += [
+        r["class"] for r in records if r.get("phase") == "selector" and r["class"] not in classes
+    ]
+    rows = []
+    for name in classes:
+        http, alone = by.get(("http-sequential", name), {}), by.get(("selector", name), {})
+        cells = [
+            "/".join(str(x.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms")) if x else "-"
+            for x in (http, alone)
+        ]
+        rows.append(
+            f"| {name} | {http.get('requests', alone.get('requests'))} | {cells[0]} | "
+            f"{cells[1]} | {http.get('first_page_hits', '')} |"
+        )
+    concurrent = by.get(("http-concurrent", "overall"))
+    if concurrent:
+        rows.append(
+            f"| {concurrent['clients']} concurrent clients | {concurrent['requests']} | "
+            f"{concurrent['p50_ms']}/{concurrent['p95_ms']}/{concurrent['p99_ms']} | - | "
+            f"{concurrent['requests_per_s']} req/s |"
+        )
+    head = "| query class | requests | HTTP p50/p95/p99 ms | selector p50/p95/p99 ms | hits |\n"
+    return head + "| --- | --- | --- | --- | --- |\n" + "\n".join(rows)
 
 
 def _param(r: dict) -> str:
+    if r["scenario"] == "search":
+        return f"{r.get('phase')} {r.get('class')}"
     if r["scenario"] == "fanout":
         return f"N={r['subscribers']}, {r['rate']} msg/s"
     if r["scenario"] == "backfill":

@@ -40,7 +40,7 @@ EXCERPT_WORDS = 24
 # very common word matches a large part of the log, and ranking every match
 # costs a read of each one; relevance among the newest is what a chat search
 # wants anyway (docs/search.md, Ranking).
-PG_CANDIDATES = 2000
+PG_CANDIDATES = 200
 
 PG_CONFIG = "english"
 FTS_TABLE = "rooms_message_fts"
@@ -236,6 +236,7 @@ class _Where:
     def __init__(self):
         self.sql = ["m.kind = 'text'", "NOT m.deleted"]
         self.params: list = []
+        self.one_room = False
 
     def add(self, sql: str, *params) -> None:
         self.sql.append(sql)
@@ -259,6 +260,11 @@ class _Where:
             if room_id is None:
                 return None  # unknown and not visible alike: existence is not revealed
             where.add("m.room_id = %s", room_id)
+            where.one_room = True
+        elif connection.vendor == "postgresql":
+            # A constant array: PostgreSQL checks each candidate row against
+            # it by hash, where a subquery's join was planned as a loop.
+            where.add("m.room_id = ANY(%s)", _visible_room_ids(user))
         else:
             where.add(
                 f"m.room_id IN (SELECT id FROM {Room._meta.db_table} WHERE NOT is_private "
@@ -291,6 +297,12 @@ def _visible_room_id(user, slug: str) -> int | None:
     rooms = Room.objects.filter(slug=slug)
     visible = rooms.filter(is_private=False) | rooms.filter(memberships__user=user)
     return visible.values_list("pk", flat=True).first()
+
+
+def _visible_room_ids(user) -> list[int]:
+    public = Room.objects.filter(is_private=False).values_list("pk", flat=True)
+    member = Membership.objects.filter(user=user).values_list("room_id", flat=True)
+    return sorted(public.union(member))
 
 
 def _day_start(day: datetime.date | None) -> datetime.datetime | None:
@@ -406,13 +418,14 @@ class _Postgres:
             sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT %s OFFSET %s"
             return _fetch_ids(sql, [*params, limit, offset])
         tsquery, ts_params = cls.tsquery(parsed)
-        # The newest PG_CANDIDATES matches (a bitmap scan of the GIN index and
-        # a top-N sort), then ranked: relevance, then recency.
+        # The newest PG_CANDIDATES matches, then ranked: relevance, then
+        # recency. In one room, newest is by seq: the (room, seq) index.
+        newest = "m.seq DESC" if where.one_room else "m.created_at DESC, m.id DESC"
         sql = f"""
             SELECT id FROM (
                 SELECT m.id, m.created_at, m.search FROM {table} m
                 WHERE {where} AND m.search @@ ({tsquery})
-                ORDER BY m.created_at DESC, m.id DESC LIMIT %s
+                ORDER BY {newest} LIMIT %s
             ) candidate
             ORDER BY ts_rank_cd(candidate.search, ({tsquery})) DESC,
                      candidate.created_at DESC, candidate.id DESC

@@ -4,9 +4,13 @@
 // module only renders (one message: message-view.js) and wires the actions
 // (edit, delete, react, reply: message-actions.js) to the client, and keeps
 // the reader's attention: @ suggestions in the composer, notifications while
-// the tab is hidden, and the tab's unread badge.
+// the tab is hidden, and the tab's unread badge. Opened at a message far back
+// (`#seq-N`: a search result, a notification), it shows the messages around
+// it and marks the messages not loaded between there and the newest
+// (history-window.js).
 
-import { avatar, codePoints, el } from "./dom.js";
+import { avatar, button, codePoints, el } from "./dom.js";
+import { aroundRequest, gapBetween, loadDown, newerRequest, planOpen } from "./history-window.js";
 import { messageItem, pendingItem, renderMessage, renderQuote } from "./message-view.js";
 import { confirmDelete, openEditor, openPicker, replyBar } from "./message-actions.js";
 import { actionOf } from "./outbox.js";
@@ -52,6 +56,11 @@ export function startRoomPage(client, config) {
   const acked = new Map(); // client_id -> send acked but whose message has not arrived yet
   const typers = new Map(); // username -> timer
   let hasOlder = false;
+  // Seqs {after, before} (both exclusive) not loaded between a window opened
+  // at an old message and the newest messages, or null: the list never hides
+  // that it skips them.
+  let gap = null;
+  let firstScreenIn = false;
   let joinedOnce = false;
   let firstHead = null; // the head when first joined: the first screen is complete at it
   let unseen = 0;
@@ -180,14 +189,25 @@ export function startRoomPage(client, config) {
     return added;
   }
 
-  /** Scroll to message `seq` and flash it, loading older pages until it shows. */
+  /** Scroll to message `seq` and flash it: paging when it is near what is
+   * loaded, else loading the messages around it (history-window.js). */
   async function jumpTo(seq) {
-    for (let pages = 0; !shown.has(seq) && hasOlder && pages < 20; pages++) {
-      if (!(await loadOlder())) break;
+    const first = list.querySelector(".msg");
+    const plan = planOpen(seq, { isShown: shown.has(seq), first: first ? Number(first.dataset.seq) : null, gap });
+    if (plan === "older") {
+      for (let pages = 0; !shown.has(seq) && hasOlder && pages < 5; pages++) {
+        if (!(await loadOlder())) break;
+      }
+    } else if (plan === "newer") {
+      for (let pages = 0; !shown.has(seq) && gap && seq < gap.before && pages < 5; pages++) {
+        if (!(await loadNewer())) break;
+      }
+    } else if (plan === "window") {
+      await openWindow(seq);
     }
     const item = shown.get(seq);
     if (!item) {
-      showNotice("The original message is not available.");
+      showNotice("That message is not available: it was deleted or is no longer kept.");
       return;
     }
     item.scrollIntoView({ block: "center" });
@@ -196,6 +216,84 @@ export function startRoomPage(client, config) {
     item.classList.add("msg--highlight");
     item.tabIndex = -1;
     item.focus({ preventScroll: true });
+  }
+
+  // --- a window opened at an old message, and the gap above it ----------------------
+
+  const gapItem = el("li", "history-gap");
+  const gapText = el("p", "history-gap-text", "Newer messages are not loaded here.");
+  const newerButton = button("button button--ghost small", "Load newer messages");
+  const latestButton = button("button button--ghost small", "Jump to the latest ↓");
+  gapItem.append(gapText, el("div", "history-gap-actions"));
+  gapItem.lastElementChild.append(newerButton, latestButton);
+  newerButton.addEventListener("click", async () => {
+    await loadNewer();
+    if (!gap) scroller.focus({ preventScroll: true }); // the button went with the gap
+  });
+  latestButton.addEventListener("click", () => {
+    toBottom();
+    scheduleRead();
+  });
+
+  function showGap(next) {
+    const below = gapItem.isConnected ? gapItem.nextElementSibling : null;
+    gap = next;
+    if (gap) {
+      // Its seq sorts it between the window and the tail in insert().
+      gapItem.dataset.seq = String(gap.after + 0.5);
+      let above = list.firstElementChild;
+      while (above && (above === gapItem || Number(above.dataset.seq) < gap.before)) above = above.nextElementSibling;
+      list.insertBefore(gapItem, above);
+    } else {
+      gapItem.remove();
+    }
+    // A header is shared across the gap's old place, never across the gap.
+    group(below);
+    group(gapItem.isConnected ? gapItem.nextElementSibling : null);
+  }
+
+  /** Take messages off the screen (an old window replaced by another). */
+  function dropShown(seqs) {
+    for (const seq of seqs) {
+      shown.get(seq)?.remove();
+      shown.delete(seq);
+      for (const replies of repliesTo.values()) replies.delete(seq);
+    }
+  }
+
+  /** Show the messages around `seq`, in place of an earlier window. */
+  async function openWindow(seq) {
+    const tailFrom = gap ? gap.before : Number(list.querySelector(".msg")?.dataset.seq ?? (client.lastSeq(slug) ?? 0) + 1);
+    const request = aroundRequest(seq);
+    let page;
+    try {
+      page = await loadDown((before, limit) => client.history(slug, before, limit), request);
+    } catch {
+      return; // not connected: the notice says the message is not there
+    }
+    if (!page.messages.length) return;
+    if (gap) dropShown([...shown.keys()].filter((each) => each < gap.before));
+    insert(page.messages);
+    hasOlder = page.hasOlder;
+    updateOlder();
+    showGap(gapBetween(request.before - 1, tailFrom));
+  }
+
+  /** One step filling the gap from below; false when it could not be loaded. */
+  async function loadNewer() {
+    if (!gap) return true;
+    newerButton.disabled = true;
+    const request = newerRequest(gap);
+    try {
+      const page = await loadDown((before, limit) => client.history(slug, before, limit), request);
+      insert(page.messages);
+      showGap(gapBetween(request.before - 1, gap.before));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      newerButton.disabled = false;
+    }
   }
 
   /** My last own text message that can still be edited, newest first. */
@@ -244,7 +342,7 @@ export function startRoomPage(client, config) {
   async function loadOlder() {
     olderButton.disabled = true;
     try {
-      const first = list.firstElementChild;
+      const first = list.querySelector(".msg");
       const before = first ? Number(first.dataset.seq) : (client.lastSeq(slug) ?? 0) + 1;
       const { messages, has_more } = await client.history(slug, before, 50);
       const height = scroller.scrollHeight;
@@ -267,9 +365,11 @@ export function startRoomPage(client, config) {
    * mostly edits and reactions; fill up with older messages. */
   async function fillFirstScreen() {
     for (let pages = 0; shown.size < FIRST_SCREEN && hasOlder && pages < 5; pages++) {
-      if (!(await loadOlder())) return;
+      if (!(await loadOlder())) break;
     }
     toBottom();
+    firstScreenIn = true;
+    if (hashSeq() != null) jumpTo(hashSeq());
   }
 
   /** Mark read up to the newest message on screen, when the page is seen. */
@@ -277,7 +377,7 @@ export function startRoomPage(client, config) {
     if (document.visibilityState !== "visible") return;
     const bottom = scroller.getBoundingClientRect().bottom;
     let item = list.lastElementChild;
-    while (item && item.getBoundingClientRect().top >= bottom - 8) item = item.previousElementSibling;
+    while (item && (item === gapItem || item.getBoundingClientRect().top >= bottom - 8)) item = item.previousElementSibling;
     if (item) {
       client.read(slug, Number(item.dataset.seq));
       forgetUnread(Number(item.dataset.seq));
@@ -482,7 +582,6 @@ export function startRoomPage(client, config) {
     updateOlder();
     updateComposer();
     scheduleRead();
-    jumpToHash();
     if (firstHead != null && frame.head === frame.since) {
       firstHead = null;
       fillFirstScreen();
@@ -590,14 +689,12 @@ export function startRoomPage(client, config) {
     else if (response.status === 404) manage.hidden = true;
   });
 
-  // A notification of the room list links here with #seq-N: show that message.
-  let hashSeq = /^#seq-(\d+)$/.exec(location.hash)?.[1];
-  function jumpToHash() {
-    if (hashSeq == null) return;
-    const seq = Number(hashSeq);
-    hashSeq = null;
-    setTimeout(() => jumpTo(seq), 300); // after the first screen is in
-  }
+  // `#seq-N` (a search result, a notification) opens the page at message N
+  // once the first screen is in (fillFirstScreen); a link to another message
+  // of this room, followed later, only changes the hash.
+  window.addEventListener("hashchange", () => {
+    if (firstScreenIn && hashSeq() != null) jumpTo(hashSeq());
+  });
 
   updateComposer();
   updateBadge();
@@ -609,4 +706,10 @@ export function startRoomPage(client, config) {
 /** The CSRF token of the page's forms (the logout form has one). */
 function csrfToken() {
   return document.querySelector("input[name=csrfmiddlewaretoken]")?.value ?? "";
+}
+
+/** The message `#seq-N` of the address names, or null. */
+function hashSeq() {
+  const match = /^#seq-(\d+)$/.exec(location.hash);
+  return match ? Number(match[1]) : null;
 }

@@ -116,8 +116,9 @@ def clean_text(text: str) -> str:
 
 def parse_query(text: str) -> Query:
     """Parse what the user typed (docs/search.md, Syntax). Raises RoomsError
-    `invalid` (field `q`) for a query too long, a bad date, or one that
-    neither names a word nor a filter."""
+    `invalid` (field `q`) for a query too long or a bad date; search()
+    refuses one that, with the form's filters, names neither a word nor a
+    filter."""
     if not isinstance(text, str):
         raise RoomsError("invalid", "The query must be text.", field="q")
     if len(text) > MAX_QUERY_CHARS:
@@ -154,11 +155,14 @@ def parse_query(text: str) -> Query:
         else:
             query.clauses.append([term])
         join_next = False
+    return query
+
+
+def _require_something(query: Query) -> None:
     if not query.clauses and not (query.rooms or query.authors or query.after or query.before):
         raise RoomsError(
             "invalid", "Search for at least one word, or filter by room, author or date.", field="q"
         )
-    return query
 
 
 def _add_filter(query: Query, name: str, value: str) -> None:
@@ -215,6 +219,8 @@ def search(
     if author:
         parsed.authors.add(author.removeprefix("@").lower())
     parsed.limit_dates(after=after, before=before)
+    # The filters of the form count as much as those typed in the query.
+    _require_something(parsed)
     empty = SearchResults(query=query, hits=[], page=page, has_more=False)
     where = _Where.for_user(user, parsed)
     if where is None:

@@ -303,6 +303,21 @@ def test_filters_alone_list_the_newest_matching_messages(alice, bob, lobby):
     (hit,) = selectors.search_messages(user=bob, query="from:alice -one").hits
     assert hit.snippet == [("three", False)]
 
+    # The filters of a form (keyword arguments) count like typed ones.
+    assert [
+        hit.seq for hit in selectors.search_messages(user=bob, query="", author="alice").hits
+    ] == [
+        second,
+        first,
+    ]
+    assert [
+        hit.seq for hit in selectors.search_messages(user=bob, query=" ", room="lobby").hits
+    ] == [
+        second,
+        2,
+        first,
+    ]
+
 
 def test_a_hit_says_where_and_when(alice, lobby):
     seq = post(lobby, alice, "checking the details")

@@ -8,6 +8,7 @@ import { formatWhen } from "./dom.js";
 import { tabBadge } from "./badges.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn } from "./render.js";
+import { startDirectList } from "./direct.js";
 
 const config = JSON.parse(document.getElementById("rooms-config").textContent);
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -28,7 +29,10 @@ const client = new RoomsClient({
 
 showConnection(client);
 if (config.page === "room") startRoomPage(client, config);
-else if (config.page === "room-list") startRoomList(client, config);
+else if (config.page === "room-list") {
+  startRoomList(client, config);
+  startDirectList(client, config);
+}
 
 // The browser knows before the socket does: drop the connection when the
 // network goes away, and come back as soon as it returns.
@@ -244,6 +248,7 @@ function startRoomList(client, config) {
           title: room.title,
           message,
           me: config.user,
+          direct: room.row.dataset.kind === "direct",
           open: () => location.assign(`/rooms/${encodeURIComponent(slug)}/#seq-${message.seq}`),
         });
       }

@@ -9,6 +9,7 @@
 import { avatar, button, el, formatWhen } from "./dom.js";
 import { plainText, renderBody } from "./render.js";
 import { snippet } from "./room-log.js";
+import { personName } from "./direct.js";
 
 /** A quote's text: the original's words without their Markdown. */
 const quoteText = (message) => (message.deleted ? snippet(message) : plainText(message.body, 120));
@@ -46,7 +47,8 @@ export function messageItem(message, page, on) {
 
   const main = el("div", "msg-main");
   const meta = el("div", "msg-meta");
-  if (!system) meta.append(el("span", "msg-author", message.author ?? "unknown"));
+  // Another person's name offers a direct message (direct.js).
+  if (!system) meta.append(personName("msg-author", message.author, page.me));
   const time = el("time", "msg-time", formatWhen(message.created_at));
   time.dateTime = message.created_at;
   time.title = new Date(message.created_at).toLocaleString();

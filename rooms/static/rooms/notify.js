@@ -25,18 +25,21 @@ export function wanted(message, { me, level }) {
  * Show a notification for `message` of room `room` (slug) if the page is
  * hidden and the permission granted, unless another tab already did: tabs
  * claim each (room, seq) in localStorage under a Web Lock, so the check and
- * the claim are one step. `open()` runs when the user clicks it. Resolves to
+ * the claim are one step. `open()` runs when the user clicks it; `direct`
+ * (a direct conversation) leaves the room's title out. Resolves to
  * whether this tab showed it.
  */
-export async function notifyOnce({ room, title, message, me, open }) {
+export async function notifyOnce({ room, title, message, me, open, direct = false }) {
   if (permission() !== "granted" || document.visibilityState !== "hidden") return false;
   const key = `${room}:${message.seq}`;
   const show = () => {
     if (!claim(key)) return false;
     const mentioned = mentionsIn(message.body).has(me);
     const author = message.author ?? "System";
+    // A direct conversation is named after its people: "alice in alice" says nothing.
+    const where = direct ? "" : ` in ${title}`;
     const notification = new window.Notification(
-      mentioned ? `${author} mentioned you in ${title}` : `${author} in ${title}`,
+      mentioned ? `${author} mentioned you${where}` : direct ? `${author} messaged you` : `${author}${where}`,
       { body: plainText(message.body, 160), tag: `rooms:${key}` },
     );
     notification.onclick = () => {

@@ -18,6 +18,7 @@ import { tabBadge } from "./badges.js";
 import { mentionCompleter } from "./mention-complete.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn, plainText } from "./render.js";
+import { offerDirectMessages, personName } from "./direct.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const TYPING_SHOWN_MS = 5000;
@@ -70,6 +71,12 @@ export function startRoomPage(client, config) {
   let level = config.notify ?? "mentions"; // which messages notify
   const hiddenUnread = new Map(); // seq -> mentions me, for others' messages that came while hidden
   const showBadge = tabBadge();
+  offerDirectMessages(document); // a person's name offers "Message <name>"
+  // A direct conversation's header names the other people, for this reader;
+  // its frames carry everyone's names.
+  const showTitle = (title) => {
+    if (config.room.kind !== "direct") $("room-title").textContent = title;
+  };
 
   const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 64;
   const toBottom = () => {
@@ -409,6 +416,7 @@ export function startRoomPage(client, config) {
           title: $("room-title").textContent,
           message,
           me,
+          direct: config.room.kind === "direct",
           open: () => jumpTo(message.seq),
         });
       }
@@ -495,7 +503,7 @@ export function startRoomPage(client, config) {
   function showPresence(users) {
     const rows = users.map((user) => {
       const row = el("li", "presence-user");
-      row.append(avatar(user), el("span", "presence-name", user));
+      row.append(avatar(user), personName("presence-name", user, me));
       if (user === me) row.append(el("span", "muted small", "(you)"));
       return row;
     });
@@ -578,7 +586,7 @@ export function startRoomPage(client, config) {
     }
     joinedOnce = true;
     setReadOnly(frame.read_only);
-    $("room-title").textContent = frame.title;
+    showTitle(frame.title);
     updateOlder();
     updateComposer();
     scheduleRead();
@@ -662,7 +670,7 @@ export function startRoomPage(client, config) {
   });
   client.on("room", (frame) => {
     if (frame.room !== slug) return;
-    $("room-title").textContent = frame.title;
+    showTitle(frame.title);
     setReadOnly(frame.read_only);
     updateComposer();
   });

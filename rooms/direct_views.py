@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .errors import RoomsError
+from .page_forms import RoomCreateForm
+from .views import room_list_context
 
 # Usernames hold no commas or spaces (Django's rule: letters, digits, @.+-_).
 NAME_SEPARATORS = re.compile(r"[\s,]+")
@@ -43,9 +45,8 @@ def direct_open(request):
         room, _ = open_for(request.user, usernames_in(typed))
     except RoomsError as error:
         # The room list again, with the error on its "New message" picker.
-        from .views import room_list_context
-
-        context = room_list_context(request)
+        form = RoomCreateForm() if selectors.can_create_rooms(request.user) else None
+        context = room_list_context(request, form=form)
         context["direct_error"] = error.message
         context["direct_value"] = " ".join(typed)[:MAX_INPUT]
         return render(request, "rooms/room_list.html", context, status=400)

@@ -21,6 +21,10 @@ def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(dep
     bob.evaluate("window.sameDocument = true")  # gone, were the page reloaded
     row = bob.locator(f'.room-row[data-room="{slug}"]')
     expect(row).to_have_count(0)
+    rooms_before = (
+        bob.locator(".room-row").count()
+        - bob.locator('[data-room-section="direct"] .room-row').count()
+    )
 
     # alice makes a private room from the room list: she is its moderator.
     alice = browse("alice").new_page()
@@ -45,6 +49,10 @@ def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(dep
 
     # bob's list shows the room, live.
     expect(row).to_contain_text("Secret plans")
+    rooms_now = rooms_before + 1
+    expect(bob.locator("#room-count")).to_have_text(
+        f"{rooms_now} room{'s' if rooms_now != 1 else ''}"
+    )
     assert bob.evaluate("window.sameDocument") is True
 
     row.get_by_role("link").click()

@@ -204,6 +204,8 @@ function startRoomList(client, config) {
       const next = html.querySelector(`[data-room-section="${CSS.escape(name)}"]`);
       if (next) section.replaceWith(document.adoptNode(next));
     }
+    const count = html.getElementById("room-count");
+    if (count) document.getElementById("room-count")?.replaceChildren(count.textContent);
     config.notify = fresh.notify;
     const listed = new Set(fresh.rooms.map((each) => each.slug));
     for (const slug of [...rooms.keys()]) {

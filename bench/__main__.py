@@ -188,6 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", nargs="+", choices=sorted(TARGETS), help="servers to run")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--profile", type=Path, help="py-spy each scenario into this directory")
+    parser.add_argument(
+        "--pg-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="search: a PostgreSQL setting of the benchmark database for this run only",
+    )
+    parser.add_argument(
+        "--search-settings",
+        default="project.settings",
+        metavar="MODULE",
+        help="search: the servers' Django settings (e.g. bench.search_pool_settings)",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
@@ -232,7 +245,13 @@ def main(argv: list[str] | None = None) -> int:
             if set(chosen) - {"search"}:
                 run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
             if "search" in chosen:
-                search.run(TARGETS[name], args.quick, emit)
+                search.run(
+                    TARGETS[name],
+                    args.quick,
+                    emit,
+                    pg_options=args.pg_option,
+                    settings=args.search_settings,
+                )
         sink.write(
             json.dumps(
                 {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}

@@ -168,8 +168,8 @@ class SearchDeployment(BenchDeployment):
         return super().manage(*args, timeout=timeout, **kwargs)
 
 
-def _env() -> dict:
-    return {"DJANGO_SETTINGS_MODULE": "project.settings", "ROOMS_LOG_LEVEL": "WARNING"}
+def _env(settings: str = "project.settings") -> dict:
+    return {"DJANGO_SETTINGS_MODULE": settings, "ROOMS_LOG_LEVEL": "WARNING"}
 
 
 def prepare(plan: SearchPlan, workdir: Path, log=print) -> dict:
@@ -397,19 +397,56 @@ def concurrent(server: Server, token: str, items: list[dict], clients: int, each
 # --- the scenario --------------------------------------------------------------
 
 
-def run(target: Target, quick: bool, emit, log=print) -> None:
+def _pg_options(name: str, options: list[str], *, reset: bool = False) -> None:
+    """`ALTER DATABASE name SET option` (what a deployment could set per
+    database or role), for trying a setting; RESET afterwards."""
+    with _connect() as conn:
+        for option in options:
+            key, _, value = option.partition("=")
+            if not key.replace("_", "").isalnum():
+                raise ValueError(f"not a setting name: {key!r}")
+            if reset:
+                conn.execute(f'ALTER DATABASE "{name}" RESET {key}')
+            else:
+                literal = value.replace("'", "''")
+                conn.execute(f"ALTER DATABASE \"{name}\" SET {key} = '{literal}'")
+
+
+def run(
+    target: Target,
+    quick: bool,
+    emit,
+    log=print,
+    pg_options: list[str] = (),
+    settings: str = "project.settings",
+) -> None:
     """Prepare the database, start the servers, measure, stop; `emit(target,
-    "search", record)` per figure."""
+    "search", record)` per figure. `pg_options` ("name=value"): PostgreSQL
+    settings for the benchmark database during this run only; `settings`:
+    the Django settings module of the servers and the selector's process
+    (e.g. bench.search_pool_settings)."""
     if target.app != "rooms" or target.backend != "postgres":
         log(f"   search: {target.name} skipped (the search scenario runs on rooms-postgres)")
         return
     plan = QUICK if quick else FULL
     workdir = Path(tempfile.mkdtemp(prefix="bench-search-"))
     prepared = prepare(plan, workdir, log)
+    _pg_options(plan.database, list(pg_options))
+    try:
+        _measure(target, plan, workdir, prepared, emit, log, list(pg_options), settings)
+    finally:
+        _pg_options(plan.database, list(pg_options), reset=True)
+
+
+def _measure(target, plan, workdir, prepared, emit, log, pg_options, settings) -> None:
     items = queries()
     url = f"{POSTGRES}/{plan.database}"
     prefix = f"rooms-bench-{uuid.uuid4().hex[:10]}"
-    env = {**_env(), "ROOMS_METRICS_TOKEN": "bench-metrics-token", "ROOMS_REDIS_PREFIX": prefix}
+    env = {
+        **_env(settings),
+        "ROOMS_METRICS_TOKEN": "bench-metrics-token",
+        "ROOMS_REDIS_PREFIX": prefix,
+    }
     deployment = SearchDeployment(workdir / "serve", database=url, redis_url=REDIS, env=env)
     deployment.configure("project.asgi:application", target.server)
     out = deployment.shell(f"NAMES = [{corpus.SEARCHER!r}]\nROOMS = []\n" + SETUP)
@@ -520,6 +557,8 @@ def run(target: Target, quick: bool, emit, log=print) -> None:
             "phase": "corpus",
             "class": "-",
             "messages": plan.messages,
+            "pg_options": pg_options,
+            "settings": settings,
             **prepared,
             **corpus_figures(plan.database, items),
         },

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from . import protocol
@@ -439,7 +439,7 @@ class _Postgres:
         """
         candidates = max(PG_CANDIDATES, offset + limit)
         params = [*where.params, *ts_params, candidates, *ts_params, limit, offset]
-        return _fetch_ids(sql, params)
+        return _fetch_ids(sql, params, serial=True)
 
     @classmethod
     def highlight(cls, parsed: Query, ids: list[int], marks: tuple[str, str]) -> dict[int, str]:
@@ -516,9 +516,17 @@ def _fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _fetch_ids(sql: str, params: list) -> list[int]:
+def _fetch_ids(sql: str, params: list, *, serial: bool = False) -> list[int]:
+    """The ids the statement selects. `serial` (PostgreSQL): without a
+    parallel plan. Scanning backwards for the newest matches of a word in
+    about 1 % of messages reads some 16,000 rows; the planner then starts
+    parallel workers, whose start-up is half the statement's time and whose
+    CPU the server's own processes need (measured in docs/benchmarks.md,
+    Search)."""
     try:
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if serial:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             cursor.execute(sql, params)
             return [row[0] for row in cursor.fetchall()]
     except OperationalError as error:

@@ -25,7 +25,12 @@ class RoomSettingsForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    user = forms.CharField(label="Username", max_length=150)
+    user = forms.CharField(
+        label="Username",
+        max_length=150,
+        # manage.js fills the list from /api/users as the name is typed.
+        widget=forms.TextInput(attrs={"list": "invite-suggestions", "autocomplete": "off"}),
+    )
     role = forms.ChoiceField(choices=ROLE_CHOICES, initial=Membership.Role.MEMBER)
 
 

@@ -43,6 +43,9 @@ def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(dep
     invite.get_by_label("Username").fill("nobody-here")
     invite.get_by_role("button", name="Invite").click()
     expect(alice.locator("#invite .error")).to_contain_text("No user named")
+    # The field suggests usernames as they are typed.
+    alice.locator("#invite").get_by_label("Username").fill("bo")
+    expect(alice.locator('#invite-suggestions option[value="bob"]')).to_have_count(1)
     alice.locator("#invite").get_by_label("Username").fill("bob")
     alice.locator("#invite").get_by_role("button", name="Invite").click()
     expect(alice.locator('.member-row[data-user="bob"]')).to_have_attribute("data-role", "member")
@@ -62,7 +65,11 @@ def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(dep
     expect(bob.locator("#manage-link")).to_be_hidden()
 
     # Removed, bob's open page says so and takes no more messages.
+    # The page asks first.
+    asked = []
+    alice.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     alice.get_by_role("button", name="Remove bob").click()
     expect(alice.locator('.member-row[data-user="bob"]')).to_have_count(0)
     expect(bob.locator("#notice")).to_have_text("You were removed from this room.")
+    assert asked == ["Remove bob from this room?"]
     expect(bob.get_by_label("Message", exact=True)).to_be_disabled()

@@ -114,8 +114,9 @@ export function startDirectList(client, config) {
 }
 
 /** Fill `list` (a <datalist>) with the usernames that start with the last
- * name typed in `input`, the reader left out. */
-function suggestUsers(input, list, me) {
+ * name typed in `input`, the reader left out (also the manage page's invite
+ * field: manage.js). */
+export function suggestUsers(input, list, me) {
   if (!input || !list) return;
   let timer = null;
   let asked = null;

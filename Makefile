@@ -26,7 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 	@if command -v node >/dev/null 2>&1 && [ -d tests/js ]; then node --test tests/js/; fi
 
 lint: $(STAMP)

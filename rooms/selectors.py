@@ -177,6 +177,18 @@ def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
     return room
 
 
+def _room_summary(room: Room) -> dict:
+    """What every listing of a room says of it (the room list, the API)."""
+    return {
+        "slug": room.slug,
+        "title": room.display_title,
+        "kind": room.kind,
+        "private": room.is_private,
+        "archived": room.is_archived,
+        "head": room.last_seq,
+    }
+
+
 def rooms_for_user(*, user) -> list[dict]:
     """The rooms `user` may see, with head, unread and mention counts and
     last activity."""
@@ -207,12 +219,7 @@ def rooms_for_user(*, user) -> list[dict]:
     for room in rooms:
         listed.append(
             {
-                "slug": room.slug,
-                "title": room.display_title,
-                "kind": room.kind,
-                "private": room.is_private,
-                "archived": room.is_archived,
-                "head": room.last_seq,
+                **_room_summary(room),
                 "unread": room.unread,
                 "mentions": room.mentions,
                 "last_activity": (
@@ -679,12 +686,7 @@ def room_detail(*, room: Room, user) -> dict:
     may manage it."""
     role = Membership.objects.filter(room=room, user=user).values_list("role", flat=True).first()
     return {
-        "slug": room.slug,
-        "title": room.display_title,
-        "kind": room.kind,
-        "private": room.is_private,
-        "archived": room.is_archived,
-        "head": room.last_seq,
+        **_room_summary(room),
         "role": role,
         "can_manage": can_manage(user=user, role=role) and not room.is_direct,
     }

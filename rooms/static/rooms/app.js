@@ -167,32 +167,44 @@ function startRoomList(client, config) {
   // from a fresh copy of this page. When the user's rooms changed (a `rooms`
   // frame: invited, removed, a new direct conversation), the fresh copy's
   // lists replace this page's, and the rooms new to it are joined.
-  let refreshing = null;
+  // One fetch at a time, and at most one waiting after it, which takes
+  // every request made meanwhile: a burst of frames costs two fetches.
+  let running = null;
+  let waiting = null;
   const refresh = ({ lists = false } = {}) => {
-    // One fetch at a time; a request made during one runs after it.
-    const run = async () => {
-      try {
-        const response = await fetch(location.href, { credentials: "same-origin" });
-        if (!response.ok) return;
-        const html = new DOMParser().parseFromString(await response.text(), "text/html");
-        const fresh = JSON.parse(html.getElementById("rooms-config").textContent);
-        if (lists) replaceLists(html, fresh);
-        for (const each of fresh.rooms) {
-          const room = rooms.get(each.slug);
-          if (!room || each.head < room.head) continue;
-          room.head = each.head;
-          room.unread = each.unread;
-          room.arrived = room.arrived.filter((seq) => seq > each.head);
-          room.mentions = each.mentions ?? 0;
-          room.mentioned = room.mentioned.filter((seq) => seq > each.head);
-          render(each.slug);
-        }
-      } catch {
-        // the live frames still update the list
+    if (waiting) {
+      waiting.lists ||= lists;
+      return waiting.done;
+    }
+    const next = { lists };
+    next.done = (running ?? Promise.resolve()).then(() => {
+      waiting = null;
+      return load(next.lists);
+    });
+    waiting = next;
+    running = next.done;
+    return next.done;
+  };
+  const load = async (lists) => {
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = JSON.parse(html.getElementById("rooms-config").textContent);
+      if (lists) replaceLists(html, fresh);
+      for (const each of fresh.rooms) {
+        const room = rooms.get(each.slug);
+        if (!room || each.head < room.head) continue;
+        room.head = each.head;
+        room.unread = each.unread;
+        room.arrived = room.arrived.filter((seq) => seq > each.head);
+        room.mentions = each.mentions ?? 0;
+        room.mentioned = room.mentioned.filter((seq) => seq > each.head);
+        render(each.slug);
       }
-    };
-    refreshing = (refreshing ?? Promise.resolve()).then(run);
-    return refreshing;
+    } catch {
+      // the live frames still update the list
+    }
   };
 
   // Each `[data-room-section]` of the fresh page replaces this page's; rooms

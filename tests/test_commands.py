@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -557,6 +558,14 @@ def test_seeddemo_lobby_shows_a_reply_an_edit_reactions_and_a_deletion(db):
     assert by_body["12:30 works for me."]["reply_to"] == lunch["seq"]
     assert any(message["deleted"] for message in messages.values())
     assert {entry["author"] for entry in log} == {None, "alice", "bob", "carol"}
+
+
+def test_seeddemo_gives_alice_and_bob_a_direct_conversation_and_alice_a_room_to_manage(db):
+    run("seeddemo")
+    alice, bob = (get_user_model().objects.get(username=name) for name in ("alice", "bob"))
+    direct, created = services.direct_open(user=alice, others=[bob])
+    assert not created and direct.last_seq == 1
+    assert selectors.room_manager_access(user=alice, slug="dev").slug == "dev"
 
 
 def test_seeddemo_adds_the_conversation_to_a_lobby_seeded_before_it(db):

@@ -164,3 +164,20 @@ def test_room_page_hides_private_rooms_of_others(client, alice, room_factory, us
     room_factory("secret", is_private=True, members=[user_factory("bob")])
     assert client.get("/rooms/secret/").status_code == 404
     assert client.get("/rooms/nope/").status_code == 404
+
+
+def test_refused_and_missing_pages_are_the_sites_own(client, alice, bob, room_factory, settings):
+    """A 403 and a 404 are pages of the site (its bar, a way back), not the
+    server's bare text; the 404 says nothing of what a private room holds."""
+    settings.DEBUG = False
+    room_factory("lobby", members=[alice])
+    room_factory("vault", is_private=True, members=[alice])
+    client.force_login(bob)
+    refused = client.get("/rooms/lobby/manage/")
+    assert refused.status_code == 403
+    assert b"Not allowed" in refused.content and b"Only the room" in refused.content
+    assert b'href="/"' in refused.content
+    for path in ("/rooms/vault/", "/rooms/no-such-room/"):
+        missing = client.get(path)
+        assert missing.status_code == 404
+        assert b"Not found" in missing.content and b"vault" not in missing.content

@@ -18,7 +18,8 @@ class Command(BaseCommand):
     help = (
         f"Create demo users ({', '.join(DEMO_USERS)}, password {DEMO_PASSWORD!r}; "
         "admin/admin as staff) and rooms for the embedded default, with a short "
-        "conversation in the lobby that shows a reply, an edit, reactions and a deletion. "
+        "conversation in the lobby that shows a reply, an edit, reactions and a deletion, "
+        "a direct conversation of alice and bob, and alice moderating Development. "
         "Idempotent: every entry has a client_id, so a second run stores nothing."
     )
 
@@ -40,6 +41,10 @@ class Command(BaseCommand):
                 room, _ = services.room_create_or_update(slug=slug, title=title)
                 services.message_post(room=room, author=None, body=f"Welcome to {title}!")
                 self.stdout.write(f"room {slug}")
+        # alice moderates Development: its page offers her "Manage room".
+        services.membership_set_role(
+            room=Room.objects.get(slug="dev"), user=users["alice"], role="moderator"
+        )
         lobby = Room.objects.get(slug="lobby")
         try:
             if self._conversation(lobby, **users):
@@ -48,6 +53,16 @@ class Command(BaseCommand):
             # The lobby was changed by hand (archived, made private, ...): the
             # demo still starts, without the conversation.
             sys.stderr.write(f"no demo conversation in lobby: {error.message}\n")
+        direct, _ = services.direct_open(user=users["bob"], others=[users["alice"]])
+        result = services.entry_post(
+            room=direct,
+            author=users["bob"],
+            body="Psst, alice: the search box finds anything said, try `from:carol`.",
+            client_id="demo-direct",
+            check_rate=False,
+        )
+        if not result.duplicate:
+            self.stdout.write("direct conversation of alice and bob")
         self.stdout.write("demo ready")
 
     @staticmethod

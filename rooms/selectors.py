@@ -718,6 +718,24 @@ def _direct_people(*, user, room_ids: list[int]) -> dict[int, list[str]]:
     return people
 
 
+def direct_conversations(*, user) -> list[dict]:
+    """The user's direct conversations as a room page watches them for new
+    messages: slug, the other people's names, head, notification level."""
+    rooms = list(Room.objects.filter(kind=Room.Kind.DIRECT, memberships__user=user))
+    people = _direct_people(user=user, room_ids=[room.id for room in rooms])
+    chosen = NotificationSetting.objects.filter(user=user, room__in=rooms)
+    levels = dict(chosen.values_list("room_id", "level"))
+    return [
+        {
+            "slug": room.slug,
+            "title": ", ".join(people.get(room.id, [])) or room.display_title,
+            "head": room.last_seq,
+            "level": levels.get(room.id, DIRECT_NOTIFICATION_DEFAULT),
+        }
+        for room in rooms
+    ]
+
+
 def direct_people(*, user, room_id: int) -> list[str]:
     """The people of a direct conversation other than `user` (its name for them)."""
     return _direct_people(user=user, room_ids=[room_id]).get(room_id, [])

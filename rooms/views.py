@@ -96,9 +96,16 @@ def room_page(request, slug):
         people = selectors.direct_people(user=request.user, room_id=room.id)
         room = dataclasses.replace(room, title=", ".join(people) or room.title)
         config["room"].update(kind=room.kind, people=people, title=room.title)
+    # The user's other direct conversations: the page hears of their messages
+    # too (a badge on the way back, a notification), wherever the user is.
+    config["direct"] = [
+        each
+        for each in selectors.direct_conversations(user=request.user)
+        if each["slug"] != room.slug
+    ]
     # The header's "Manage room" link, shown to those who may (the manage
     # page checks again), hidden for the others until a new role shows it.
-    manageable = not Room.objects.filter(pk=room.id, kind=Room.Kind.DIRECT).exists()
+    manageable = not room.is_direct
     context = {
         "room": room,
         "config": config,

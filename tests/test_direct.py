@@ -171,6 +171,25 @@ def test_a_direct_conversation_notifies_of_every_message_by_default(alice, bob, 
     assert level == "all"
 
 
+def test_every_room_page_lists_the_users_other_conversations_to_watch(alice, bob, carol, lobby):
+    with_bob, _ = services.direct_open(user=alice, others=[bob])
+    with_both, _ = services.direct_open(user=alice, others=[bob, carol])
+    services.message_post(room=with_bob, author=bob, body="hi alice")
+    access = selectors.room_access(user=alice, slug=with_both.slug)
+    services.notification_level_set(user=alice, room=access, level="none")
+    watched = signed_in(alice).get("/rooms/lobby/").context["config"]["direct"]
+    assert sorted(watched, key=lambda each: each["title"]) == [
+        {"slug": with_bob.slug, "title": "bob", "head": 1, "level": "all"},
+        {"slug": with_both.slug, "title": "bob, carol", "head": 0, "level": "none"},
+    ]
+    # In a conversation, the page watches the others, not itself.
+    in_one = signed_in(alice).get(f"/rooms/{with_bob.slug}/").context["config"]["direct"]
+    assert [each["slug"] for each in in_one] == [with_both.slug]
+    assert signed_in(carol).get("/rooms/lobby/").context["config"]["direct"] == [
+        {"slug": with_both.slug, "title": "alice, bob", "head": 0, "level": "all"}
+    ]
+
+
 # --- POST /direct/ ----------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ import { formatWhen } from "./dom.js";
 import { tabBadge } from "./badges.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn } from "./render.js";
-import { startDirectList } from "./direct.js";
+import { startDirectList, watchDirectConversations } from "./direct.js";
 
 const config = JSON.parse(document.getElementById("rooms-config").textContent);
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -28,8 +28,10 @@ const client = new RoomsClient({
 });
 
 showConnection(client);
-if (config.page === "room") startRoomPage(client, config);
-else if (config.page === "room-list") {
+if (config.page === "room") {
+  startRoomPage(client, config);
+  watchDirectConversations(client, config);
+} else if (config.page === "room-list") {
   startRoomList(client, config);
   startDirectList(client, config);
 }

@@ -5,6 +5,7 @@
 // the "New message" field suggests usernames from /api/users.
 
 import { el } from "./dom.js";
+import { notifyOnce, wanted } from "./notify.js";
 
 const SUGGEST_DELAY_MS = 150;
 
@@ -145,5 +146,70 @@ export function suggestUsers(input, list, me) {
         // no suggestions this time: the field still takes any name
       }
     }, SUGGEST_DELAY_MS);
+  });
+}
+
+/** On a room page, the user's other direct conversations: joined quietly
+ * (no presence) from their heads, so a message in one shows as a count on
+ * the way back to the room list, is announced, and notifies (as on the list:
+ * all messages by default). A conversation started meanwhile (a `rooms`
+ * frame) is joined too. */
+export function watchDirectConversations(client, config) {
+  const watched = new Map(); // slug -> { title, head, level }
+  const back = document.getElementById("back");
+  const badge = document.getElementById("direct-badge");
+  const live = document.getElementById("live");
+  let arrived = 0;
+  const show = () => {
+    if (!badge || !back) return;
+    badge.textContent = arrived > 99 ? "99+" : String(arrived);
+    badge.hidden = arrived === 0;
+    back.setAttribute(
+      "aria-label",
+      arrived ? `All rooms: ${arrived} new direct message${arrived === 1 ? "" : "s"}` : "All rooms",
+    );
+  };
+  const watch = (room) => {
+    if (room.slug === config.room.slug || watched.has(room.slug)) return;
+    watched.set(room.slug, { title: room.title, head: room.head, level: room.level ?? "all" });
+    client.join(room.slug, { since: room.head, presence: false });
+  };
+  for (const room of config.direct ?? []) watch(room);
+
+  client.on("messages", ({ room: slug, messages }) => {
+    const room = watched.get(slug);
+    if (!room) return;
+    for (const message of messages) {
+      if (message.seq <= room.head) continue;
+      room.head = message.seq;
+      if (message.author === config.user || message.deleted) continue;
+      if (message.kind !== "text" && message.kind !== "system") continue;
+      arrived += 1;
+      if (live) live.textContent = `${message.author ?? "System"} messaged you`;
+      if (wanted(message, { me: config.user, level: room.level })) {
+        notifyOnce({
+          room: slug,
+          title: room.title,
+          message,
+          me: config.user,
+          direct: true,
+          open: () => location.assign(`/rooms/${encodeURIComponent(slug)}/#seq-${message.seq}`),
+        });
+      }
+    }
+    show();
+  });
+  client.on("rooms", async () => {
+    try {
+      const response = await fetch("/api/rooms/", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const { rooms } = await response.json();
+      for (const room of rooms) {
+        // Joined from 0: the conversation is new, its messages are news.
+        if (room.kind === "direct") watch({ ...room, head: watched.has(room.slug) ? room.head : 0 });
+      }
+    } catch {
+      // a later `rooms` frame tries again
+    }
   });
 }

@@ -741,13 +741,13 @@ def direct_people(*, user, room_id: int) -> list[str]:
     return _direct_people(user=user, room_ids=[room_id]).get(room_id, [])
 
 
-def users_named(*, usernames: list[str]) -> list[AbstractBaseUser]:
-    """The active users with these usernames; `invalid` (field users) naming
+def users_named(*, usernames: list[str], field: str = "users") -> list[AbstractBaseUser]:
+    """The active users with these usernames; `invalid` (on `field`) naming
     the first that is unknown or inactive."""
     wanted = list(dict.fromkeys(usernames))
     if len(wanted) > Room.DIRECT_MAX_PEOPLE:
         raise RoomsError(
-            "invalid", f"At most {Room.DIRECT_MAX_PEOPLE} people, you included.", field="users"
+            "invalid", f"At most {Room.DIRECT_MAX_PEOPLE} people, you included.", field=field
         )
     found = {
         user.get_username(): user
@@ -755,7 +755,7 @@ def users_named(*, usernames: list[str]) -> list[AbstractBaseUser]:
     }
     for name in wanted:
         if name not in found:
-            raise RoomsError("invalid", f"No user {name[:150]!r}.", field="users")
+            raise RoomsError("invalid", f"No user named {name[:150]!r}.", field=field)
     return [found[name] for name in wanted]
 
 

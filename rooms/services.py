@@ -434,10 +434,7 @@ def _check_role(role: str) -> None:
 
 def _active_user(username: str) -> AbstractBaseUser:
     name = (username or "").strip().removeprefix("@")
-    User = get_user_model()
-    user = User.objects.filter(**{User.USERNAME_FIELD: name}, is_active=True).first()
-    if user is None:
-        raise RoomsError("invalid", f"No user named {name[:150]!r}.", field="user")
+    (user,) = selectors.users_named(usernames=[name], field="user")
     return user
 
 

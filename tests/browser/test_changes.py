@@ -384,14 +384,25 @@ def test_screenshot_of_a_conversation_with_a_reply_an_edit_a_deletion_and_reacti
     send(bob, "wrong window, sorry")
     expect(alice.locator("#messages .msg-body")).to_have_count(5)
 
+    # Each page acts once the other's last change is on it: a change landing
+    # between a hover and its click moves the messages from under the mouse.
     edit(alice, message(alice, "We ship on Thursday"), "We ship on Thursday at 14:00")
+    expect(message(bob, "Thursday at 14:00")).to_have_count(1)
     delete(bob, message(bob, "wrong window"))
     react(bob, message(bob, "release notes draft"), "👍")
+    expect(alice.locator("#messages .msg--deleted")).to_have_count(1)
+    expect(chip(message(alice, "release notes draft"), "👍")).to_have_count(1)
     react(alice, message(alice, "two typos"), "❤️")
+    expect(chip(message(bob, "two typos"), "❤️")).to_have_count(1)
     react(bob, message(bob, "Thursday at 14:00"), "🎉")
+    expect(chip(message(alice, "Thursday at 14:00"), "🎉")).to_have_count(1)
     react(alice, message(alice, "Thursday at 14:00"), "🎉")
+    expect(chip(message(bob, "Thursday at 14:00"), "🎉").locator(".reaction-count")).to_have_text(
+        "2"
+    )
     act(message(bob, "Thursday at 14:00"), "Reply")
     send(bob, "14:00 works for me. I will post in the lobby.")
+    expect(message(alice, "14:00 works for me")).to_have_count(1)
     act(message(alice, "two typos"), "Reply")
     send(alice, "Fixed both, thanks!")
 

@@ -8,7 +8,7 @@ column: Django names the columns of its INSERTs and UPDATEs.
 SQLite: an FTS5 table with external content (the message table), kept by
 triggers that index text messages not deleted, and filled here with the
 rows that exist. A later migration that remakes rooms_message on SQLite
-drops these triggers: tests/test_search.py checks they exist after every
+drops these triggers: tests/search/test_engines.py checks they exist after every
 migration.
 
 The SQL is written out here, not imported, so this migration keeps doing

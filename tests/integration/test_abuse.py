@@ -2,7 +2,7 @@
 flow control): two daphne processes on PostgreSQL + Redis, real `websockets`
 clients, and the management commands run as separate processes, so every
 change reaches the sockets across a process boundary. The in-process tests of
-the same rules are tests/test_consumer_access.py.
+the same rules are tests/realtime/test_consumer_access.py.
 """
 
 from __future__ import annotations

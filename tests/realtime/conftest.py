@@ -1,5 +1,7 @@
-"""The realtime tests run on an event loop with a manual clock
-(fakes.ManualClockLoop)."""
+"""The realtime package's tests. The units of the runtime (hub, feeds, group
+commit, flow control) run on an event loop with a manual clock
+(fakes.ManualClockLoop); the consumer's tests, which talk to the real ASGI
+application with real timeouts, run on asyncio's own loop."""
 
 import asyncio
 
@@ -9,11 +11,15 @@ from django.db import connections
 
 from .fakes import ManualClockLoop
 
+CLOCKED = {"test_hub.py", "test_feed.py", "test_flow.py", "test_batching.py"}
+
 
 @pytest.hookimpl(optionalhook=True)  # pytest-asyncio >= 1.4 calls it
 def pytest_asyncio_loop_factories(config, item):
-    """Every async test of this package gets a loop whose clock it moves."""
-    return {"manual_clock": ManualClockLoop}
+    """The runtime's unit tests get a loop whose clock they move."""
+    if item.path.name in CLOCKED:
+        return {"manual_clock": ManualClockLoop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.fixture

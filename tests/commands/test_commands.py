@@ -3,7 +3,7 @@ make through the services, and their clear errors for bad arguments
 (a CommandError in-process; from the shell a non-zero exit, no traceback).
 
 The live side (a CLI post reaching an open WebSocket, `tailroom --follow`)
-runs against a real daphne worker: tests/test_commands_live.py.
+runs against a real daphne worker: tests/integration/test_commands.py.
 """
 
 import io

@@ -13,7 +13,7 @@ from django.test import Client
 from rooms import services
 from rooms.models import Membership, Message
 
-from .test_api import error_of, messages_url, publish, stored
+from .test_endpoints import error_of, messages_url, publish, stored
 
 pytestmark = pytest.mark.django_db
 

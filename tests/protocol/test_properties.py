@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rooms import protocol
 from rooms.errors import RoomsError
-from tests.test_protocol import PARSE_CODES, SERVER_ONLY_TYPES, parse
+from tests.protocol.test_frames import PARSE_CODES, SERVER_ONLY_TYPES, parse
 
 # --- properties ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ the services, the manage page and the JSON API alike: rename, archive,
 invite, change roles, remove. The rules: unknown users and second invites
 are form errors, the last moderator stays, direct conversations are fixed,
 and everyone else gets 403 (404 when they cannot see the room). What open
-sockets see of it: tests/test_consumer_management.py.
+sockets see of it: tests/realtime/test_consumer_management.py.
 """
 
 import json

@@ -1,7 +1,7 @@
 """/metrics (rooms/metrics_view.py) in-process: who may read it, its format,
 the metrics issue 13 asks for, and the counters' helpers. A real worker's
-numbers before and after traffic: tests/test_metrics_live.py. The Grafana
-dashboard: tests/test_metrics_dashboard.py."""
+numbers before and after traffic: tests/integration/test_metrics.py. The Grafana
+dashboard: tests/ops/test_dashboard.py."""
 
 import logging
 

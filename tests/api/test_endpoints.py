@@ -2,7 +2,7 @@
 authentication (CSRF for sessions only), the room list, keyset pages in the
 message schema, idempotent publishing, and every error status with the
 protocol's code. A publish reaching an open WebSocket live:
-tests/test_api_live.py.
+tests/integration/test_api.py.
 """
 
 import json

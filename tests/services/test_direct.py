@@ -3,7 +3,7 @@ same people always get the one room, 2 to 8 active people), what the room
 list and the room page show of one, the notification default, the page's
 `POST /direct/`, the API's `POST /api/direct` and `GET /api/users`, and the
 whole protocol inside one. Creation racing on PostgreSQL:
-tests/test_direct_postgres.py; the browser: tests/browser/test_direct.py."""
+tests/services/test_direct_postgres.py; the browser: tests/browser/test_direct.py."""
 
 import json
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.harness.network import Client
 from tests.integration.conftest import embedded_site
-from tests.test_metrics import samples, value
+from tests.ops.test_metrics import samples, value
 
 pytestmark = pytest.mark.integration
 

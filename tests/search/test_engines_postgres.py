@@ -1,4 +1,4 @@
-"""tests/test_search.py again, on PostgreSQL: the same selector tests
+"""tests/search/test_engines.py again, on PostgreSQL: the same selector tests
 against the tsvector column and its GIN index instead of SQLite's FTS5.
 
 The suite's database is chosen once per process (DATABASE_URL, read by
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.postgres
@@ -21,11 +21,19 @@ def test_search_selector_tests_pass_on_postgres(postgres_url):
     env = {
         **os.environ,
         "DATABASE_URL": postgres_url,
-        # test_search.py asserts that this engine is the one that ran.
+        # test_engines.py asserts that this engine is the one that ran.
         "ROOMS_TEST_SEARCH_VENDOR": "postgresql",
     }
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_search.py", "-q", "-p", "no:cacheprovider"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/search/test_engines.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

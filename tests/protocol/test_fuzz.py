@@ -9,7 +9,7 @@ client_ids used. After each frame a `ping` with a ref of our own marks the
 end of its replies: a socket's frames are handled in order, so every reply to
 the frame comes before that `pong`. Frames of the rooms' streams (backfill,
 message, presence) may come at any time; they must be of a joined room and
-keep its seqs gapless. tests/test_protocol_properties.py fuzzes the parser
+keep its seqs gapless. tests/protocol/test_properties.py fuzzes the parser
 alone.
 """
 

@@ -2,7 +2,7 @@
 console writes one JSON object per line with the time, level, logger and
 message, and the request id, socket, user and room where they apply; no
 token or session id reaches a line, in either format. A real worker's JSON
-lines: tests/test_logging_live.py."""
+lines: tests/integration/test_logging.py."""
 
 import io
 import json

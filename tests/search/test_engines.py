@@ -1,6 +1,6 @@
 """selectors.search_messages on the database the suite runs on: SQLite's FTS5
 by default, PostgreSQL's tsvector when DATABASE_URL names one
-(tests/test_search_postgres.py runs this file so). Visibility, deleted and
+(tests/search/test_engines_postgres.py runs this file so). Visibility, deleted and
 edited messages, the index kept by every write, ranking, filters,
 highlighting, paging, and input that must give results or a clear
 `invalid`, never an exception.
@@ -20,7 +20,7 @@ from rooms.models import Message, Room
 
 pytestmark = pytest.mark.django_db
 
-# Set by tests/test_search_postgres.py: the engine this run must exercise.
+# Set by tests/search/test_engines_postgres.py: the engine this run must exercise.
 EXPECTED_VENDOR = os.environ.get("ROOMS_TEST_SEARCH_VENDOR")
 
 

@@ -1,6 +1,6 @@
 """GET /api/search (docs/search.md, API): authentication, the JSON shape,
 paging, filters as parameters, and a 400 with its field, never a 500, for
-any query string. The search itself: tests/test_search.py.
+any query string. The search itself: tests/search/test_engines.py.
 """
 
 from urllib.parse import quote

@@ -3,8 +3,8 @@ throttling, the Content-Security-Policy of every page type (and pages that
 need no inline script or style to pass it), the settings that switch sign-up
 and HSTS preloading, and the shipped nginx config's logs.
 
-The admin's privileges: tests/test_admin_privileges.py. Origins:
-tests/test_auth.py. Tokens in real servers' logs: tests/test_security_live.py.
+The admin's privileges: tests/admin/test_privileges.py. Origins:
+tests/realtime/test_auth.py. Tokens in real servers' logs: tests/integration/test_security.py.
 """
 
 import logging
@@ -24,7 +24,7 @@ from project.logfilters import RedactTokens
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOGIN = "/accounts/login/"
 WRONG = "not-the-password-1234"
 RIGHT = "test-pass-123"  # tests/conftest.py, user_factory

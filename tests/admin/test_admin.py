@@ -2,7 +2,7 @@
 use them, that edits never write back a stale seq or read cursor, and that
 the changelists' query counts stay constant as rows grow.
 
-That these writes reach open sockets live: tests/test_admin_live.py.
+That these writes reach open sockets live: tests/integration/test_admin.py.
 """
 
 import pytest

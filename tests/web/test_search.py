@@ -1,7 +1,7 @@
 """The search page (/search/) through Django's test client: login, hits with
 their matches marked and linking to the message in its room, what users
 wrote shown as text, a bad query answered with 400, the filters and paging.
-The search itself is tested in tests/test_search.py; opening a result in the
+The search itself is tested in tests/search/test_engines.py; opening a result in the
 browser in tests/browser/test_search.py."""
 
 import datetime

@@ -2,7 +2,7 @@
 through the real ASGI application: a member removed by a moderator stops
 receiving the room at once and cannot join it again, an invited user's
 socket hears of it and may join, and a role change or a rename arrives as a
-`room` frame. The rules themselves: tests/test_room_management.py.
+`room` frame. The rules themselves: tests/services/test_management.py.
 """
 
 import pytest

@@ -24,6 +24,7 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from . import protocol, selectors, services
+from .access import RoomAccess, room_access_or_404, room_manager_access
 from .errors import RoomsError
 from .models import Membership, Message, Room
 from .search import MAX_PAGE as SEARCH_MAX_PAGE
@@ -190,7 +191,7 @@ def _page(request, user, slug: str) -> HttpResponse:
     limit = limit or protocol.DEFAULT_PAGE
     if after is not None and before is not None:
         raise RoomsError("invalid", "Give `after` or `before`, not both.", field="before")
-    room = selectors.room_access_or_404(user=user, slug=slug)
+    room = room_access_or_404(user=user, slug=slug)
     if after is not None:
         rows = selectors.entries_after(
             room_id=room.id, slug=room.slug, after=after, limit=limit + 1
@@ -220,7 +221,7 @@ def _publish(request, user, slug: str) -> HttpResponse:
     reply_to = payload.get("reply_to")
     if reply_to is not None:
         protocol.check_seq(reply_to, name="reply_to")
-    room = selectors.room_access_or_404(user=user, slug=slug)
+    room = room_access_or_404(user=user, slug=slug)
     # The service checks the role and the archive in the send's own transaction.
     return _stored(
         "message",
@@ -276,13 +277,13 @@ def _change(user, slug: str, target: int, change: dict) -> HttpResponse:
     """Store an edit, delete or reaction through the one store path, which
     checks the target, the author's rights, the archive and the rate limit
     in the protocol's order; 201 when stored, 200 for a duplicate."""
-    room = selectors.room_access_or_404(user=user, slug=slug)
+    room = room_access_or_404(user=user, slug=slug)
     return _stored(
         "entry", room, services.entry_post(room=room, author=user, target=target, **change)
     )
 
 
-def _stored(key: str, room: selectors.RoomAccess, result: services.EntryResult) -> HttpResponse:
+def _stored(key: str, room: RoomAccess, result: services.EntryResult) -> HttpResponse:
     """`{key: <the entry>, "duplicate": …}`: the entry just stored (201), or
     for a repeated client_id the original one read back (200, G4)."""
     text = result.entry
@@ -301,7 +302,7 @@ def room_notifications(request, user, slug):
     """The user's notification setting for one room: `all`, `mentions` (the
     default; `all` in a direct conversation) or `none`. PUT `{"level": …}`
     changes it (session: CSRF too)."""
-    room = selectors.room_access_or_404(user=user, slug=slug)
+    room = room_access_or_404(user=user, slug=slug)
     if request.method == "PUT":
         level = services.notification_level_set(
             user=user, room=room, level=_read_json(request).get("level")
@@ -383,7 +384,7 @@ def room_detail(request, user, slug):
     """GET one room (anyone who can see it); PATCH {"title", "archived",
     "private"} changes it (its moderators and staff: 403 for anyone else)."""
     if request.method == "PATCH":
-        room = selectors.room_manager_access(user=user, slug=slug)
+        room = room_manager_access(user=user, slug=slug)
         payload = _read_json(request)
         services.room_edit(
             room=room,
@@ -393,7 +394,7 @@ def room_detail(request, user, slug):
             is_private=_boolean(payload, "private"),
         )
     else:
-        access = selectors.room_access_or_404(user=user, slug=slug)
+        access = room_access_or_404(user=user, slug=slug)
         room = Room.objects.get(pk=access.id)
     return _json(_dumps({"room": selectors.room_detail(room=room, user=user)}))
 
@@ -402,7 +403,7 @@ def room_detail(request, user, slug):
 def room_members(request, user, slug):
     """GET the members and their roles; POST {"user", "role"} invites (201).
     Moderators and staff only: 403 for anyone else."""
-    room = selectors.room_manager_access(user=user, slug=slug)
+    room = room_manager_access(user=user, slug=slug)
     if request.method == "POST":
         payload = _read_json(request)
         membership = services.membership_invite(
@@ -419,7 +420,7 @@ def room_members(request, user, slug):
 def room_member(request, user, slug, username):
     """PATCH {"role"} changes a member's role; DELETE removes them (204).
     Moderators and staff only; never the room's last moderator."""
-    room = selectors.room_manager_access(user=user, slug=slug)
+    room = room_manager_access(user=user, slug=slug)
     if request.method == "DELETE":
         services.membership_revoke(room=room, by=user, username=username)
         return HttpResponse(status=204)

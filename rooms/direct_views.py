@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import access, selectors, services
 from .errors import RoomsError
 from .page_forms import RoomCreateForm
 from .views import room_list_context
@@ -45,7 +45,7 @@ def direct_open(request):
         room, _ = open_for(request.user, usernames_in(typed))
     except RoomsError as error:
         # The room list again, with the error on its "New message" picker.
-        form = RoomCreateForm() if selectors.can_create_rooms(request.user) else None
+        form = RoomCreateForm() if access.may_create_rooms(request.user) else None
         context = room_list_context(request, form=form)
         context["direct_error"] = error.message
         context["direct_value"] = " ".join(typed)[:MAX_INPUT]

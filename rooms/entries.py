@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from . import mentions, protocol, selectors
+from . import access, mentions, protocol, selectors
 from .errors import RoomsError
 from .models import Membership, Message, Reaction, Room
 
@@ -32,7 +32,7 @@ class EntryRequest:
     """One entry to store. `kind` None means a message: `text` with an
     author, `system` without."""
 
-    room: Room | selectors.RoomAccess
+    room: Room | access.RoomAccess
     author: AbstractBaseUser | None
     body: str | None = None
     client_id: str | None = None

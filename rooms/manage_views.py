@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from . import selectors, services
+from . import access, selectors, services
 from .errors import RoomsError
 from .manage_forms import InviteForm, MemberRemoveForm, MemberRoleForm, RoomSettingsForm
 
@@ -53,7 +53,7 @@ def _manageable(user, slug: str):
     """The room, or the page's answer: 404 when the user cannot see it, 403
     when they may not manage it."""
     try:
-        return selectors.room_manager_access(user=user, slug=slug)
+        return access.room_manager_access(user=user, slug=slug)
     except RoomsError as error:
         if error.code == "not_found":
             raise Http404(error.message) from None
@@ -101,9 +101,9 @@ def _after(request, room):
     """Back to the manage page, or, when the user just removed or demoted
     themselves, to the room (or the room list when it is private)."""
     try:
-        selectors.room_manager_access(user=request.user, slug=room.slug)
+        access.room_manager_access(user=request.user, slug=room.slug)
     except RoomsError:
-        if selectors.room_access(user=request.user, slug=room.slug) is None:
+        if access.room_access(user=request.user, slug=room.slug) is None:
             return redirect("room-list")
         return redirect("room", slug=room.slug)
     return redirect("room-manage", slug=room.slug)

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from .errors import RoomsError
+from .validators import is_slug  # noqa: F401  (moving to validators)
 
 PROTOCOL_VERSION = 2
 MAX_INT = 2**53 - 1
@@ -42,7 +43,6 @@ MAX_REF = 64
 MAX_CLIENT_ID = 64
 MAX_EMOJI = 16  # code points
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Frame types a client may send, with the fields each takes.
@@ -214,10 +214,6 @@ def check_emoji(emoji: Any) -> str:
             field="emoji",
         )
     return emoji
-
-
-def is_slug(room: str) -> bool:
-    return bool(_SLUG.fullmatch(room))
 
 
 def _parse_join(raw, ref, **_):

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from . import metrics, selectors, services
+from . import access, metrics, selectors, services
 from .errors import RoomsError
 from .models import Membership, Room
 from .page_forms import RoomCreateForm, SignupForm
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @login_required
 def room_list(request):
-    allowed = selectors.can_create_rooms(request.user)
+    allowed = access.may_create_rooms(request.user)
     form = RoomCreateForm(request.POST or None) if allowed else None
     if request.method == "POST":
         if not allowed:
@@ -69,7 +69,7 @@ def room_list_context(request, *, form=None) -> dict:
 
 @login_required
 def room_page(request, slug):
-    room = selectors.room_access(user=request.user, slug=slug)
+    room = access.room_access(user=request.user, slug=slug)
     if room is None:
         raise Http404("No such room.")
     config = {
@@ -110,7 +110,7 @@ def room_page(request, slug):
         "room": room,
         "config": config,
         "manageable": manageable,
-        "can_manage": manageable and selectors.can_manage(user=request.user, role=room.role),
+        "can_manage": access.may_manage(user=request.user, role=room.role, kind=room.kind),
     }
     return render(request, "rooms/room.html", context)
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rooms import selectors, services
+from rooms.access import room_access
 from rooms.entries import EntryRequest
 from rooms.mentions import mentioned_names
 from rooms.models import Mention, Message
@@ -126,7 +127,7 @@ def test_room_list_counts_unread_mentions_by_others_not_deleted(room_factory, al
     services.message_post(room=lobby, author=bob, body="no mention")
     services.message_post(room=lobby, author=alice, body="@alice myself")
     services.entry_post(room=lobby, author=bob, kind=Kind.DELETE, target=gone)
-    access = selectors.room_access(user=alice, slug="lobby")
+    access = room_access(user=alice, slug="lobby")
     services.read_cursor_advance(user=alice, room=access, seq=first)
     rooms = {room["slug"]: room for room in selectors.rooms_for_user(user=alice)}
     assert (rooms["lobby"]["unread"], rooms["lobby"]["mentions"]) == (3, 1)

@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from rooms import metrics, protocol, selectors, services
+from rooms import access, metrics, protocol, selectors, services
 from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 
@@ -204,12 +204,12 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             )
             await self.send_text(protocol.error("server_error", "Something went wrong.", ref=ref))
 
-    async def _room(self, slug: str) -> selectors.RoomAccess:
+    async def _room(self, slug: str) -> access.RoomAccess:
         """The room a frame names, which this socket must have joined."""
         subscription = self.subscriptions.get(slug)
         if subscription is not None:
             return subscription.room
-        await db.read(selectors.room_access_or_404)(user=self.user, slug=slug)
+        await db.read(access.room_access_or_404)(user=self.user, slug=slug)
         raise RoomsError("not_joined", f"Join {slug[:64]!r} first.")
 
     # --- access changes (the hub calls these) ------------------------------------
@@ -229,9 +229,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         for subscription in list(self.subscriptions.values()):
             if room_id is not None and subscription.room.id != room_id:
                 continue
-            after = await db.read(selectors.room_access)(
-                user=self.user, slug=subscription.room.slug
-            )
+            after = await db.read(access.room_access)(user=self.user, slug=subscription.room.slug)
             if after is None or after.id != subscription.room.id:
                 await self.lose_room(subscription)
             else:

@@ -16,7 +16,7 @@ from collections import Counter
 
 from django.conf import settings
 
-from rooms import metrics, protocol, selectors
+from rooms import access, metrics, protocol, selectors
 from rooms.events import room_group
 
 from . import db
@@ -39,7 +39,7 @@ class Subscription:
     feed's contiguous deliveries continue the stream exactly.
     """
 
-    def __init__(self, *, socket, room: selectors.RoomAccess, since: int, present: bool = True):
+    def __init__(self, *, socket, room: access.RoomAccess, since: int, present: bool = True):
         self.socket = socket
         self.present = present  # listed in the room's presence
         self.started = False  # `joined` sent: other frames of the room may follow

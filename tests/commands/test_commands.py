@@ -16,7 +16,7 @@ from django.core.management import call_command, get_commands, load_command_clas
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from rooms import selectors, services
+from rooms import access, selectors, services
 from rooms.errors import RoomsError
 from rooms.models import ApiToken, Membership, Message, PresenceSnapshot, Room
 
@@ -117,7 +117,7 @@ def test_createroom_role_changes_reach_the_access_rules(room_factory, alice):
         post(room, "hi", author=alice)
     assert refused.value.code == "forbidden"
     run("createroom", "team", "--remove", "alice")
-    assert selectors.room_access(user=alice, slug="team") is None
+    assert access.room_access(user=alice, slug="team") is None
 
 
 @pytest.mark.parametrize(
@@ -565,7 +565,7 @@ def test_seeddemo_gives_alice_and_bob_a_direct_conversation_and_alice_a_room_to_
     alice, bob = (get_user_model().objects.get(username=name) for name in ("alice", "bob"))
     direct, created = services.direct_open(user=alice, others=[bob])
     assert not created and direct.last_seq == 1
-    assert selectors.room_manager_access(user=alice, slug="dev").slug == "dev"
+    assert access.room_manager_access(user=alice, slug="dev").slug == "dev"
 
 
 def test_seeddemo_adds_the_conversation_to_a_lobby_seeded_before_it(db):

@@ -8,6 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms import selectors, services
+from rooms.access import RoomAccess, room_access
 from rooms.models import Membership
 from rooms.realtime.feed import GAP_GRACE, RoomFeed, Subscription
 from tests.harness.inprocess import post
@@ -38,11 +39,11 @@ async def start_feed(clock):
 
 
 @database_sync_to_async
-def access(user, room) -> selectors.RoomAccess:
-    return selectors.room_access(user=user, slug=room.slug)
+def seen_by(user, room) -> RoomAccess:
+    return room_access(user=user, slug=room.slug)
 
 
-async def join_live(feed: RoomFeed, socket: FakeSocket, room: selectors.RoomAccess):
+async def join_live(feed: RoomFeed, socket: FakeSocket, room: RoomAccess):
     """A socket joined at the feed's head, as the consumer joins: subscribed,
     `joined` sent, caught up (nothing to read), live."""
     subscription = Subscription(socket=socket, room=room, since=feed.head)
@@ -65,7 +66,7 @@ async def test_entries_offered_out_of_order_reach_every_live_subscription_in_seq
     feed = await start_feed(lobby)
     sockets = [FakeSocket("alice"), FakeSocket("bob")]
     for socket, user in zip(sockets, (alice, bob), strict=True):
-        await join_live(feed, socket, await access(user, lobby))
+        await join_live(feed, socket, await seen_by(user, lobby))
     # None of these is stored: a feed that took 3 first would read the gap
     # below it from the database, find nothing and skip 1 and 2.
     for seq in (3, 1, 2):
@@ -80,7 +81,7 @@ async def test_an_entry_already_delivered_or_offered_twice_is_dropped(
 ):
     feed = await start_feed(lobby)
     socket = FakeSocket("alice")
-    await join_live(feed, socket, await access(alice, lobby))
+    await join_live(feed, socket, await seen_by(alice, lobby))
     feed.offer(1, entry(1, "one"))
     feed.offer(2, entry(2, "two"))
     await clock.idle()
@@ -101,7 +102,7 @@ async def test_a_gap_is_read_from_the_database_before_the_entry_above_it(
     await post("lobby", "one")
     feed = await start_feed(lobby)
     socket = FakeSocket("alice")
-    await join_live(feed, socket, await access(alice, lobby))
+    await join_live(feed, socket, await seen_by(alice, lobby))
     # Both stored; only the broadcast of 3 reaches the feed.
     await post("lobby", "two")
     await post("lobby", "three")
@@ -117,7 +118,7 @@ async def test_on_a_shared_layer_a_gap_waits_for_the_layer_within_gap_grace(
     await post("lobby", "one")
     feed = await start_feed(lobby, shared=True)
     socket = FakeSocket("alice")
-    await join_live(feed, socket, await access(alice, lobby))
+    await join_live(feed, socket, await seen_by(alice, lobby))
     # 2 is not stored: reading the gap now would skip it for good, so only
     # waiting for the layer to bring it delivers it.
     feed.offer(3, entry(3))
@@ -136,7 +137,7 @@ async def test_on_a_shared_layer_a_gap_still_open_at_gap_grace_is_read_from_the_
     await post("lobby", "one")
     feed = await start_feed(lobby, shared=True)
     socket = FakeSocket("alice")
-    await join_live(feed, socket, await access(alice, lobby))
+    await join_live(feed, socket, await seen_by(alice, lobby))
     await post("lobby", "two")
     await post("lobby", "three")
     feed.offer(3, entry(3, "three"))
@@ -158,10 +159,10 @@ async def test_a_backfilling_subscription_gets_nothing_live_until_caught_up_then
         await post("lobby", body)
     feed = await start_feed(lobby)
     watcher = FakeSocket("alice")
-    await join_live(feed, watcher, await access(alice, lobby))
+    await join_live(feed, watcher, await seen_by(alice, lobby))
 
     joiner = FakeSocket("bob")
-    joining = Subscription(socket=joiner, room=await access(bob, lobby), since=0)
+    joining = Subscription(socket=joiner, room=await seen_by(bob, lobby), since=0)
     feed.subscriptions.add(joining)
     joining.started = True
     socket_slow = asyncio.Event()  # the joiner's first page takes a while to go out
@@ -223,11 +224,11 @@ async def test_a_title_or_archive_change_sends_each_started_socket_its_own_read_
 ):
     feed = await start_feed(lobby)
     member, reader, joining = FakeSocket("alice"), FakeSocket("bob"), FakeSocket("carol")
-    await join_live(feed, member, await access(alice, lobby))
-    await join_live(feed, reader, await access(bob, lobby))
+    await join_live(feed, member, await seen_by(alice, lobby))
+    await join_live(feed, reader, await seen_by(bob, lobby))
     # carol's `joined` has not gone out: nothing else of the room may yet.
     feed.subscriptions.add(
-        Subscription(socket=joining, room=await access(carol, lobby), since=feed.head)
+        Subscription(socket=joining, room=await seen_by(carol, lobby), since=feed.head)
     )
 
     await feed.room_changed(await room_updated(lobby, title="Renamed"))
@@ -246,8 +247,8 @@ async def test_a_room_made_private_is_lost_by_the_subscriptions_of_non_members(
 ):
     feed = await start_feed(lobby)
     member, outsider = FakeSocket("alice"), FakeSocket("carol")
-    await join_live(feed, member, await access(alice, lobby))
-    outsiders = await join_live(feed, outsider, await access(carol, lobby))
+    await join_live(feed, member, await seen_by(alice, lobby))
+    outsiders = await join_live(feed, outsider, await seen_by(carol, lobby))
 
     await feed.room_changed(await room_updated(lobby, is_private=True))
     assert outsider.lost == [outsiders]
@@ -259,7 +260,7 @@ async def test_a_room_gone_is_lost_by_every_subscription(start_feed, clock, alic
     feed = await start_feed(lobby)
     sockets = [FakeSocket("alice"), FakeSocket("bob")]
     subscriptions = [
-        await join_live(feed, socket, await access(user, lobby))
+        await join_live(feed, socket, await seen_by(user, lobby))
         for socket, user in zip(sockets, (alice, bob), strict=True)
     ]
     await feed.room_gone()

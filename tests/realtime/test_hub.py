@@ -8,7 +8,8 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from rooms import events, selectors
+from rooms import events
+from rooms.access import RoomAccess, room_access
 from rooms.broadcast import PROCESS_ID
 from rooms.models import Room
 from rooms.realtime.feed import PRESENCE_INTERVAL, Subscription
@@ -45,14 +46,14 @@ async def hub(clock, layer):
 
 
 @database_sync_to_async
-def access(user, room) -> selectors.RoomAccess:
-    return selectors.room_access(user=user, slug=room.slug)
+def seen_by(user, room) -> RoomAccess:
+    return room_access(user=user, slug=room.slug)
 
 
 async def join(hub: Hub, socket: FakeSocket, user, room) -> Subscription:
     """What the consumer does for a `join` at the room's head: subscribe,
     send `joined`, catch up (nothing to read), live."""
-    seen = await access(user, room)
+    seen = await seen_by(user, room)
     subscription = Subscription(socket=socket, room=seen, since=seen.head)
     feed = await hub.subscribe(subscription)
     subscription.started = True
@@ -253,7 +254,7 @@ async def test_a_join_during_the_last_leave_gets_one_working_feed_in_the_group(
     leaving = await join(hub, FakeSocket("alice"), alice, lobby)
     old_feed = hub.feeds[lobby.id]
     joiner = FakeSocket("bob")
-    seen = await access(bob, lobby)
+    seen = await seen_by(bob, lobby)
     joining = Subscription(socket=joiner, room=seen, since=seen.head)
 
     layer.hold(held)

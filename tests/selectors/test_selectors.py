@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from rooms import selectors, services
+from rooms.access import room_access
 from rooms.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -28,40 +29,40 @@ def seqs(rows) -> list[int]:
 def test_public_room_is_visible_to_everyone(room_factory, alice):
     room = room_factory("lobby", title="The Lobby")
     fill(room, 2)
-    access = selectors.room_access(user=alice, slug="lobby")
+    access = room_access(user=alice, slug="lobby")
     assert (access.id, access.slug, access.title, access.head) == (room.id, "lobby", "The Lobby", 2)
     assert (access.role, access.last_read_seq, access.read_only) == (None, None, False)
 
 
 def test_title_defaults_to_the_slug(room_factory, alice):
     room_factory("untitled")
-    assert selectors.room_access(user=alice, slug="untitled").title == "untitled"
+    assert room_access(user=alice, slug="untitled").title == "untitled"
 
 
 def test_private_room_is_hidden_from_non_members(room_factory, alice, bob):
     room_factory("secret", is_private=True, members=[alice])
-    assert selectors.room_access(user=alice, slug="secret").role == Membership.Role.MEMBER
-    assert selectors.room_access(user=bob, slug="secret") is None
+    assert room_access(user=alice, slug="secret").role == Membership.Role.MEMBER
+    assert room_access(user=bob, slug="secret") is None
 
 
 def test_private_room_is_hidden_from_staff_who_are_not_members(room_factory, user_factory):
     staff = user_factory("mod", is_staff=True)
     room_factory("secret", is_private=True)
-    assert selectors.room_access(user=staff, slug="secret") is None
+    assert room_access(user=staff, slug="secret") is None
     room_factory("secret", members=[staff])
-    assert selectors.room_access(user=staff, slug="secret") is not None
+    assert room_access(user=staff, slug="secret") is not None
 
 
 @pytest.mark.parametrize("slug", ["nope", "has space", "", "x" * 65, "../etc", "é"])
 def test_unknown_or_impossible_slugs_are_not_found(room_factory, alice, slug):
     room_factory("lobby")
-    assert selectors.room_access(user=alice, slug=slug) is None
+    assert room_access(user=alice, slug=slug) is None
 
 
 def test_read_only_member_and_archived_room_are_read_only(room_factory, alice, bob):
     room = room_factory("lobby")
     services.membership_set_role(user=alice, room=room, role=Membership.Role.READ_ONLY)
-    alice_view = selectors.room_access(user=alice, slug="lobby")
+    alice_view = room_access(user=alice, slug="lobby")
     access = selectors.post_access(room_id=room.id, author_ids=[alice.pk, bob.pk])
     assert alice_view.read_only
     assert (access.roles[alice.pk], access.hidden(alice), access.hidden(bob)) == (
@@ -70,7 +71,7 @@ def test_read_only_member_and_archived_room_are_read_only(room_factory, alice, b
         None,
     )
     services.room_update(room=room, is_archived=True)
-    bob_view = selectors.room_access(user=bob, slug="lobby")
+    bob_view = room_access(user=bob, slug="lobby")
     access = selectors.post_access(room_id=room.id, author_ids=[bob.pk])
     assert (bob_view.read_only, bob_view.is_archived, access.is_archived) == (True, True, True)
 
@@ -78,10 +79,8 @@ def test_read_only_member_and_archived_room_are_read_only(room_factory, alice, b
 def test_room_access_carries_the_read_cursor(room_factory, alice):
     room = room_factory("lobby")
     fill(room, 4)
-    services.read_cursor_advance(
-        user=alice, room=selectors.room_access(user=alice, slug="lobby"), seq=3
-    )
-    assert selectors.room_access(user=alice, slug="lobby").last_read_seq == 3
+    services.read_cursor_advance(user=alice, room=room_access(user=alice, slug="lobby"), seq=3)
+    assert room_access(user=alice, slug="lobby").last_read_seq == 3
 
 
 # --- heads and pages -------------------------------------------------------------------
@@ -167,7 +166,7 @@ def test_rooms_for_user_lists_visible_rooms_with_unread_counts(room_factory, ali
     room_factory("secret", is_private=True, members=[bob])
     room_factory("attic", is_archived=True)
     fill(lobby, 5)
-    access = selectors.room_access(user=alice, slug="lobby")
+    access = room_access(user=alice, slug="lobby")
     services.read_cursor_advance(user=alice, room=access, seq=2)
     rooms = {room["slug"]: room for room in selectors.rooms_for_user(user=alice)}
     assert sorted(rooms) == ["attic", "lobby"]

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from rooms import selectors, services
+from rooms.access import room_access, room_access_or_404
 from rooms.errors import RoomsError
 from rooms.models import Membership, Room
 from tests.harness.inprocess import post
@@ -88,9 +89,9 @@ def test_an_inactive_person_is_invalid(alice, user_factory):
 
 def test_a_third_person_cannot_see_the_conversation(alice, bob, carol):
     room, _ = services.direct_open(user=alice, others=[bob])
-    assert selectors.room_access(user=carol, slug=room.slug) is None
+    assert room_access(user=carol, slug=room.slug) is None
     with pytest.raises(RoomsError) as refused:
-        selectors.room_access_or_404(user=carol, slug=room.slug)
+        room_access_or_404(user=carol, slug=room.slug)
     assert refused.value.code == "not_found"
     assert room.slug not in {each["slug"] for each in selectors.rooms_for_user(user=carol)}
     assert signed_in(carol).get(f"/rooms/{room.slug}/").status_code == 404
@@ -161,7 +162,7 @@ def test_a_direct_conversation_notifies_of_every_message_by_default(alice, bob, 
     assert selectors.notification_level(user=bob, room_id=room.id) == "all"
     assert selectors.notification_level(user=bob, room_id=lobby.id) == "mentions"
     assert selectors.notification_levels(user=bob) == {room.slug: "all"}
-    access = selectors.room_access(user=bob, slug=room.slug)
+    access = room_access(user=bob, slug=room.slug)
     services.notification_level_set(user=bob, room=access, level="mentions")
     assert selectors.notification_level(user=bob, room_id=room.id) == "mentions"
     assert selectors.notification_levels(user=bob) == {}
@@ -175,7 +176,7 @@ def test_every_room_page_lists_the_users_other_conversations_to_watch(alice, bob
     with_bob, _ = services.direct_open(user=alice, others=[bob])
     with_both, _ = services.direct_open(user=alice, others=[bob, carol])
     services.message_post(room=with_bob, author=bob, body="hi alice")
-    access = selectors.room_access(user=alice, slug=with_both.slug)
+    access = room_access(user=alice, slug=with_both.slug)
     services.notification_level_set(user=alice, room=access, level="none")
     watched = signed_in(alice).get("/rooms/lobby/").context["config"]["direct"]
     assert sorted(watched, key=lambda each: each["title"]) == [

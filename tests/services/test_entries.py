@@ -12,7 +12,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rooms import selectors, services
+from rooms import services
+from rooms.access import RoomAccess, room_access
 from rooms.errors import RoomsError
 from rooms.models import ApiToken, Membership, Message, ReadCursor, Room
 
@@ -224,8 +225,8 @@ def test_archived_wins_over_rate_limited(room_factory, alice, settings):
 # --- read cursors ------------------------------------------------------------------
 
 
-def access(user, room) -> selectors.RoomAccess:
-    return selectors.room_access(user=user, slug=room.slug)
+def seen_by(user, room) -> RoomAccess:
+    return room_access(user=user, slug=room.slug)
 
 
 def cursor(user, room):
@@ -235,22 +236,22 @@ def cursor(user, room):
 def test_read_cursor_only_moves_forward(room, alice):
     for n in range(5):
         post(room, alice, f"m{n}")
-    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=3) == 3
-    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=1) == 3
+    assert services.read_cursor_advance(user=alice, room=seen_by(alice, room), seq=3) == 3
+    assert services.read_cursor_advance(user=alice, room=seen_by(alice, room), seq=1) == 3
     assert cursor(alice, room) == 3
-    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=5) == 5
+    assert services.read_cursor_advance(user=alice, room=seen_by(alice, room), seq=5) == 5
 
 
 def test_read_cursor_is_clamped_to_the_head(room, alice):
     post(room, alice)
     post(room, alice)
-    assert services.read_cursor_advance(user=alice, room=access(alice, room), seq=99) == 2
+    assert services.read_cursor_advance(user=alice, room=seen_by(alice, room), seq=99) == 2
     assert cursor(alice, room) == 2
 
 
 def test_read_cursor_is_per_user(room, alice, bob):
     post(room, alice)
-    services.read_cursor_advance(user=alice, room=access(alice, room), seq=1)
+    services.read_cursor_advance(user=alice, room=seen_by(alice, room), seq=1)
     assert not Membership.objects.filter(user=bob, room=room).exists()
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from rooms import selectors, services
+from rooms import access, selectors, services
 from rooms.errors import RoomsError
 from rooms.models import Membership, Room
 
@@ -57,14 +57,14 @@ def test_anyone_creates_a_room_by_default_and_moderates_it(alice):
 
 def test_with_creation_for_staff_only_others_are_refused(settings, alice, user_factory):
     settings.ROOMS_ROOM_CREATION = "staff"
-    assert not selectors.can_create_rooms(alice)
+    assert not access.may_create_rooms(alice)
     refused("forbidden", services.room_create_by, by=alice, slug="mine")
     assert not Room.objects.filter(slug="mine").exists()
     boss = user_factory("boss", is_staff=True)
     assert services.room_create_by(by=boss, slug="mine").slug == "mine"
     alice.user_permissions.add(Permission.objects.get(codename="add_room"))
     alice = type(alice).objects.get(pk=alice.pk)  # no cached permissions
-    assert selectors.can_create_rooms(alice)
+    assert access.may_create_rooms(alice)
 
 
 def test_an_inactive_user_creates_nothing(alice):
@@ -86,7 +86,7 @@ def test_a_moderator_invites_a_user_with_a_role(alice, carol, plans):
         room=plans, by=alice, username="carol", role=Role.READ_ONLY
     )
     assert membership.user == carol and role_of(plans, carol) == Role.READ_ONLY
-    assert selectors.room_access(user=carol, slug="plans") is not None
+    assert access.room_access(user=carol, slug="plans") is not None
 
 
 def test_inviting_an_unknown_or_inactive_user_is_invalid(alice, carol, plans):
@@ -123,7 +123,7 @@ def test_a_moderator_changes_roles_and_removes_members(alice, bob, plans):
     assert role_of(plans, bob) == Role.READ_ONLY
     services.membership_revoke(room=plans, by=alice, username="bob")
     assert role_of(plans, bob) is None
-    assert selectors.room_access(user=bob, slug="plans") is None
+    assert access.room_access(user=bob, slug="plans") is None
     error = refused("not_found", services.membership_revoke, room=plans, by=alice, username="bob")
     assert error.field == "user"
 
@@ -206,7 +206,7 @@ def test_a_direct_conversation_cannot_be_managed(alice, bob, carol, user_factory
     ):
         error = refused("invalid", call, room=direct, by=alice, **kwargs)
         assert "fixed" in error.message
-    refused("invalid", selectors.room_manager_access, user=alice, slug="dm-1")
+    refused("invalid", access.room_manager_access, user=alice, slug="dm-1")
     assert set(Membership.objects.filter(room=direct).values_list("user__username", flat=True)) == {
         "alice",
         "bob",
@@ -214,10 +214,10 @@ def test_a_direct_conversation_cannot_be_managed(alice, bob, carol, user_factory
 
 
 def test_the_manager_check_reads_visibility_then_role(alice, bob, carol, plans):
-    assert selectors.room_manager_access(user=alice, slug="plans") == plans
-    refused("forbidden", selectors.room_manager_access, user=bob, slug="plans")
-    refused("not_found", selectors.room_manager_access, user=carol, slug="plans")
-    refused("not_found", selectors.room_manager_access, user=alice, slug="nope")
+    assert access.room_manager_access(user=alice, slug="plans") == plans
+    refused("forbidden", access.room_manager_access, user=bob, slug="plans")
+    refused("not_found", access.room_manager_access, user=carol, slug="plans")
+    refused("not_found", access.room_manager_access, user=alice, slug="nope")
 
 
 def test_the_member_list_puts_moderators_first(alice, bob, carol, plans):

@@ -11,6 +11,8 @@ from rooms.management.base import non_negative, positive_seconds, room_named
 from rooms.realtime.feed import Subscription
 from rooms.realtime.hub import get_hub
 
+from ...access import room_stream
+
 BATCH = 1000
 
 
@@ -97,7 +99,7 @@ class Command(BaseCommand):
         """Subscribe like a socket (rooms/realtime/hub.py): catch up from the database,
         then print live entries as the hub delivers them."""
         hub = get_hub(repair_interval=interval)
-        access = await database_sync_to_async(selectors.room_stream)(room=room)
+        access = await database_sync_to_async(room_stream)(room=room)
         subscription = Subscription(
             socket=Printer(self._write), room=access, since=after, present=False
         )

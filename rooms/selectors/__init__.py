@@ -6,7 +6,6 @@ already serialized (protocol.message_json), so the consumer, the HTTP API and
 the commands share one rendering.
 """
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,13 +15,22 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import protocol, search
-from .errors import RoomsError
-from .models import (
+from .. import access, protocol, search
+from ..access import (  # noqa: F401  (re-exported until the adapters import access)
+    DIRECT_IS_FIXED,
+    RoomAccess,
+    room_access,
+    room_access_or_404,
+    room_manager_access,
+    room_stream,
+    visible_q,
+)
+from ..errors import RoomsError
+from ..models import (
     ApiToken,
     Membership,
     Mention,
@@ -34,7 +42,7 @@ from .models import (
     ReadCursor,
     Room,
 )
-from .search import SearchHit, SearchResults  # noqa: F401  (the selector's types)
+from ..search import SearchHit, SearchResults  # noqa: F401  (the selector's types)
 
 # A worker's presence snapshot older than this is a dead worker's.
 PRESENCE_TTL = timedelta(seconds=30)
@@ -54,69 +62,6 @@ ENTRY_COLUMNS = (
     "emoji",
     "reaction_on",
 )
-
-
-@dataclass(frozen=True)
-class RoomAccess:
-    """A room as one user sees it."""
-
-    id: int
-    slug: str
-    title: str
-    head: int
-    is_archived: bool
-    role: str | None  # the user's membership role, None when not a member
-    last_read_seq: int | None
-    is_private: bool = False
-    operator: bool = False  # an operator's tool (tailroom): sees every room
-    oldest: int | None = None  # the lowest seq still stored, when it was read
-    kind: str = Room.Kind.ROOM
-
-    @property
-    def is_direct(self) -> bool:
-        return self.kind == Room.Kind.DIRECT
-
-    @property
-    def read_only(self) -> bool:
-        return self.is_archived or self.role == Membership.Role.READ_ONLY
-
-    @property
-    def visible(self) -> bool:
-        """Whether its user may see the room (members only, when private)."""
-        return self.operator or not self.is_private or self.role is not None
-
-
-def _visible_q(user) -> Q:
-    # Staff too: PROTOCOL.md hides a private room from every non-member.
-    # Staff manage private rooms (and their own membership) in the admin.
-    return Q(is_private=False) | Q(memberships__user=user)
-
-
-def room_stream(*, room: Room) -> RoomAccess:
-    """A room as an operator's tool reads it: no user, every message."""
-    room.refresh_from_db(fields=["last_seq", "title", "is_archived", "is_private"])
-    return _as_access(room, membership=None, operator=True)
-
-
-def _as_access(
-    room: Room,
-    membership: Membership | None,
-    *,
-    last_read_seq: int | None = None,
-    operator: bool = False,
-) -> RoomAccess:
-    return RoomAccess(
-        id=room.id,
-        slug=room.slug,
-        title=room.display_title,
-        head=room.last_seq,
-        is_archived=room.is_archived,
-        role=membership.role if membership else None,
-        last_read_seq=last_read_seq,
-        is_private=room.is_private,
-        operator=operator,
-        kind=room.kind,
-    )
 
 
 def join_start(
@@ -144,39 +89,6 @@ def join_start(
     return room, start, truncated
 
 
-def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
-    """The room `slug` if `user` may see it; None for no such room and for a
-    private room the user is not a member of (its existence is not revealed)."""
-    if not protocol.is_slug(slug):
-        return None
-    # One query, as every join starts here (a reconnect storm is joins).
-    mine = {"room": OuterRef("pk"), "user": user}
-    room = (
-        Room.objects.filter(slug=slug)
-        .annotate(
-            role=Subquery(Membership.objects.filter(**mine).values("role")[:1]),
-            cursor=Subquery(ReadCursor.objects.filter(**mine).values("seq")[:1]),
-            oldest=Subquery(
-                Message.objects.filter(room=OuterRef("pk")).order_by("seq").values("seq")[:1]
-            ),
-        )
-        .first()
-    )
-    if room is None or (room.is_private and room.role is None):
-        return None
-    membership = Membership(role=room.role) if room.role is not None else None
-    access = _as_access(room, membership, last_read_seq=room.cursor)
-    return dataclasses.replace(access, oldest=room.oldest)
-
-
-def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
-    """room_access, raising `not_found` (the one wording of "no such room")."""
-    room = room_access(user=user, slug=slug)
-    if room is None:
-        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
-    return room
-
-
 def _room_summary(room: Room) -> dict:
     """What every listing of a room says of it (the room list, the API)."""
     return {
@@ -195,7 +107,7 @@ def rooms_for_user(*, user) -> list[dict]:
     if isinstance(user, AnonymousUser):
         return []
     cursor = ReadCursor.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]
-    rooms = Room.objects.filter(_visible_q(user)).distinct().order_by("slug")
+    rooms = Room.objects.filter(visible_q(user)).distinct().order_by("slug")
     rooms = rooms.annotate(
         last_activity=_newest_message_time(),
         read=Coalesce(Subquery(cursor), 0),
@@ -627,42 +539,6 @@ def search_messages(
 # --- Room management (docs/room-management.md) ---------------------------------
 
 
-DIRECT_IS_FIXED = "A direct conversation's people are fixed: it cannot be managed."
-
-
-def can_create_rooms(user) -> bool:
-    """Whether `user` may create rooms: any active user when
-    ROOMS_ROOM_CREATION is `everyone` (the default); with `staff`, staff and
-    users granted the `rooms.add_room` permission."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if settings.ROOMS_ROOM_CREATION == "everyone":
-        return True
-    return user.is_staff or user.has_perm("rooms.add_room")
-
-
-def can_manage(*, user, role: str | None) -> bool:
-    """Whether a user holding `role` in a room they can see may manage it:
-    its moderators, and staff."""
-    return role == Membership.Role.MODERATOR or bool(user.is_staff and user.is_active)
-
-
-def room_manager_access(*, user: AbstractBaseUser, slug: str) -> Room:
-    """The room `slug` for a user who may manage it (a moderator of it, or
-    staff); `not_found` when they cannot see it, `forbidden` when they can
-    see it but may not manage it, `invalid` for a direct conversation. Every
-    management path starts here."""
-    access = room_access(user=user, slug=slug)
-    if access is None:
-        raise RoomsError("not_found", f"No room {slug[:64]!r}.")
-    if not can_manage(user=user, role=access.role):
-        raise RoomsError("forbidden", "Only the room's moderators may manage it.")
-    room = Room.objects.get(pk=access.id)
-    if room.is_direct:
-        raise RoomsError("invalid", DIRECT_IS_FIXED)
-    return room
-
-
 def room_members(*, room: Room) -> list[dict]:
     """The room's members with their roles, moderators first, then by name."""
     order = {Membership.Role.MODERATOR: 0, Membership.Role.MEMBER: 1, Membership.Role.READ_ONLY: 2}
@@ -688,7 +564,7 @@ def room_detail(*, room: Room, user) -> dict:
     return {
         **_room_summary(room),
         "role": role,
-        "can_manage": can_manage(user=user, role=role) and not room.is_direct,
+        "can_manage": access.may_manage(user=user, role=role, kind=room.kind),
     }
 
 

@@ -19,10 +19,10 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Q
 from django.utils import timezone
 
-from . import broadcast, entries, events, metrics, protocol, selectors
-from .entries import EntryRequest, EntryResult
-from .errors import RoomsError
-from .models import (
+from .. import access, broadcast, entries, events, metrics, protocol, selectors
+from ..entries import EntryRequest, EntryResult
+from ..errors import RoomsError
+from ..models import (
     ApiToken,
     Membership,
     Message,
@@ -39,7 +39,7 @@ BATCH_ATTEMPTS = 3
 
 def message_post(
     *,
-    room: Room | selectors.RoomAccess,
+    room: Room | access.RoomAccess,
     author: AbstractBaseUser | None,
     body: str,
     client_id: str | None = None,
@@ -117,7 +117,7 @@ def entry_post_many(requests: list[EntryRequest]) -> list[EntryResult | RoomsErr
 
 
 def read_cursor_advance(
-    *, user: AbstractBaseUser, room: selectors.RoomAccess, seq: int, socket_id: str | None = None
+    *, user: AbstractBaseUser, room: access.RoomAccess, seq: int, socket_id: str | None = None
 ) -> int:
     """Move the user's read cursor forward to `seq` (never back, never past
     the head); tell the user's other sockets. Returns the cursor. A cursor
@@ -136,7 +136,7 @@ def read_cursor_advance(
     return seq
 
 
-def typing_notify(*, user: AbstractBaseUser, room: selectors.RoomAccess) -> None:
+def typing_notify(*, user: AbstractBaseUser, room: access.RoomAccess) -> None:
     broadcast.publish(events.Typing(room_id=room.id, user=user.get_username()))
 
 
@@ -342,7 +342,7 @@ def room_create_by(
 ) -> Room:
     """A room made by a person (the room list, the API): `forbidden` unless
     ROOMS_ROOM_CREATION lets them; they become its moderator."""
-    if not selectors.can_create_rooms(by):
+    if not access.may_create_rooms(by):
         raise RoomsError("forbidden", "Only staff may create rooms here.")
     return room_create(slug=slug, title=_checked_title(title), is_private=is_private, moderator=by)
 
@@ -414,9 +414,9 @@ def membership_revoke(*, room: Room, by: AbstractBaseUser, username: str) -> Non
 
 
 def _check_manager(*, room: Room, by: AbstractBaseUser) -> None:
-    """selectors.room_manager_access, again inside the write, so that no
+    """access.room_manager_access, again inside the write, so that no
     path reaches a management write without it."""
-    selectors.room_manager_access(user=by, slug=room.slug)
+    access.room_manager_access(user=by, slug=room.slug)
 
 
 def _checked_title(title: str) -> str:
@@ -609,14 +609,12 @@ def presence_snapshot_save(*, process_id: str, rooms: dict[int, list[str]]) -> N
     )
 
 
-def notification_level_set(
-    *, user: AbstractBaseUser, room: selectors.RoomAccess, level: str
-) -> str:
+def notification_level_set(*, user: AbstractBaseUser, room: access.RoomAccess, level: str) -> str:
     """Choose which messages of `room` notify `user`: `all`, `mentions` (the
     default) or `none`. Stored per (user, room) apart from Membership, so a
     setting never grants access; the caller has checked that the user may
     see the room."""
-    from .models import NotificationSetting
+    from ..models import NotificationSetting
 
     if level not in NotificationSetting.Level.values:
         choices = ", ".join(NotificationSetting.Level.values)

@@ -89,6 +89,13 @@ def test_filters_as_parameters(api, alice, bob, lobby, room_factory):
     assert api.get(URL, {"q": "report", "before": "2000-01-01"}).json()["results"] == []
 
 
+def test_the_room_parameter_takes_a_slug_with_capitals(api, alice, room_factory):
+    camel = room_factory("CamelRoom")
+    seq = post(camel, alice, "humps ahead")
+    found = api.get(URL, {"q": "humps", "room": "CamelRoom"}).json()["results"]
+    assert [(hit["room"], hit["seq"]) for hit in found] == [("CamelRoom", seq)]
+
+
 def test_a_private_room_stays_hidden(api, bob, room_factory):
     secret = room_factory("secret", is_private=True, members=[bob])
     post(secret, bob, "classified")

@@ -1,11 +1,82 @@
 """The domain's own checks of what people type: slugs, bodies, client ids,
 seqs, emoji. Every way in (the protocol parser, the API, forms, commands)
-uses these, so one input is judged the same way wherever it arrives."""
+uses these, so one input is judged the same way wherever it arrives.
+
+Each `check_*` returns the value it accepts and raises RoomsError (code
+`invalid`, with the field's name) for anything else.
+"""
 
 import re
+from typing import Any
+
+from .errors import RoomsError
+
+# The largest integer (a seq, a limit) a JSON client reads exactly: 2^53 - 1.
+MAX_INT = 2**53 - 1
+MAX_CLIENT_ID = 64  # code points
+MAX_EMOJI = 16  # code points
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def is_slug(room: str) -> bool:
     return bool(_SLUG.fullmatch(room))
+
+
+def check_body(body: Any, *, max_body: int) -> str:
+    """The body rules every write path shares (WebSocket, HTTP, admin, CLI)."""
+    if body is None:
+        raise RoomsError("invalid", "`body` is required.", field="body")
+    if not isinstance(body, str):
+        raise RoomsError("invalid", "`body` must be a string.", field="body")
+    if not body.strip():
+        raise RoomsError("invalid", "`body` must not be empty or only whitespace.", field="body")
+    if len(body) > max_body:
+        raise RoomsError("invalid", f"`body` may hold at most {max_body} characters.", field="body")
+    if "\x00" in body or _SURROGATE.search(body):
+        raise RoomsError(
+            "invalid", "`body` must not hold NUL characters or lone surrogates.", field="body"
+        )
+    return body
+
+
+def check_client_id(client_id: Any) -> str | None:
+    if client_id is None:
+        return None
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= MAX_CLIENT_ID
+        or "\x00" in client_id
+        or _SURROGATE.search(client_id)
+    ):
+        raise RoomsError(
+            "invalid",
+            f"`client_id` must be a string of 1 to {MAX_CLIENT_ID} characters.",
+            field="client_id",
+        )
+    return client_id
+
+
+def check_seq(value: Any, *, name: str = "seq") -> int:
+    """A seq naming an entry: an integer in 0..2^53-1 (a boolean is not one)."""
+    if type(value) is not int or not 0 <= value <= MAX_INT:
+        raise RoomsError("invalid", f"`{name}` must be an integer from 0 to {MAX_INT}.", field=name)
+    return value
+
+
+def check_emoji(emoji: Any) -> str:
+    """1 to 16 code points, no whitespace, no NUL or lone surrogate."""
+    if (
+        not isinstance(emoji, str)
+        or not 1 <= len(emoji) <= MAX_EMOJI
+        or any(char.isspace() for char in emoji)
+        or "\x00" in emoji
+        or _SURROGATE.search(emoji)
+    ):
+        raise RoomsError(
+            "invalid",
+            f"`emoji` must be 1 to {MAX_EMOJI} characters without whitespace.",
+            field="emoji",
+        )
+    return emoji

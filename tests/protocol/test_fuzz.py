@@ -2,15 +2,15 @@
 (hypothesis): whatever arrives, each frame gets exactly the reply or error
 docs/protocol.md defines for it, nothing more, and the socket stays usable.
 
-The expected outcome is worked out here from the protocol page, not from
-rooms/protocol.py, with a small model of what the socket's user may see: the
-rooms, the messages of `lobby` (only this socket writes there) and the
-client_ids used. After each frame a `ping` with a ref of our own marks the
-end of its replies: a socket's frames are handled in order, so every reply to
-the frame comes before that `pong`. Frames of the rooms' streams (backfill,
-message, presence) may come at any time; they must be of a joined room and
-keep its seqs gapless. tests/protocol/test_properties.py fuzzes the parser
-alone.
+The expected outcome is worked out here from the protocol page (its frame
+types as test_codes.py writes them out), not from rooms/protocol/, with a
+small model of what the socket's user may see: the rooms, the messages of
+`lobby` (only this socket writes there) and the client_ids used. After
+each frame a `ping` with a ref of our own marks the end of its replies: a
+socket's frames are handled in order, so every reply to the frame comes
+before that `pong`. Frames of the rooms' streams (backfill, message,
+presence) may come at any time; they must be of a joined room and keep its
+seqs gapless. tests/protocol/test_properties.py fuzzes the parser alone.
 """
 
 from __future__ import annotations
@@ -28,15 +28,13 @@ from hypothesis import strategies as st
 from rooms import services
 from rooms.models import Message as Entry
 from rooms.models import Room
+from tests.protocol.test_codes import CLIENT_TYPES, SERVER_ONLY_TYPES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MAX_INT = 2**53 - 1
 MAX_BODY = 4000
 FRAME_LIMIT = 64 * 1024
-CLIENT_TYPES = ("join", "leave", "send", "edit", "delete", "react", "typing", "read", "history")
-CLIENT_TYPES = (*CLIENT_TYPES, "ping")
-SERVER_TYPES = ("hello", "joined", "backfill", "message", "ack", "left", "presence", "pong")
 REPLIES = {"joined", "left", "ack", "history", "pong", "error"}
 STREAM = {"backfill", "message", "presence"}
 ROOMS = ("lobby", "attic")  # the rooms alice sees: public, and public but archived
@@ -179,7 +177,7 @@ FIELDS_OF = {  # (required, optional)
     "history": (("room",), ("before", "limit")),
     "ping": ((), ()),
 }
-ANY_TYPE = st.sampled_from(SERVER_TYPES) | st.sampled_from(["", "JOIN", "pin"]) | JSON_VALUES
+ANY_TYPE = st.sampled_from(SERVER_ONLY_TYPES) | st.sampled_from(["", "JOIN", "pin"]) | JSON_VALUES
 
 
 def percent(draw, low: int, high: int) -> bool:

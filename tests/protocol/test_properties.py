@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from rooms import protocol
 from rooms.errors import RoomsError
-from tests.protocol.test_frames import PARSE_CODES, SERVER_ONLY_TYPES, parse
+from tests.protocol.test_codes import SERVER_ONLY_TYPES
+from tests.protocol.test_frames import PARSE_CODES, parse
 
 # --- properties ------------------------------------------------------------------
 

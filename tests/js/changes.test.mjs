@@ -1,4 +1,4 @@
-// Edits, deletions and reactions in the protocol client (PROTOCOL.md v2):
+// Edits, deletions and reactions in the protocol client (docs/protocol.md v2):
 // change entries applied to the messages held as idempotent assignments, and
 // the user's own changes going through the outbox like sends.
 // Run with `node --test tests/js/`.

@@ -1,28 +1,16 @@
 // Unit tests of the protocol client (rooms/static/rooms/client.js) with node's
 // built-in runner: `node --test tests/js/`. The WebSocket, storage and timers
 // are small in-memory stand-ins (fakes.mjs); the client's own logic runs for
-// real. Edits, deletions and reactions: changes.test.mjs.
+// real. Edits, deletions and reactions: changes.test.mjs; the socket on its
+// own: connection.test.mjs.
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { backoffDelay } from "../../rooms/static/rooms/client.js";
 import { Outbox } from "../../rooms/static/rooms/outbox.js";
 import { MemoryStorage, connectAndJoin, delivered, message, setup } from "./fakes.mjs";
 
 describe("backoff", () => {
-  test("delay stays within the upper half of the capped exponential", () => {
-    const options = { base: 500, max: 15000 };
-    for (let attempt = 0; attempt < 40; attempt++) {
-      const cap = Math.min(options.max, options.base * 2 ** attempt);
-      const low = backoffDelay(attempt, options, () => 0);
-      const high = backoffDelay(attempt, options, () => 0.999999);
-      assert.ok(low >= cap / 2 && high <= cap, `attempt ${attempt}: ${low}..${high} vs ${cap}`);
-    }
-    assert.equal(backoffDelay(0, options, () => 0), 250);
-    assert.ok(backoffDelay(100, options, () => 1) <= 15000);
-  });
-
   test("reconnect attempts back off and start over once a connection has lasted", () => {
     const ctx = setup({ random: () => 1 });
     ctx.client.connect();

@@ -130,7 +130,7 @@ export function setup({ storage = new MemoryStorage(), random = sequence(), user
   return { client, timers, storage, events, socket };
 }
 
-/** A message entry (PROTOCOL.md v2) in its current state. */
+/** A message entry (docs/protocol.md v2) in its current state. */
 export const message = (seq, extra = {}) => ({
   seq,
   room: "lobby",

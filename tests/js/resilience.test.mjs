@@ -1,6 +1,6 @@
 // The protocol client when things go wrong (issue 12): a socket that goes
 // silent, frames the server could not store for now, and the close codes of
-// PROTOCOL.md. Timers and the clock are the fakes' (fakes.mjs), so time only
+// docs/protocol.md. Timers and the clock are the fakes' (fakes.mjs), so time only
 // passes when a test says so. Run with `node --test tests/js/`.
 
 import assert from "node:assert/strict";
@@ -287,6 +287,18 @@ describe("the outbox retries what the server could not store for now", () => {
     ctx.socket().deliver({ type: "error", code: "not_found", message: "No such room.", ref: "join:nowhere" });
     assert.deepEqual(ctx.timers.delays(), []);
     assert.equal(ctx.events.filter((event) => event.type === "error").at(-1).code, "not_found");
+  });
+
+  test("a join planned again is called off when the room's `joined` arrives meanwhile", () => {
+    const ctx = setup({ random: () => 1 });
+    ctx.client.connect();
+    hello(ctx);
+    ctx.client.join("lobby", { since: 0 });
+    ctx.socket().deliver({ type: "error", code: "rate_limited", message: "later", retry_after: 2, ref: "join:lobby" });
+    joined(ctx, 0);
+    assert.deepEqual(ctx.timers.delays(), []);
+    ctx.timers.advance(2000);
+    assert.equal(ctx.socket().frames("join").length, 1);
   });
 });
 

@@ -97,7 +97,7 @@ function showConnection(client) {
 
 /** The room list: live unread count and last activity per room. Unread
  * counts messages of other users above the read cursor, never edits,
- * deletions or reactions (PROTOCOL.md), so the page counts the messages that
+ * deletions or reactions (docs/protocol.md), so the page counts the messages that
  * arrive rather than subtracting seqs. */
 function startRoomList(client, config) {
   const rooms = new Map();

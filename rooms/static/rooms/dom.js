@@ -11,7 +11,6 @@ export function el(tag, className = "", text = null) {
 
 const sameDay = (a, b) => a.toDateString() === b.toDateString();
 
-/** A time in the browser's time zone: "14:05" today, "Mar 3, 14:05" before. */
 /** A button (type="button") with `text`, and `label` as its accessible name and tooltip. */
 export function button(className, text = null, label = null) {
   const node = el("button", className, text);
@@ -23,6 +22,7 @@ export function button(className, text = null, label = null) {
   return node;
 }
 
+/** A time in the browser's time zone: "14:05" today, "Mar 3, 14:05" before. */
 export function formatWhen(iso) {
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return "";

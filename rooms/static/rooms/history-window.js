@@ -2,7 +2,7 @@
 // a notification, a reply's original): instead of paging back through the
 // whole history, load the messages around it with one `history` request, and
 // keep the seqs between that window and the live tail as a known gap that
-// the reader fills or jumps over. DOM-free: room-page.js draws it.
+// the reader fills or jumps over. DOM-free: scrollback.js draws it.
 //
 // `history(before, limit)` answers with the newest messages below `before`
 // (at most `limit`, and fewer when the 256 KiB cap cuts the page, keeping

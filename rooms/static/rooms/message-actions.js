@@ -7,7 +7,7 @@ import { button, codePoints, el } from "./dom.js";
 import { snippet } from "./room-log.js";
 
 export const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
-const MAX_EMOJI = 16; // code points (PROTOCOL.md, react)
+const MAX_EMOJI = 16; // code points (docs/protocol.md, react)
 
 /** What the server accepts as an emoji: 1..16 code points, no whitespace. */
 export const validEmoji = (text) => codePoints(text) >= 1 && codePoints(text) <= MAX_EMOJI && !/\s/u.test(text);

@@ -1,7 +1,7 @@
 // The outbox of the protocol client: sends and changes (edit, delete, react)
 // not yet acknowledged, kept in storage (localStorage in browsers) so they
 // survive a reload and are re-sent with their original client_id
-// (PROTOCOL.md, G4). See client.js.
+// (docs/protocol.md, G4). See client.js.
 
 // Items written before protocol 2 have no `action`: they are sends, so the
 // version stays and an upgrade loses nothing a user typed.

@@ -1,4 +1,4 @@
-// A room's log as a client holds it (PROTOCOL.md, version 2). Messages
+// A room's log as a client holds it (docs/protocol.md, version 2). Messages
 // (`text`, `system`) arrive in their current state; changes (`edit`,
 // `delete`, `reaction`) are idempotent assignments to the message with seq
 // `target`. The functions say what applying a change means; RoomLog keeps one

@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import InterfaceError, OperationalError
 from django.http.request import validate_host
 
-from rooms import services
+from rooms import protocol, services
 from rooms.tokens import bearer_token
 
 from . import db
@@ -83,7 +83,7 @@ async def _unavailable(receive, send, scope) -> None:
     logger.warning("websocket from %s:%s closed (4503): database unavailable", *client[:2])
     await receive()  # the websocket.connect
     await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": 4503})
+    await send({"type": "websocket.close", "code": protocol.CLOSE_UNAVAILABLE})
 
 
 class WebSocketAuthMiddleware:
@@ -120,3 +120,12 @@ class WebSocketAuthMiddleware:
             await receive()
             return await _refuse(send, scope, "no Origin header and no API token")
         return await self.session_auth({**scope, "auth": "session"}, receive, send)
+
+
+def credentials_of(scope) -> tuple[str, str | None]:
+    """What the socket was opened with, as the hub's access check reads it:
+    ("token", the token's hash) or ("session", the session key)."""
+    if scope.get("auth") == "token":
+        return "token", scope["token_hash"]  # set by WebSocketAuthMiddleware
+    session = scope.get("session")
+    return "session", getattr(session, "session_key", None)

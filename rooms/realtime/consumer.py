@@ -22,6 +22,7 @@ from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 
 from . import batching, db, shutdown
+from .auth import credentials_of
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
 from .hub import get_hub
@@ -393,12 +394,3 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             )
             heads = {slug: by_id.get(s.room.id, 0) for slug, s in self.subscriptions.items()}
         await self.send_text(protocol.pong(ref=frame.ref, heads=heads))
-
-
-def credentials_of(scope) -> tuple[str, str | None]:
-    """What the socket was opened with, as the hub's access check reads it:
-    ("token", the token's hash) or ("session", the session key)."""
-    if scope.get("auth") == "token":
-        return "token", scope["token_hash"]  # set by the handshake (auth.py)
-    session = scope.get("session")
-    return "session", getattr(session, "session_key", None)

@@ -2,33 +2,29 @@
 gapless delivery to the sockets of this process.
 
 Every daphne process runs one Hub. For each room that has a socket joined in
-this process, a RoomFeed (rooms/realtime/feed.py) subscribes the process's one layer channel to the
-room's group, keeps the room's `head` (the last seq delivered), and hands each
-message, serialized once, to the room's local subscriptions in seq order.
-When a message arrives whose seq is above head + 1 (the layer dropped one, or
-two processes' broadcasts crossed), the feed reads the gap from the database
-first. A repair loop compares every feed's head with the database once per
-ROOMS_REPAIR_INTERVAL (one query for all rooms), which delivers what no
-broadcast announced: a post from `manage.py` on the in-memory layer, or the
-last message of a burst the layer lost. The same query notices a room whose
-title or archived state changed in another process, and sends the `room` frame.
+this process, a RoomFeed (rooms/realtime/feed.py) subscribes the process's
+one layer channel to the room's group, keeps the room's `head` (the last seq
+delivered), and hands each message, serialized once, to the room's local
+subscriptions in seq order. When a message arrives whose seq is above
+head + 1 (the layer dropped one, or two processes' broadcasts crossed), the
+feed reads the gap from the database first.
 
-Presence is gossiped between processes on the room groups: each process
-announces its local users of a room when they change and every
-PRESENCE_HEARTBEAT seconds; a process that stops announcing drops out after
-PRESENCE_TTL.
+The hub itself owns the lifecycle (its loops start with the first socket and
+stop with the last), the subscriptions of rooms and users, the layer groups
+and the receive loop. What each event becomes is dispatch.py's; presence
+gossip is presence.py's; the periodic check against the database (heads,
+rooms, access) is repair.py's.
 """
 
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import events, metrics, protocol, selectors, services
+from rooms import events, metrics
 from rooms.broadcast import (
     LOCAL_CHANNEL_PREFIX,
     PROCESS_ID,
@@ -38,19 +34,11 @@ from rooms.broadcast import (
 )
 from rooms.events import user_group
 
-from . import db, shutdown
+from . import dispatch, presence, repair, shutdown
 from .feed import RoomFeed, Subscription
 from .flow import Throttle
 
 logger = logging.getLogger(__name__)
-
-PRESENCE_HEARTBEAT = 10.0
-PRESENCE_TTL = selectors.PRESENCE_TTL.total_seconds()
-# After this many failed repairs in a row the hub cannot vouch for its
-# streams: it closes its sockets with 4503 so clients resume elsewhere (G5).
-MAX_REPAIR_FAILURES = 5
-
-CLOSE_UNAVAILABLE = protocol.CLOSE_UNAVAILABLE
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
 
@@ -82,6 +70,8 @@ def get_hub(*, repair_interval: float | None = None) -> "Hub":
 
 
 class Hub:
+    """This process's feeds, its users' sockets and its one layer channel."""
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -130,8 +120,8 @@ class Hub:
             add_local_sink(self._local_sink)
             if self.shared:
                 self.tasks.append(asyncio.create_task(self._receive_loop(), name="rooms-receive"))
-            self.tasks.append(asyncio.create_task(self._repair_loop(), name="rooms-repair"))
-            self.tasks.append(asyncio.create_task(self._presence_loop(), name="rooms-presence"))
+            self.tasks.append(asyncio.create_task(repair.run(self), name="rooms-repair"))
+            self.tasks.append(asyncio.create_task(presence.run(self), name="rooms-presence"))
             self._starting.set_result(None)
             self._starting = None
         else:
@@ -154,7 +144,7 @@ class Hub:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self._save_presence()  # nobody online here any more (unless back)
+        await presence.save(self)  # nobody online here any more (unless back)
 
     async def sync_group(self, group: str, wanted) -> None:
         """Make this process's layer subscription to `group` match `wanted()`.
@@ -274,34 +264,11 @@ class Hub:
         if not local and events.origin_of(message) == PROCESS_ID:
             return  # delivered locally already
         if local and self.shared:
-            self.spawn(self._forward(message))
-        event = events.decode(message)
-        if isinstance(event, events.ReadMoved):
-            self.spawn(self._read_moved(event))
-            return
-        if isinstance(event, events.AccessChanged):
-            self.spawn(self.recheck_access(event.user_id, event.room_id))
-            return
-        feed = self.feeds.get(getattr(event, "room_id", None))
-        if feed is None:
-            return
-        if isinstance(event, events.Entries):
-            for seq, text in event.items:
-                feed.offer(seq, text)
-        elif isinstance(event, events.Presence):
-            if event.process != PROCESS_ID:
-                expires = time.monotonic() + PRESENCE_TTL
-                feed.remote_users[event.process] = (frozenset(event.users), expires)
-                self.spawn(feed.presence_changed())
-                if event.ask:
-                    self.spawn(self.announce_presence(feed))
-        elif isinstance(event, events.Typing):
-            text = protocol.typing(feed.slug, event.user)
-            self.spawn(feed.send_all(text, skip_user=event.user))
-        elif isinstance(event, events.RoomChanged):
-            self.spawn(self.check_rooms([feed]))
+            self.spawn(self.forward(message))
+        dispatch.dispatch(self, events.decode(message))
 
-    async def _forward(self, message: dict) -> None:
+    async def forward(self, message: dict) -> None:
+        """Send an encoded event to the other processes on the layer."""
         try:
             await self.layer.group_send(events.decode(message).group, message)
         except Exception:
@@ -309,35 +276,12 @@ class Hub:
             metrics.LAYER_ERRORS.labels("send").inc()
             logger.warning("channel layer unavailable: %s not forwarded", message.get("kind"))
 
-    async def _read_moved(self, event: events.ReadMoved) -> None:
-        text = protocol.read(event.room, event.seq)
-        for socket in list(self.user_sockets.get(event.user_id, ())):
-            if socket.socket_id != event.socket_id:
-                await socket.send_text(text)
-
-    async def recheck_access(self, user_id: int, room_id: int | None) -> None:
-        """Re-read what a user may do on this process's sockets (a role
-        changed, a membership went or came, the user was deactivated). A
-        membership change of one room is also told to every socket of the
-        user as a `rooms` frame, after any `left` it caused, so a room list
-        shows a room the user was just given without a reload."""
-        for socket in list(self.user_sockets.get(user_id, ())):
-            await socket.recheck_access(room_id)
-            if room_id is not None:
-                await socket.send_text(protocol.rooms_changed())
-
     async def announce_presence(self, feed: RoomFeed, *, ask: bool = False) -> None:
-        await feed.presence_changed()
-        if self.shared:
-            event = events.Presence(
-                room_id=feed.room_id,
-                process=PROCESS_ID,
-                users=tuple(sorted(feed.local_users)),
-                ask=ask,
-            )
-            await self._forward(events.encode(event, origin=PROCESS_ID))
+        """Show a room's presence here and tell the other processes
+        (rooms/realtime/presence.py); the feeds call it."""
+        await presence.announce(self, feed, ask=ask)
 
-    # --- loops ---------------------------------------------------------------------
+    # --- the layer ---------------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
         while True:
@@ -356,7 +300,7 @@ class Hub:
             if event.get("type") == events.LAYER_TYPE:
                 self.ingest(event)
 
-    async def _resubscribe(self) -> None:
+    async def resubscribe(self) -> None:
         """Join every group again: after the layer lost its state (Redis
         restarted) and, on a healthy layer, now and then to refresh the
         groups' expiry. The repair loop fills whatever was missed meanwhile."""
@@ -380,121 +324,9 @@ class Hub:
             for feed in list(self.feeds.values()):
                 await self.announce_presence(feed, ask=True)
 
-    async def _repair_loop(self) -> None:
-        interval = self.repair_interval
-        refresh_every = max(1, int(30 / interval))
-        ticks = 0
-        while True:
-            await asyncio.sleep(interval)
-            ticks += 1
-            if self.shared and (not self.layer_ok or ticks % refresh_every == 0):
-                # Also refreshes the groups' expiry on a healthy layer.
-                await self._resubscribe()
-            await self.repair()
-
-    async def repair(self) -> None:
-        """One query for the heads of every room joined in this process; feeds
-        behind the database fetch what they missed. Then what the sockets
-        may still do: a lost event never leaves access stale for longer than
-        one interval."""
-        await self.check_rooms([feed for feed in self.feeds.values() if feed.head is not None])
-        await self.check_access()
-
-    async def check_access(self) -> None:
-        """Close the sockets whose user was deactivated, whose token was
-        revoked or whose session ended (4401); bring every subscription's
-        role up to date (a `room` frame, or `left` when the room is private
-        and the membership went). A few queries for the whole process."""
-        sockets = [socket for group in self.user_sockets.values() for socket in group]
-        subscriptions = [
-            subscription
-            for feed in self.feeds.values()
-            for subscription in feed.subscriptions
-            if not subscription.room.operator
-        ]
-        if not sockets:
-            return
-        tokens = {value for kind, value in (s.credentials for s in sockets) if kind == "token"}
-        sessions = {value for kind, value in (s.credentials for s in sockets) if kind == "session"}
-        try:
-            snapshot = await db.read(selectors.access_snapshot)(
-                user_ids={socket.user.pk for socket in sockets},
-                token_hashes=tokens,
-                session_keys={key for key in sessions if key},
-                pairs={(s.room.id, s.socket.user.pk) for s in subscriptions},
-            )
-        except Exception:
-            logger.warning("access check: database unavailable", exc_info=True)
-            return
-        for socket in sockets:
-            kind, value = socket.credentials
-            if socket.user.pk not in snapshot.active_users:
-                await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The account is deactivated.")
-            elif kind == "token" and value not in snapshot.live_tokens:
-                await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The API token was revoked.")
-            elif kind == "session" and value not in snapshot.live_sessions:
-                await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The session has ended.")
-        for subscription in subscriptions:
-            role = snapshot.roles.get((subscription.room.id, subscription.socket.user.pk))
-            if role != subscription.room.role and not subscription.socket.gone:
-                await subscription.change_view(role=role)
-
-    async def check_rooms(self, feeds: list[RoomFeed]) -> None:
-        """Read the state of the feeds' rooms in one query: repair the heads
-        behind it, and announce a changed title, archived or private state."""
-        if not feeds:
-            return
-        try:
-            states = await db.read(selectors.room_states)(room_ids=[feed.room_id for feed in feeds])
-        except Exception:
-            self.repair_failures += 1
-            logger.warning("repair: database unavailable (%d)", self.repair_failures)
-            if self.repair_failures >= MAX_REPAIR_FAILURES:
-                await self._close_all(CLOSE_UNAVAILABLE)
-            return
-        self.repair_failures = 0
-        for feed in feeds:
-            state = states.get(feed.room_id)
-            if state is None:
-                await feed.room_gone()
-                continue
-            if feed.head is not None and state.head > feed.head:
-                metrics.HEAD_REPAIRS.inc()
-                log = "room %s: head-check repair: head %d, the database's %d"
-                logger.info(log, feed.slug, feed.head, state.head, extra={"room": feed.slug})
-                feed.want_repair()
-            await feed.room_changed(state)
-
-    async def _close_all(self, code: int) -> None:
+    async def close_all(self, code: int) -> None:
+        """Close every socket joined to a room here: its stream cannot be vouched for."""
         sockets = {s.socket for feed in self.feeds.values() for s in feed.subscriptions}
         logger.error("closing %d sockets with %d: streams cannot be repaired", len(sockets), code)
         for socket in sockets:
             await socket.close(code=code)
-
-    async def _presence_loop(self) -> None:
-        """Gossip this process's users to the other processes, and keep its
-        presence snapshot (for `roomstats`) fresh: at once after a change,
-        else every PRESENCE_HEARTBEAT seconds."""
-        last_beat = time.monotonic()
-        while True:
-            await asyncio.sleep(1.0)
-            beat = time.monotonic() - last_beat >= PRESENCE_HEARTBEAT
-            if beat:
-                last_beat = time.monotonic()
-                for feed in list(self.feeds.values()):
-                    await self.announce_presence(feed)
-            if beat or self.presence_dirty:
-                await self._save_presence()
-
-    async def _save_presence(self) -> None:
-        self.presence_dirty = False
-        rooms = {
-            feed.room_id: sorted(feed.local_users)
-            for feed in self.feeds.values()
-            if feed.local_users
-        }
-        try:
-            await db.write(services.presence_snapshot_save)(process_id=PROCESS_ID, rooms=rooms)
-        except Exception:
-            self.presence_dirty = True
-            logger.warning("could not save the presence snapshot", exc_info=True)

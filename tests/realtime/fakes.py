@@ -1,6 +1,7 @@
 """Stand-ins for what the hub and the feeds (rooms/realtime/) talk to, so they
-can be tested on their own: a socket, a hub (for a feed), a channel layer, and
-an event loop whose clock only the test moves.
+can be tested on their own: a socket, a hub (for a feed), a channel layer, an
+event loop whose clock only the test moves, and the consumer's `join` and
+another process's events as the hub receives them.
 
 The database is never faked: tests store rows through the services.
 """
@@ -11,9 +12,14 @@ import asyncio
 import json
 import uuid
 
+from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 
-from rooms import protocol
+from rooms import events, protocol
+from rooms.access import RoomAccess, room_access
+from rooms.realtime.feed import Subscription
+
+OTHER_PROCESS = "other-process"
 
 
 class ManualClockLoop(asyncio.SelectorEventLoop):
@@ -72,15 +78,28 @@ class ManualClockLoop(asyncio.SelectorEventLoop):
 
 class FakeSocket:
     """A socket as the hub and the feeds use it (the consumer's methods they
-    call), recording what it is sent and asked."""
+    call), recording what it is sent and asked. The repair loop's access
+    check also reads its `user` and `credentials` (rooms/realtime/auth.py,
+    credentials_of: ("token", hash) or ("session", key))."""
 
-    def __init__(self, username: str, *, socket_id: str | None = None):
+    def __init__(
+        self,
+        username: str,
+        *,
+        socket_id: str | None = None,
+        user=None,
+        credentials: tuple[str, str | None] = ("session", None),
+    ):
         self.username = username
         self.socket_id = socket_id or uuid.uuid4().hex
+        self.user = user
+        self.credentials = credentials
+        self.gone = False
         self.frames: list[dict] = []
         self.lost: list = []  # subscriptions passed to lose_room
         self.rechecked: list[int | None] = []  # room ids passed to recheck_access
         self.closed_with: int | None = None
+        self.ended: list[tuple[int, str]] = []  # (code, reason) passed to end
 
     async def send_text(self, text: str) -> None:
         self.frames.append(json.loads(text))
@@ -93,6 +112,11 @@ class FakeSocket:
 
     async def close(self, code: int) -> None:
         self.closed_with = code
+
+    async def end(self, code: int, reason: str) -> None:
+        self.ended.append((code, reason))
+        self.gone = True
+        await self.close(code)
 
     def backfill_sender(self, room: str):
         """A `send_page` for Subscription.catch_up: each page goes out as a
@@ -198,3 +222,24 @@ def entry(seq: int, body: str = "") -> str:
     """An entry's JSON as a broadcast carries it. The feed passes it through
     unparsed, so only what the tests read back is here."""
     return json.dumps({"seq": seq, "body": body or f"entry {seq}"})
+
+
+@database_sync_to_async
+def seen_by(user, room) -> RoomAccess:
+    return room_access(user=user, slug=room.slug)
+
+
+async def join(hub, socket: FakeSocket, user, room) -> Subscription:
+    """What the consumer does for a `join` at the room's head: subscribe,
+    send `joined`, catch up (nothing to read), live."""
+    seen = await seen_by(user, room)
+    subscription = Subscription(socket=socket, room=seen, since=seen.head)
+    feed = await hub.subscribe(subscription)
+    subscription.started = True
+    await subscription.catch_up(feed, socket.backfill_sender(room.slug))
+    return subscription
+
+
+def from_other_process(event) -> dict:
+    """`event` as the layer brings it from another process."""
+    return events.encode(event, origin=OTHER_PROCESS)

@@ -1,6 +1,6 @@
 """The WebSocket consumer (rooms/realtime/consumer.py) through the real ASGI
 application: every client frame, every server frame, every error code, and
-the join/backfill rules of PROTOCOL.md. Sockets are channels' in-process
+the join/backfill rules of docs/protocol.md. Sockets are channels' in-process
 communicators; live events flow through the real hub and in-memory layer.
 """
 

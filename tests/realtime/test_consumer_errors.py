@@ -1,5 +1,5 @@
 """The consumer's error frames through the real ASGI application: every code
-of PROTOCOL.md, its precedence, refs, and the close codes.
+of docs/protocol.md, its precedence, refs, and the close codes.
 """
 
 import pytest

@@ -6,19 +6,20 @@ Every other layer asks here. The fetch-and-authorize calls (`room_access`,
 right to it in one go, in the shape of Zulip's `access_stream_common`: to
 someone who may not see a room, a private room and a missing one look the
 same (`not_found`). `visible_rooms` is the same rule as a queryset, for
-every listing, search, mentions and the hub; the `may_*` predicates are the
-rule on values already read (a group commit's roles, a hub's snapshot).
+every listing and search; the `may_*` predicates are the rule on values
+already read (a group commit's roles, the users a message mentions, a hub's
+snapshot).
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from . import validators
 from .errors import RoomsError
-from .models import Membership, Message, ReadCursor, Room
+from .models import Membership, Message, ReadCursor, Room, RoomRestriction
 
 DIRECT_IS_FIXED = "A direct conversation's people are fixed: it cannot be managed."
 
@@ -33,16 +34,29 @@ def may_see(*, is_private: bool, role: str | None) -> bool:
     return not is_private or role is not None
 
 
-def may_write(*, is_archived: bool, role: str | None) -> bool:
+def may_write(*, is_archived: bool, role: str | None, restricted: bool = False) -> bool:
     """Whether a user who sees the room may add to its log: not when it is
-    archived or they are a read-only member."""
+    archived or they are a read-only member, nor when they were made
+    read-only and then removed or left (`restricted`: a RoomRestriction,
+    which outlives the membership until a writing role is given again)."""
+    # A writing role is only ever given together with lifting the
+    # restriction, so a role decides for a member; the restriction speaks
+    # for someone who has none (a view read before the removal stays right).
+    if role is None and restricted:
+        return False
     return not is_archived and role != Membership.Role.READ_ONLY
+
+
+def is_operator(user: AbstractBaseUser) -> bool:
+    """Active staff: an operator's tool (the admin) acts for them in any
+    room, a member or not; they moderate every room they see."""
+    return bool(user.is_staff and user.is_active)
 
 
 def may_moderate(*, user: AbstractBaseUser, role: str | None) -> bool:
     """Delete others' messages and manage the room: its moderators, and
     active staff."""
-    return role == Membership.Role.MODERATOR or bool(user.is_staff and user.is_active)
+    return role == Membership.Role.MODERATOR or is_operator(user)
 
 
 def may_manage(*, user: AbstractBaseUser, role: str | None, kind: str) -> bool:
@@ -104,6 +118,7 @@ class RoomAccess:
     operator: bool = False  # an operator's tool (tailroom): sees every room
     oldest: int | None = None  # the lowest seq still stored, when it was read
     kind: str = Room.Kind.ROOM
+    restricted: bool = False  # made read-only here once, and not given a writing role since
 
     @property
     def is_direct(self) -> bool:
@@ -111,7 +126,9 @@ class RoomAccess:
 
     @property
     def read_only(self) -> bool:
-        return not may_write(is_archived=self.is_archived, role=self.role)
+        return not may_write(
+            is_archived=self.is_archived, role=self.role, restricted=self.restricted
+        )
 
     @property
     def visible(self) -> bool:
@@ -126,6 +143,7 @@ def as_access(
     last_read_seq: int | None = None,
     operator: bool = False,
     oldest: int | None = None,
+    restricted: bool = False,
 ) -> RoomAccess:
     return RoomAccess(
         id=room.id,
@@ -139,6 +157,7 @@ def as_access(
         operator=operator,
         oldest=oldest,
         kind=room.kind,
+        restricted=restricted,
     )
 
 
@@ -163,12 +182,19 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
             oldest=Subquery(
                 Message.objects.filter(room=OuterRef("pk")).order_by("seq").values("seq")[:1]
             ),
+            restricted=Exists(RoomRestriction.objects.filter(**mine)),
         )
         .first()
     )
     if room is None or not may_see(is_private=room.is_private, role=room.role):
         return None
-    return as_access(room, room.role, last_read_seq=room.cursor, oldest=room.oldest)
+    return as_access(
+        room,
+        room.role,
+        last_read_seq=room.cursor,
+        oldest=room.oldest,
+        restricted=room.restricted,
+    )
 
 
 def not_found(slug: str) -> RoomsError:

@@ -1,5 +1,6 @@
 """The publishing side of live delivery: services hand events (rooms/events.py)
-to `publish` after their commit.
+to `publish_on_commit` inside their transaction, so an event goes out only
+once its change is committed (or to `publish` when nothing is stored).
 
 An event reaches the hubs of this process through the local sinks they
 register, and every other process through the channel layer. The layer is a
@@ -15,8 +16,11 @@ from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
 
-from . import events, metrics
+from . import events
+from .events import LOCAL_CHANNEL_PREFIX  # noqa: F401  (the hub finds it here)
+from .ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +28,6 @@ logger = logging.getLogger(__name__)
 # echo of what it already delivered locally.
 PROCESS_ID = uuid.uuid4().hex[:12]
 
-# channels-redis receives every process-local channel of one prefix with one
-# blocking pop; local channels of another prefix would wait for that pop to
-# time out. The hub and the health check share this prefix.
-LOCAL_CHANNEL_PREFIX = "rooms-local"
 
 # A sink takes an encoded event from any thread and returns whether it will
 # also forward it to the layer (a running hub does, without blocking us).
@@ -71,6 +71,13 @@ def publish(event: events.Event) -> None:
     except Exception:
         metrics.LAYER_ERRORS.labels("send").inc()
         logger.warning("channel layer unavailable: %s not sent to %s", event.kind, event.group)
+
+
+def publish_on_commit(event: events.Event) -> None:
+    """Publish `event` once the current transaction commits (at once outside
+    one); nothing when it rolls back, so nobody hears of a change that was
+    never made."""
+    transaction.on_commit(lambda: publish(event))
 
 
 def publish_entries(stored: list[tuple[int, int, str]]) -> None:

@@ -12,6 +12,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+# channels-redis receives every process-local channel of one prefix with one
+# blocking pop; local channels of another prefix would wait for that pop to
+# time out. The hub and the health check share this prefix.
+LOCAL_CHANNEL_PREFIX = "rooms-local"
+
 # The channel-layer message type: Channels dispatches on it.
 LAYER_TYPE = "rooms.event"
 

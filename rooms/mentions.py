@@ -1,12 +1,13 @@
 """@mentions: which users a message body names, and recording them when the
-store path (rooms/entries.py) stores messages and edits.
+group commit (rooms/services/commit.py) stores messages and edits.
 
 The syntax is the browser's (static/rooms/render.js, docs/ui.md): `@name`,
 the name made of letters, digits and `_ . + -` as Django allows, not
 preceded by a name character (`bob@example.com` names nobody), a trailing
 dot left out; nothing inside code spans, fenced code blocks or a link's
-text counts. Only users who may see the room are recorded, so a mention of
-anyone else notifies nobody, and nobody is notified of their own message.
+text counts. Only users who may see the room are recorded (access.may_see),
+so a mention of anyone else notifies nobody, and nobody is notified of
+their own message.
 """
 
 import re
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from . import access
 from .models import Membership, Mention, Message
 
 Kind = Message.Kind
@@ -69,7 +71,7 @@ def mentioned_names(body: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Stored:
-    """The rows one room's group commit stored (rooms/entries.py)."""
+    """The rows one room's group commit stored (rooms/services/commit.py)."""
 
     room_id: int
     is_private: bool
@@ -78,14 +80,14 @@ class Stored:
 
 def record(batches: list[Stored]) -> None:
     """Record the mentions of the messages and edits just stored, in the
-    store path's transaction: one query for the users named, one for their
-    memberships in private rooms, one bulk insert for the whole batch. An
+    group commit's transaction: one query for the users named, one for their
+    roles in private rooms, one bulk insert for the whole batch. An
     edit records the mentions it adds and drops the ones it removes."""
     named: dict[tuple[int, int], tuple[Stored, Message, set[str]]] = {}
     edited: dict[int, set[int]] = {}  # room id -> seqs of messages edited
     for batch in batches:
         for row in batch.rows:
-            if row.kind in (Kind.TEXT, Kind.SYSTEM):
+            if row.kind in Message.MESSAGE_KINDS:
                 named[(batch.room_id, row.seq)] = (batch, row, mentioned_names(row.body))
             elif row.kind == Kind.EDIT:
                 # The last edit of a message in the batch has its final body.
@@ -99,14 +101,12 @@ def record(batches: list[Stored]) -> None:
         .objects.filter(username__in=names, is_active=True)
         .values_list("username", "pk")
     )
+    # Only a private room's readers depend on their role: read those alone.
     private_rooms = {batch.room_id for batch in batches if batch.is_private}
-    members = set(
-        Membership.objects.filter(
-            room_id__in=private_rooms, user_id__in=users.values()
-        ).values_list("room_id", "user_id")
-        if private_rooms and users
-        else ()
-    )
+    roles: dict[tuple[int, int], str] = {}  # (room id, user id) -> role
+    if private_rooms and users:
+        rows = Membership.objects.filter(room_id__in=private_rooms, user_id__in=users.values())
+        roles = {(r, u): role for r, u, role in rows.values_list("room", "user", "role")}
     message_pks = _edited_message_pks(edited)
     mentions, kept_by_message = [], {}
     for (room_id, seq), (batch, row, found) in named.items():
@@ -118,7 +118,8 @@ def record(batches: list[Stored]) -> None:
             user_id = users.get(name)
             if user_id is None or user_id == row.author_id:
                 continue
-            if batch.is_private and (room_id, user_id) not in members:
+            role = roles.get((room_id, user_id))
+            if not access.may_see(is_private=batch.is_private, role=role):
                 continue
             wanted.add(user_id)
         mentions += [

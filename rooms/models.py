@@ -1,11 +1,13 @@
-"""Rooms, memberships, the room log, read cursors and API tokens.
+"""Rooms, memberships, the room log, read cursors and API tokens, and the
+records that outlive a membership (a read-only restriction) or limit what
+one person starts (RecentStart).
 
 The `Message` table is the room's log of entries: messages (kinds `text` and
 `system`) and the changes made to them (`edit`, `delete`, `reaction`) alike.
 Every entry of a room has a seq, allocated from `Room.last_seq` in the same
-transaction as the insert (services.py), and the database enforces what the
-protocol promises (unique seq per room, one entry per client_id and author
-per room). A message row also carries its current state (body, edited_at,
+transaction as the insert (rooms/services/commit.py), and the database
+enforces what the protocol promises (unique seq per room, one entry per
+client_id and author per room). A message row also carries its current state (body, edited_at,
 deleted; reactions in `Reaction`), which a change updates in the same
 transaction that appends the change's entry. docs/protocol.md says why one
 table: one sequence, one keyset scan for backfill, one idempotency rule.
@@ -23,6 +25,8 @@ class Room(models.Model):
 
     # A direct conversation holds 2 to this many people, fixed when it starts.
     DIRECT_MAX_PEOPLE = 8
+    # Its slug starts so; no other room's may (services.room_create).
+    DIRECT_SLUG_PREFIX = "dm-"
 
     slug = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=200, blank=True)
@@ -71,6 +75,9 @@ class Membership(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+    # A direct conversation its person hid (services.direct_hide): the room's
+    # head then. The lists leave the room out until its head passes it.
+    hidden_at_seq = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -79,6 +86,46 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room}"
+
+
+class RoomRestriction(models.Model):
+    """Someone made read-only in a room. It outlives their membership, so
+    being removed (or leaving) a public room does not give them their voice
+    back: only a writing role given again lifts it (services.memberships;
+    the rule is access.may_write)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="roomrestriction_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read-only in {self.room_id}"
+
+
+class RecentStart(models.Model):
+    """A room, direct conversation or invitation a user started lately: what
+    ROOMS_CREATE_RATE counts (services.starts). Rows older than the period
+    are deleted as the user starts more."""
+
+    class Kind(models.TextChoices):
+        ROOM = "room", "Room"
+        DIRECT = "direct", "Direct conversation"
+        INVITE = "invite", "Invitation"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="recentstart_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.user_id} at {self.created_at}"
 
 
 class Message(models.Model):
@@ -91,7 +138,9 @@ class Message(models.Model):
         DELETE = "delete", "Delete"
         REACTION = "reaction", "Reaction"
 
+    # The kinds that are messages; the others are changes to one.
     MESSAGE_KINDS = (Kind.TEXT, Kind.SYSTEM)
+    CHANGE_KINDS = (Kind.EDIT, Kind.DELETE, Kind.REACTION)
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField(editable=False)
@@ -144,7 +193,8 @@ class Message(models.Model):
                 condition=Q(client_id__isnull=False),
                 name="message_room_client_id",
             ),
-            # History pages and unread counts read messages, not changes.
+            # History pages and unread counts read messages, not changes
+            # (MESSAGE_KINDS, spelled out: Meta cannot see the class's names).
             models.Index(
                 fields=["room", "seq"],
                 condition=Q(kind__in=["text", "system"]),
@@ -256,7 +306,7 @@ class ApiToken(models.Model):
 
 class Mention(models.Model):
     """A user named with `@username` in a message they may see, recorded by
-    the store path (rooms/mentions.py) when the message or an edit of it is
+    the group commit (rooms/mentions.py) when the message or an edit of it is
     stored. `seq` is the message's, so unread mentions are counted against
     the read cursor without a join on the log."""
 

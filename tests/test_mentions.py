@@ -1,5 +1,5 @@
 """@mentions: the parser (the browser's syntax, rooms/mentions.py) and what the
-store path records (rooms/entries.py → mentions.record): one bulk insert per
+group commit records (rooms/services/commit.py → mentions.record): one bulk insert per
 batch, only users who may see the room, edits that add or drop a mention,
 and the room list's `mentions` count."""
 
@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from rooms import selectors, services
 from rooms.access import room_access
-from rooms.entries import EntryRequest
 from rooms.mentions import mentioned_names
 from rooms.models import Mention, Message
+from rooms.services import EntryRequest
 
 Kind = Message.Kind
 

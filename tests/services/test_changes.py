@@ -1,5 +1,5 @@
 """Changes to messages (edit, delete, reaction) and replies through
-rooms/services.py against the real database: who may make them, which error
+rooms/services/ (the group commit) against the real database: who may make them, which error
 wins when several apply (docs/protocol.md, Precedence), G4 for changes, the
 rate limit, the state a message ends in, and unread counts that ignore
 change entries.

@@ -68,6 +68,17 @@ def test_up_to_eight_people_and_no_more(alice, user_factory):
     assert (refused.value.code, refused.value.field) == ("invalid", "users")
 
 
+def test_the_stored_title_of_eight_long_names_fits_its_column(user_factory):
+    people = [user_factory(str(n) * 150) for n in range(1, 9)]
+    room, _ = services.direct_open(user=people[0], others=people[1:])
+    limit = Room._meta.get_field("title").max_length
+    assert len(room.title) == limit and room.title.endswith("…")
+    assert room.title.startswith("1" * 150 + ", ")
+    # The lists name it from the memberships, in full.
+    listed = selectors.rooms_for_user(user=people[0])[0]
+    assert listed["people"] == [str(n) * 150 for n in range(2, 9)]
+
+
 @pytest.mark.parametrize("others", [[], ["alice"]])
 def test_a_conversation_with_oneself_alone_is_invalid(alice, others):
     with pytest.raises(RoomsError) as refused:

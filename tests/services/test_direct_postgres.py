@@ -36,7 +36,7 @@ def direct_room(*, key):
         barrier.wait()
     return room
 
-services.selectors.direct_room = direct_room
+selectors.direct_room = direct_room
 results = []
 
 def start(n):
@@ -113,3 +113,22 @@ def test_simultaneous_api_requests_from_both_people_get_one_room(tmp_path, postg
         assert all(body["people"] == ["alice", "bob"] for _, body in answers)
         assert printed(deployment.shell(COUNT)) == "1 ['alice', 'bob']"
         assert deployment.tracebacks() == []
+
+
+# Eight people with the longest usernames Django allows: everyone's names
+# joined are far longer than Room.title's column.
+LONG_NAMES = """
+from django.contrib.auth import get_user_model
+from rooms import selectors, services
+
+people = list(get_user_model().objects.order_by("username"))
+room, created = services.direct_open(user=people[0], others=people[1:])
+print("@@", created, len(room.title), room.title.endswith("…"),
+      len(selectors.direct_people(user=people[0], room_id=room.id)))
+"""
+
+
+def test_a_group_of_eight_long_names_fits_the_title_column(tmp_path, postgres_url):
+    deployment = Deployment(tmp_path, database=postgres_url)
+    deployment.create_users(*(str(n) * 150 for n in range(1, 9)))
+    assert printed(deployment.shell(LONG_NAMES)) == "True 200 True 7"

@@ -1,21 +1,19 @@
-"""Every write of rooms/services.py against the guarantees of PROTOCOL.md:
-gapless seqs (G1), also across rollbacks and concurrent processes on SQLite
-and PostgreSQL, idempotent sends (G4), archived rooms, the rate limit, read
-cursors, retention and API tokens.
+"""The writes of rooms/services/entries.py against the guarantees of
+docs/protocol.md: gapless seqs (G1), also across rollbacks, idempotent sends
+(G4), archived rooms, the rate limit and read cursors. Concurrent processes
+on SQLite and PostgreSQL: test_entries_concurrency.py, test_commit_race.py;
+changes to messages: test_changes.py.
 """
 
-import hashlib
 import json
-from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from rooms import services
 from rooms.access import RoomAccess, room_access
 from rooms.errors import RoomsError
-from rooms.models import ApiToken, Membership, Message, ReadCursor, Room
+from rooms.models import Membership, Message, ReadCursor, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +60,7 @@ def test_rollback_of_an_outer_transaction_undoes_the_seq_bump(room, alice):
     assert stored_seqs(room) == [1, 2]
 
 
-def test_post_result_carries_the_message_json(room, alice):
+def test_post_result_carries_the_entry_json(room, alice):
     result = post(room, alice, "hello", client_id="c-1")
     assert (result.seq, result.client_id, result.duplicate) == (1, "c-1", False)
     message = json.loads(result.entry)
@@ -253,103 +251,3 @@ def test_read_cursor_is_per_user(room, alice, bob):
     post(room, alice)
     services.read_cursor_advance(user=alice, room=seen_by(alice, room), seq=1)
     assert not Membership.objects.filter(user=bob, room=room).exists()
-
-
-# --- retention ---------------------------------------------------------------------
-
-
-def age(room, *, days: int, seqs) -> None:
-    moment = timezone.now() - timedelta(days=days)
-    Message.objects.filter(room=room, seq__in=list(seqs)).update(created_at=moment)
-
-
-def test_prune_deletes_old_messages_but_never_a_rooms_newest(room_factory, alice):
-    busy, quiet = room_factory("busy"), room_factory("quiet")
-    for n in range(5):
-        post(busy, alice, f"m{n}")
-    post(quiet, alice, "only one")
-    age(busy, days=10, seqs=range(1, 6))
-    age(quiet, days=10, seqs=[1])
-    assert services.messages_prune(older_than=timedelta(days=1), dry_run=True) == 4
-    assert stored_seqs(busy) == [1, 2, 3, 4, 5]
-    assert services.messages_prune(older_than=timedelta(days=1)) == 4
-    assert stored_seqs(busy) == [5]
-    assert stored_seqs(quiet) == [1]
-    assert post(busy, alice).seq == 6
-
-
-def test_prune_keeps_messages_newer_than_the_cutoff(room, alice):
-    for n in range(4):
-        post(room, alice, f"m{n}")
-    age(room, days=10, seqs=[1, 2])
-    fresh = Room.objects.get(pk=room.pk)
-    assert services.messages_prune(older_than=timedelta(days=1), room=fresh) == 2
-    assert stored_seqs(room) == [3, 4]
-
-
-def test_prune_of_one_room_uses_its_current_head(room, alice):
-    for n in range(3):
-        post(room, alice, f"m{n}")
-    age(room, days=10, seqs=[1, 2, 3])
-    assert services.messages_prune(older_than=timedelta(days=1), room=room) == 2
-    assert stored_seqs(room) == [3]
-
-
-def test_prune_with_zero_days_keeps_only_the_newest(room, alice):
-    for n in range(3):
-        post(room, alice, f"m{n}")
-    assert services.messages_prune(older_than=timedelta(0)) == 2
-    assert stored_seqs(room) == [3]
-
-
-# --- API tokens --------------------------------------------------------------------
-
-
-def test_only_the_tokens_hash_is_stored(alice):
-    token = services.api_token_issue(user=alice)
-    stored = ApiToken.objects.get(user=alice)
-    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in {stored.token_hash, stored.prefix}
-    assert token.startswith("rooms_") and token[6:12] == stored.prefix
-
-
-def test_token_authenticates_its_user_and_marks_it_used(alice):
-    token = services.api_token_issue(user=alice)
-    assert services.api_token_authenticate(token=token) == alice
-    assert ApiToken.objects.get(user=alice).last_used_at is not None
-
-
-@pytest.mark.parametrize("token", ["", "rooms_nope", "x" * 500])
-def test_unknown_tokens_authenticate_nobody(alice, token):
-    services.api_token_issue(user=alice)
-    assert services.api_token_authenticate(token=token) is None
-
-
-def test_revoked_token_and_inactive_user_authenticate_nobody(alice, bob):
-    revoked, kept = services.api_token_issue(user=alice), services.api_token_issue(user=bob)
-    services.api_token_issue(user=alice)
-    assert services.api_token_revoke_all(user=alice) == 2
-    assert services.api_token_authenticate(token=revoked) is None
-    assert services.api_token_authenticate(token=kept) == bob
-    bob.is_active = False
-    bob.save()
-    assert services.api_token_authenticate(token=kept) is None
-
-
-def test_each_issue_makes_another_working_token(alice):
-    tokens = {services.api_token_issue(user=alice) for _ in range(3)}
-    assert len(tokens) == 3
-    assert all(services.api_token_authenticate(token=token) == alice for token in tokens)
-
-
-def test_a_client_id_stays_a_duplicate_after_retention_pruned_its_entry(room, alice):
-    first = post(room, alice, "kept once", client_id="outbox-1")
-    system = post(room, None, "notice", client_id="outbox-1")
-    post(room, alice, "the newest, never pruned")
-    assert services.messages_prune(older_than=timedelta(0)) == 2
-    assert not Message.objects.filter(seq__in=[first.seq, system.seq]).exists()
-    again = post(room, alice, "kept once", client_id="outbox-1")
-    system_again = post(room, None, "notice", client_id="outbox-1")
-    assert (again.seq, again.duplicate) == (first.seq, True)
-    assert (system_again.seq, system_again.duplicate) == (system.seq, True)
-    assert Message.objects.filter(room=room).count() == 1

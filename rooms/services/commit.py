@@ -1,5 +1,6 @@
 """Storing entries of the room log: the group commit behind
-`services.entry_post_many`.
+`services.entry_post_many` (rooms/services/entries.py, which publishes what
+it stored once the transaction has committed).
 
 Messages and changes (edit, delete, reaction) share this one path, so they
 share G1 (one sequence per room), G4 (client_id idempotency), the rate limit
@@ -7,6 +8,10 @@ and the rules' order of precedence. Each batch takes a few statements however
 many entries it holds: one duplicate query, then per room one access query,
 one query for the messages the batch targets, one counter bump, one multi-row
 INSERT, and the updates that bring the targeted messages to their new state.
+
+Deleting a message empties the bodies of its `edit` entries in the same
+transaction: no read of the log (backfill, history, the API, an export)
+serves an earlier version of a deleted message.
 """
 
 import itertools
@@ -20,11 +25,13 @@ from django.db import connection
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from . import access, mentions, protocol, selectors
-from .errors import RoomsError
-from .models import Membership, Message, Reaction, Room
+from .. import access, broadcast, events, mentions, selectors, validators
+from ..errors import RoomsError
+from ..models import Membership, Message, Reaction, Room
 
 Kind = Message.Kind
+# The kinds whose entry carries a body: messages, and edits (the new body).
+WITH_BODY = (*Message.MESSAGE_KINDS, Kind.EDIT)
 
 
 @dataclass(frozen=True)
@@ -71,22 +78,22 @@ class _Target:
 
 
 def _checked(request: EntryRequest) -> EntryRequest:
-    """The request with its fields checked as the protocol's parser would
-    (adapters other than the socket reach here with unchecked input)."""
+    """The request with its fields checked as the protocol's parser checks
+    them (adapters other than the socket reach here with unchecked input)."""
     kind = request.entry_kind
     if kind not in Kind.values:
         raise RoomsError("invalid", f"No entry kind {kind!r}.", field="kind")
-    if kind in (Kind.TEXT, Kind.SYSTEM, Kind.EDIT):
-        protocol.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
-    protocol.check_client_id(request.client_id)
-    if kind in (Kind.EDIT, Kind.DELETE, Kind.REACTION):
+    if kind in WITH_BODY:
+        validators.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
+    validators.check_client_id(request.client_id)
+    if kind in Message.CHANGE_KINDS:
         if request.author is None:
             raise RoomsError("invalid", "A change needs an author.", field="author")
-        protocol.check_seq(request.target, name="seq")
+        validators.check_seq(request.target, name="seq")
     if kind == Kind.REACTION:
-        protocol.check_emoji(request.emoji)
+        validators.check_emoji(request.emoji)
     if request.reply_to is not None:
-        protocol.check_seq(request.reply_to, name="reply_to")
+        validators.check_seq(request.reply_to, name="reply_to")
     return request
 
 
@@ -154,10 +161,14 @@ def _lock_authors(author_ids: set[int]) -> set[int]:
     """Lock the authors' user rows until the commit and return the active
     ones. The lock makes the rate limit exact across worker processes: a
     concurrent batch of the same user waits here, then counts what this one
-    stored. (SQLite serializes write transactions anyway.)"""
+    stored. (SQLite serializes write transactions anyway.) NO KEY UPDATE:
+    it does not hold off a room's management write that inserts a row
+    pointing at the user (a membership) while holding the room's lock,
+    which this batch waits for next: that would deadlock."""
     if not author_ids:
         return set()
-    users = get_user_model().objects.select_for_update().filter(pk__in=sorted(author_ids))
+    users = get_user_model().objects.select_for_update(no_key=True)
+    users = users.filter(pk__in=sorted(author_ids))
     return {
         pk for pk, is_active in users.order_by("pk").values_list("pk", "is_active") if is_active
     }
@@ -170,7 +181,7 @@ def _store_room(
     stored to `stored` (for the batch's mentions)."""
     room = group[0][1].room
     authors = {request.author.pk for _, request in group if request.author is not None}
-    access = selectors.post_access(room_id=room.id, author_ids=list(authors))
+    post = selectors.post_access(room_id=room.id, author_ids=list(authors))
     wanted = {seq for _, r in group for seq in (r.target, r.reply_to) if seq is not None}
     targets = {
         seq: _Target(kind, author_id, deleted, pk)
@@ -184,7 +195,7 @@ def _store_room(
         if request.author is not None and request.author.pk not in active:
             results[index] = RoomsError("auth_required", "This account is deactivated.")
             continue
-        refusal = _refusal(request, access, targets)
+        refusal = _refusal(request, post, targets)
         if refusal is None and request.author is not None and request.check_rate:
             refusal = _spend_rate(budgets, request.author)
         if refusal is not None:
@@ -211,23 +222,13 @@ def _store_room(
         [_row(room.id, first_seq + offset, request) for offset, (_, request) in enumerate(allowed)]
     )
     _apply_changes(room.id, rows, [request for _, request in allowed], targets)
-    stored.append(mentions.Stored(room.id, access.is_private, rows))
+    if post.hidden_by:
+        _bring_back(room.id, rows, post.hidden_by)
+    stored.append(mentions.Stored(room.id, post.is_private, rows))
     published = []
     for (index, request), row in zip(allowed, rows, strict=True):
         author = request.author.get_username() if request.author is not None else None
-        text = protocol.entry_json(
-            seq=row.seq,
-            room=room.slug,
-            kind=row.kind,
-            author=author,
-            created_at=row.created_at,
-            client_id=row.client_id,
-            body=row.body,
-            reply_to=row.reply_to,
-            target=row.target,
-            emoji=row.emoji,
-            on=row.reaction_on,
-        )
+        text = selectors.entry_json(room=room.slug, entry=row, author=author)
         results[index] = EntryResult(
             seq=row.seq, client_id=row.client_id, duplicate=False, entry=text
         )
@@ -236,35 +237,40 @@ def _store_room(
 
 
 def _refusal(
-    request: EntryRequest, access: selectors.PostAccess, targets: dict[int, _Target]
+    request: EntryRequest, post: selectors.PostAccess, targets: dict[int, _Target]
 ) -> RoomsError | None:
     """What stops the request, in the protocol's precedence: not_found, then
-    a target that names no suitable message (invalid), forbidden, read_only."""
+    a target that names no suitable message (invalid), forbidden, read_only.
+    Each rule is rooms/access.py's, on the roles and flags read for the batch."""
     author = request.author
-    if not (request.operator and author is not None and author.is_staff):
-        hidden = access.hidden(author)
-        if hidden is not None:
-            return hidden
+    role = post.roles.get(author.pk) if author is not None else None
+    # An operator's tool (the admin) acts for staff in any room; a system
+    # message (no author) is an operator's too, posted anywhere that exists.
+    operator = author is None or (request.operator and access.is_operator(author))
+    if not post.exists or not (operator or access.may_see(is_private=post.is_private, role=role)):
+        return RoomsError("not_found", "No such room.")
     kind = request.entry_kind
     if request.reply_to is not None and request.reply_to not in targets:
         return RoomsError("invalid", "`reply_to` names no message of this room.", field="reply_to")
     target = targets.get(request.target) if request.target is not None else None
-    if kind in (Kind.EDIT, Kind.DELETE, Kind.REACTION):
+    if kind in Message.CHANGE_KINDS:
         if target is None:
             return RoomsError("invalid", "`seq` names no message of this room.", field="seq")
         if kind != Kind.DELETE and (target.deleted or target.kind == Kind.SYSTEM):
             what = "deleted" if target.deleted else "system"
             return RoomsError("invalid", f"A {what} message cannot be changed.", field="seq")
-    role = access.roles.get(author.pk) if author is not None else None
-    if role == Membership.Role.READ_ONLY:
+    restricted = author is not None and author.pk in post.restricted
+    # The role's part of may_write comes before the ownership rules, the
+    # archive's part after them (the protocol's precedence).
+    if not access.may_write(is_archived=False, role=role, restricted=restricted):
         return RoomsError("forbidden", "You may only read this room.")
     if kind == Kind.EDIT and target.author_id != author.pk:
         return RoomsError("forbidden", "Only its author may edit a message.")
     if kind == Kind.DELETE and not (
-        target.author_id == author.pk or role == Membership.Role.MODERATOR or author.is_staff
+        target.author_id == author.pk or access.may_moderate(user=author, role=role)
     ):
         return RoomsError("forbidden", "Only its author or a moderator may delete a message.")
-    if access.is_archived:
+    if not access.may_write(is_archived=post.is_archived, role=role, restricted=restricted):
         return RoomsError("read_only", "This room is archived.")
     return None
 
@@ -276,7 +282,7 @@ def _row(room_id: int, seq: int, request: EntryRequest) -> Message:
         seq=seq,
         author_id=request.author.pk if request.author is not None else None,
         kind=kind,
-        body=request.body if kind in (Kind.TEXT, Kind.SYSTEM, Kind.EDIT) else "",
+        body=request.body if kind in WITH_BODY else "",
         client_id=request.client_id,
         reply_to=request.reply_to,
         target=request.target,
@@ -296,6 +302,13 @@ def _apply_changes(
             messages.update(body=row.body, edited_at=row.created_at)
         elif row.kind == Kind.DELETE:
             messages.update(deleted=True, body="")
+            # Every earlier version goes too: its edits keep no body.
+            Message.objects.filter(room_id=room_id, kind=Kind.EDIT, target=row.target).update(
+                body=""
+            )
+            for earlier in rows:  # this batch's edits, as published
+                if earlier.kind == Kind.EDIT and earlier.target == row.target:
+                    earlier.body = ""
             Reaction.objects.filter(message_id=targets[row.target].pk).delete()
         elif row.kind == Kind.REACTION:
             holding = {"message_id": targets[row.target].pk, "user": request.author}
@@ -303,6 +316,19 @@ def _apply_changes(
                 Reaction.objects.get_or_create(**holding, emoji=row.emoji)
             else:
                 Reaction.objects.filter(**holding, emoji=row.emoji).delete()
+
+
+def _bring_back(room_id: int, rows: list[Message], hidden_by: frozenset[int]) -> None:
+    """A direct conversation some of its people hid (services.direct_hide)
+    returns to their lists with its next message: their open pages re-read
+    their lists after the commit. A change alone keeps it hidden."""
+    hiders = Membership.objects.filter(room_id=room_id, user_id__in=hidden_by)
+    if not any(row.is_message for row in rows):
+        hiders.update(hidden_at_seq=rows[-1].seq)
+        return
+    hiders.update(hidden_at_seq=None)
+    for user_id in sorted(hidden_by):
+        broadcast.publish_on_commit(events.AccessChanged(user_id=user_id, room_id=room_id))
 
 
 def _spend_rate(budgets: dict[int, list], author: AbstractBaseUser) -> RoomsError | None:

@@ -1,0 +1,82 @@
+"""API tokens: issuing, revoking, and finding the user a token belongs to.
+Only a token's hash is stored (rooms/tokens.py says where a token may
+travel).
+
+Revoking publishes nothing: the hubs' access check (selectors.access_snapshot)
+finds a revoked token's sockets on its next round.
+"""
+
+import hashlib
+import secrets
+import threading
+import time
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from ..models import ApiToken
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_issue(*, user: AbstractBaseUser) -> str:
+    """A new API token for `user`. Only its hash is stored: the token is
+    returned once, here."""
+    token = "rooms_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, token_hash=token_hash(token), prefix=token[6:12])
+    return token
+
+
+def api_token_revoke_all(*, user: AbstractBaseUser) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_tokens_revoke(*, token_ids) -> int:
+    """Revoke the given API tokens (the admin's action); returns how many
+    were still active. Their owners' other tokens keep working."""
+    return ApiToken.objects.filter(pk__in=list(token_ids), revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_token_authenticate(*, token: str):
+    """The active user owning `token`, or None. Marks the token used (at most
+    once a minute, to keep logins from writing on every connect)."""
+    if not token or len(token) > 200:
+        return None
+    found = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        .first()
+    )
+    if found is None or not found.user.is_active:
+        return None
+    now = timezone.now()
+    stale = found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_EVERY
+    if stale and _claim_touch(found.token_hash):
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.user
+
+
+# When many sockets of one token connect at once (a reconnect storm), every
+# one of them reads the same stale last_used_at: only the first of this
+# process writes it, the others do not queue for the write lock.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+_touched: dict[str, float] = {}  # token hash -> when this process last wrote it
+_touched_lock = threading.Lock()
+
+
+def _claim_touch(key: str) -> bool:
+    now = time.monotonic()
+    with _touched_lock:
+        if now - _touched.get(key, float("-inf")) < TOKEN_TOUCH_EVERY.total_seconds():
+            return False
+        if len(_touched) > 10_000:
+            _touched.clear()
+        _touched[key] = now
+        return True

@@ -1,5 +1,5 @@
 """`/healthz`: whether this process can reach the database and the channel
-layer (INTERFACE.md). Load balancers take a worker out on 503.
+layer (docs/deploy.md, Health). Load balancers take a worker out on 503.
 
 It answers within about TIMEOUT seconds whatever the database does: the probe
 runs on a thread of its own (not behind the worker's queue of database work,
@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.http import JsonResponse
 
-from .broadcast import LOCAL_CHANNEL_PREFIX
+from ..events import LOCAL_CHANNEL_PREFIX
 
 logger = logging.getLogger(__name__)
 

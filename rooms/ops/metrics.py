@@ -2,7 +2,7 @@
 
 Every metric lives here, in prometheus_client's default registry, named
 `rooms_…`. Each worker process serves its own on `/metrics`
-(rooms/metrics_view.py), so there is no multiprocess mode. The places where
+(rooms/ops/views.py), so there is no multiprocess mode. The places where
 things happen (services, the consumer, the hub, the feeds, group commit) add
 one-line increments; the gauges of sockets, subscriptions and rooms are read
 from the hubs at scrape time.
@@ -107,7 +107,7 @@ def frame_in(frame_type: str) -> None:
 
 
 def frame_out(text: str) -> None:
-    """Count a frame the server sends. Every frame of rooms/protocol.py
+    """Count a frame the server sends. Every frame of rooms/protocol/encode.py
     starts with `{"type":"<type>"`: read it there, without parsing the JSON."""
     FRAMES_OUT.count(text[9 : text.find('"', 9)])
 
@@ -168,7 +168,7 @@ _CREATED_AT = '"created_at":"'
 
 
 def entry_delivered(entry_text: str) -> None:
-    """Observe the delivery lag of an entry (rooms/protocol.py's entry JSON,
+    """Observe the delivery lag of an entry (rooms/selectors/log.py's entry JSON,
     whose `created_at` comes before any user-supplied field)."""
     start = entry_text.find(_CREATED_AT)
     if start < 0:
@@ -176,7 +176,7 @@ def entry_delivered(entry_text: str) -> None:
     start += len(_CREATED_AT)
     try:
         created = datetime.fromisoformat(entry_text[start : entry_text.find('"', start)])
-    except ValueError:  # not an entry of rooms/protocol.py: nothing to measure
+    except ValueError:  # not an entry (rooms/selectors/log.py): nothing to measure
         return
     DELIVERY_LAG.observe(max(0.0, time.time() - created.timestamp()))
 

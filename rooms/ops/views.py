@@ -1,5 +1,5 @@
-"""`/metrics`: this worker's Prometheus metrics (rooms/metrics.py), in the
-text format, for the bearer of ROOMS_METRICS_TOKEN (INTERFACE.md, HTTP).
+"""`/metrics`: this worker's Prometheus metrics (rooms/ops/metrics.py), in the
+text format, for the bearer of ROOMS_METRICS_TOKEN (docs/deploy.md, Metrics).
 
 Without the setting there is no such page (404); without the right token,
 401. The token is compared in constant time and never logged. Each worker
@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from ..tokens import bearer_token
 from . import metrics as _metrics  # noqa: F401 (defines and registers the metrics)
-from .tokens import bearer_token
 
 logger = logging.getLogger(__name__)
 

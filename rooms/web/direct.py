@@ -8,10 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import access, selectors, services
-from .errors import RoomsError
-from .page_forms import RoomCreateForm
-from .views import room_list_context
+from .. import access, selectors, services
+from ..errors import RoomsError
+from .forms import RoomCreateForm
+from .room_list import room_list_context
 
 # Usernames hold no commas or spaces (Django's rule: letters, digits, @.+-_).
 NAME_SEPARATORS = re.compile(r"[\s,]+")
@@ -49,5 +49,5 @@ def direct_open(request):
         context = room_list_context(request, form=form)
         context["direct_error"] = error.message
         context["direct_value"] = " ".join(typed)[:MAX_INPUT]
-        return render(request, "rooms/room_list.html", context, status=400)
+        return render(request, "rooms/room_list.html", context, status=error.status)
     return redirect("room", slug=room.slug)

@@ -1,18 +1,18 @@
 """Managing a room from its page: `/rooms/<slug>/manage/` (rename, archive,
 private or public, invite, remove, roles) for the room's moderators and staff
-(docs/room-management.md). A thin adapter over rooms/services.py: plain
-forms that work without JavaScript; each POST names its `action`, and a
-refused one comes back as a form error with status 400."""
+(docs/room-management.md). A thin adapter over rooms.services: plain forms
+that work without JavaScript; each POST names its `action`, and a refused one
+comes back as a form error with status 400."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 
-from . import access, selectors, services
-from .errors import RoomsError
-from .manage_forms import InviteForm, MemberRemoveForm, MemberRoleForm, RoomSettingsForm
+from .. import access, selectors, services
+from ..errors import RoomsError
+from .errors import raise_as_page
+from .forms import InviteForm, MemberRemoveForm, MemberRoleForm, RoomSettingsForm
 
 ACTIONS = {
     # action: (form, what the service does with it, what to say when done)
@@ -49,25 +49,17 @@ ACTIONS = {
 }
 
 
-def _manageable(user, slug: str):
-    """The room, or the page's answer: 404 when the user cannot see it, 403
-    when they may not manage it."""
-    try:
-        return access.room_manager_access(user=user, slug=slug)
-    except RoomsError as error:
-        if error.code == "not_found":
-            raise Http404(error.message) from None
-        if error.code == "forbidden":
-            raise PermissionDenied(error.message) from None
-        raise
-
-
 @login_required
 def room_manage(request, slug):
     try:
-        room = _manageable(request.user, slug)
-    except RoomsError as error:  # a direct conversation
-        return render(request, "rooms/room_manage.html", {"refused": error.message}, status=400)
+        room = access.room_manager_access(user=request.user, slug=slug)
+    except RoomsError as error:
+        # 404 when the user cannot see the room, 403 when they may not
+        # manage it; a direct conversation is shown why.
+        raise_as_page(error)
+        return render(
+            request, "rooms/room_manage.html", {"refused": error.message}, status=error.status
+        )
     bound = None  # (action, the submitted form, the member it concerns)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -84,7 +76,8 @@ def room_manage(request, slug):
             try:
                 perform(room, request.user, form.cleaned_data)
             except RoomsError as error:
-                if error.code in ("forbidden", "not_found") and error.field is None:
+                # Refused as a whole (no longer theirs to manage): the 403 page.
+                if error.status in (403, 404) and error.field is None:
                     raise PermissionDenied(error.message) from None
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:

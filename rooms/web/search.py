@@ -1,58 +1,31 @@
 """The search page: `/search/?q=…` (docs/search.md). A thin adapter over
 selectors.search_messages: the form parses the GET parameters, the selector
 searches, the template renders each hit's snippet as text with its matches
-in <mark> (never as markup of its own)."""
+in <mark> (never as markup of its own). A search run spends from the
+user's read budget (rooms/budgets.py), shared with the API's."""
 
 import datetime
+import math
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from . import selectors
-from .errors import RoomsError
-
-FILTERS = ("room", "author", "after", "before")
-
-
-class SearchForm(forms.Form):
-    """The query and the filters that narrow it (all of them must hold)."""
-
-    q = forms.CharField(required=False, strip=False, label="Search messages")
-    room = forms.ChoiceField(required=False, label="Room")
-    author = forms.CharField(
-        required=False, label="From", widget=forms.TextInput(attrs={"placeholder": "username"})
-    )
-    after = forms.DateField(
-        required=False, label="On or after", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    before = forms.DateField(
-        required=False, label="Before", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-
-    def __init__(self, *args, rooms: list[dict], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["room"].choices = [("", "All rooms")] + [
-            (room["slug"], room["title"]) for room in rooms
-        ]
-
-    def asked(self) -> bool:
-        """Whether there is anything to search for (a blank form shows help)."""
-        data = self.cleaned_data
-        return bool(data["q"].strip()) or any(data[name] for name in FILTERS)
+from .. import budgets, selectors
+from ..errors import RoomsError
+from .forms import SearchForm
 
 
 @login_required
 def search_page(request):
     form = SearchForm(request.GET, rooms=selectors.rooms_for_user(user=request.user))
     context = {"form": form, "results": None, "pages": {}}
-    status = 200
+    status, retry_after = 200, None
     if not form.is_valid():
         status = 400
     elif form.asked():
         data = form.cleaned_data
         try:
+            budgets.read_spend(user=request.user)
             results = selectors.search_messages(
                 user=request.user,
                 query=data["q"],
@@ -64,12 +37,16 @@ def search_page(request):
             )
         except RoomsError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
-            status = 400 if error.code == "invalid" else 503
+            status, retry_after = error.status, error.retry_after
         else:
             context["results"] = results
             context["hits"] = [_shown(hit) for hit in results.hits]
             context["pages"] = _page_links(request, results)
-    return render(request, "rooms/search.html", context, status=status)
+    response = render(request, "rooms/search.html", context, status=status)
+    if retry_after is not None:
+        # Whole seconds, rounded up, as the API's (rooms/api/http.py).
+        response["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
 
 
 def _shown(hit) -> dict:

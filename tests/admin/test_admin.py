@@ -6,6 +6,7 @@ That these writes reach open sockets live: tests/integration/test_admin.py.
 """
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rooms import services
+from rooms.errors import RoomsError
 from rooms.models import ApiToken, Message, ReadCursor, Room
 
 pytestmark = pytest.mark.django_db
@@ -60,14 +62,28 @@ def test_non_staff_users_cannot_run_actions(client, alice, lobby):
     assert not Room.objects.get(pk=lobby.pk).is_archived
 
 
-def test_staff_without_change_message_permission_cannot_redact(client, user_factory, lobby):
+def test_staff_without_change_message_permission_cannot_delete_messages(
+    client, user_factory, lobby
+):
     staff_client(client, user_factory, "view_message")
     post(lobby, "keep me")
     message = Message.objects.get()
     assert client.get(MESSAGES).status_code == 200
-    response = action(client, MESSAGES, "redact_messages", [message])
-    assert Message.objects.get().body == "keep me"
+    response = action(client, MESSAGES, "delete_messages", [message])
     assert response.context["action_form"] is None  # no action this user may run
+    assert not Message.objects.filter(kind=Message.Kind.DELETE).exists()
+    assert (Message.objects.get().body, Message.objects.get().deleted) == ("keep me", False)
+    # The same request from a user who may moderate does delete: the refusal
+    # above is the permission's, not an action that does not exist.
+    moderator = user_factory(is_staff=True)
+    moderator.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_message", "change_message"])
+    )
+    client.force_login(moderator)
+    action(client, MESSAGES, "delete_messages", [message])
+    change = Message.objects.get(kind=Message.Kind.DELETE)
+    assert (change.target, change.author) == (message.seq, moderator)
+    assert Message.objects.get(pk=message.pk).deleted
 
 
 def test_staff_without_add_message_permission_cannot_post(client, user_factory, lobby):
@@ -344,6 +360,93 @@ def test_membership_list_shows_roles_and_searches_users_and_rooms(
 
     assert users("alice") == ["alice"]
     assert users("other") == ["bob"]
+
+
+def direct_with(alice, bob):
+    room, _ = services.direct_open(user=alice, others=[bob])
+    return room
+
+
+def test_a_direct_conversations_people_cannot_be_changed_on_the_room_form(
+    admin_client, alice, bob, user_factory
+):
+    room = direct_with(alice, bob)
+    carol = user_factory("carol")
+    mine = room.memberships.get(user=alice)
+    memberships = (
+        {"id": mine.pk, "room": room.pk, "user": alice.pk, "role": "moderator"},
+        {"id": "", "room": room.pk, "user": carol.pk, "role": "member"},
+    )
+    url = reverse("admin:rooms_room_change", args=[room.pk])
+    response = admin_client.post(url, {"title": room.title, **inline_data(*memberships)})
+    assert response.status_code == 200  # the form again, with the rule's message
+    assert "people are fixed" in response.content.decode()
+    roles = dict(room.memberships.values_list("user__username", "role"))
+    assert roles == {"alice": "member", "bob": "member"}
+
+
+def test_a_direct_conversations_membership_cannot_be_changed_or_added(
+    admin_client, alice, bob, user_factory
+):
+    room = direct_with(alice, bob)
+    mine = room.memberships.get(user=alice)
+    change = reverse("admin:rooms_membership_change", args=[mine.pk])
+    response = admin_client.post(change, {"role": "moderator"})
+    assert response.status_code == 200 and "people are fixed" in response.content.decode()
+    carol = user_factory("carol")
+    add = reverse("admin:rooms_membership_add")
+    response = admin_client.post(add, {"user": carol.pk, "room": room.pk, "role": "member"})
+    assert response.status_code == 200 and "people are fixed" in response.content.decode()
+    assert dict(room.memberships.values_list("user__username", "role")) == {
+        "alice": "member",
+        "bob": "member",
+    }
+
+
+def test_a_services_refusal_on_save_is_an_admin_error_and_saves_nothing(admin_client, db):
+    # Slugs of direct conversations are the services' rule, not the form's.
+    add = reverse("admin:rooms_room_add")
+    response = admin_client.post(add, {"slug": "dm-mine", "title": "Mine", **inline_data()})
+    assert response.status_code == 302 and response["Location"] == add
+    assert not Room.objects.exists()
+    (note,) = shown_messages(admin_client.get(add))
+    assert note.startswith("Nothing saved: Slugs starting with 'dm-'")
+
+
+def test_a_services_refusal_in_a_bulk_delete_removes_no_membership(
+    admin_client, lobby, alice, bob, monkeypatch
+):
+    for user in (alice, bob):
+        services.membership_set_role(user=user, room=lobby)
+    remove = services.membership_remove
+
+    def refuse_bob(*, room, user):
+        if user == bob:
+            raise RoomsError("invalid", "Not this one.")
+        return remove(room=room, user=user)
+
+    monkeypatch.setattr(services, "membership_remove", refuse_bob)
+    selected = [m.pk for m in lobby.memberships.all()]
+    response = admin_client.post(
+        MEMBERSHIPS, {"action": "delete_selected", "_selected_action": selected, "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert lobby.memberships.count() == 2  # alice's removal rolled back too
+    assert not LogEntry.objects.exists()
+    assert "Nothing saved: Not this one." in shown_messages(admin_client.get(MEMBERSHIPS))
+
+
+def test_a_services_refusal_on_delete_is_an_admin_error(admin_client, lobby, alice, monkeypatch):
+    membership = services.membership_set_role(user=alice, room=lobby)
+
+    def refuse(*, room, user):
+        raise RoomsError("invalid", "Not now.")
+
+    monkeypatch.setattr(services, "membership_remove", refuse)
+    delete = reverse("admin:rooms_membership_delete", args=[membership.pk])
+    response = admin_client.post(delete, {"post": "yes"})
+    assert response.status_code == 302 and response["Location"] == delete
+    assert lobby.memberships.filter(user=alice).exists()
 
 
 # --- API tokens ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Who may act as someone else in the admin (rooms/admin.py): issuing an API
+"""Who may act as someone else in the admin (rooms/admin/): issuing an API
 token for another user and posting as another user are for superusers only;
 a staff user with just "add API token" issues tokens for themselves, one with
 just "add message" posts as a system message or as themselves, through the

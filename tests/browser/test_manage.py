@@ -30,8 +30,10 @@ def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(dep
     alice = browse("alice").new_page()
     alice.goto(url + "/")
     create = alice.locator("#create-room")
-    create.get_by_label("Slug").fill(slug)
-    create.get_by_label("Title").fill("Secret plans")
+    # The address follows the name as it is typed, and may be edited.
+    create.get_by_label("Name").fill("Secret plans")
+    expect(create.get_by_label("Address")).to_have_value("secret-plans")
+    create.get_by_label("Address").fill(slug)
     create.get_by_label("Private").check()
     create.get_by_role("button", name="Create room").click()
     alice.wait_for_url(f"{url}/rooms/{slug}/")
@@ -73,3 +75,38 @@ def test_an_invited_user_sees_the_room_appear_live_and_a_removed_one_is_told(dep
     expect(bob.locator("#notice")).to_have_text("You were removed from this room.")
     assert asked == ["Remove bob from this room?"]
     expect(bob.get_by_label("Message", exact=True)).to_be_disabled()
+
+
+def test_the_address_follows_the_name_until_it_is_edited_and_a_taken_one_offers_a_free_one(
+    deployment, browse
+):
+    url = deployment.worker.http_url
+    name = f"Café Plans {uuid.uuid4().hex[:6]}"
+    address = name.lower().replace("é", "e").replace(" ", "-")
+    alice = browse("alice").new_page()
+    alice.goto(url + "/")
+    create = alice.locator("#create-room")
+    create.get_by_label("Name").press_sequentially(name[:4])
+    expect(create.get_by_label("Address")).to_have_value("cafe")
+    create.get_by_label("Name").fill(name)
+    expect(create.get_by_label("Address")).to_have_value(address)
+    # Edited by hand, the address stays as written.
+    create.get_by_label("Address").fill("my-own")
+    create.get_by_label("Name").fill(name + "!")
+    expect(create.get_by_label("Address")).to_have_value("my-own")
+    # Emptied, it follows the name again.
+    create.get_by_label("Address").fill("")
+    create.get_by_label("Name").fill(name)
+    expect(create.get_by_label("Address")).to_have_value(address)
+    create.get_by_role("button", name="Create room").click()
+    alice.wait_for_url(f"{url}/rooms/{address}/")
+
+    # The same name again: its address is taken; a free one is offered, filled in.
+    alice.goto(url + "/")
+    create = alice.locator("#create-room")
+    create.get_by_label("Name").fill(name)
+    create.get_by_role("button", name="Create room").click()
+    expect(create.locator(".error")).to_contain_text(f"“{address}” is taken")
+    expect(create.get_by_label("Address")).to_have_value(f"{address}-2")
+    create.get_by_role("button", name="Create room").click()
+    alice.wait_for_url(f"{url}/rooms/{address}-2/")

@@ -8,7 +8,7 @@ import re
 import pytest
 from prometheus_client import REGISTRY
 
-import rooms.metrics  # noqa: F401 (registers the metrics)
+import rooms.ops.metrics  # noqa: F401 (registers the metrics)
 from tests.harness.deployment import ROOT
 
 DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"

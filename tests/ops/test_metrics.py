@@ -1,4 +1,4 @@
-"""/metrics (rooms/metrics_view.py) in-process: who may read it, its format,
+"""/metrics (rooms/ops/views.py) in-process: who may read it, its format,
 the metrics issue 13 asks for, and the counters' helpers. A real worker's
 numbers before and after traffic: tests/integration/test_metrics.py. The Grafana
 dashboard: tests/ops/test_dashboard.py."""
@@ -9,12 +9,13 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from rooms import metrics, protocol
+from rooms import protocol
+from rooms.ops import metrics
 from tests.harness.inprocess import until_live
 
 TOKEN = "metrics-test-" + "t" * 40
 
-# Every metric family of rooms/metrics.py, as the registry names it.
+# Every metric family of rooms/ops/metrics.py, as the registry names it.
 REQUIRED = {
     "rooms_open_sockets": "gauge",
     "rooms_subscriptions": "gauge",

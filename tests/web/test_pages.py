@@ -3,12 +3,14 @@ list with its create form, the room page, and the state each page hands to
 its script. The live behaviour is in tests/browser/."""
 
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
 from django.urls import reverse
 
+from rooms import services
 from rooms.models import Membership, Room
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +111,7 @@ def test_staff_creates_a_room_and_becomes_a_member(client, user_factory):
     admin = user_factory("boss", is_staff=True)
     client.force_login(admin)
     assert "Create a room" in client.get("/").content.decode()
-    response = client.post("/", {"slug": "plans", "title": "Plans", "is_private": "on"})
+    response = client.post("/", {"title": "Plans", "slug": "plans", "is_private": "on"})
     assert response.status_code == 302 and response["Location"] == "/rooms/plans/"
     room = Room.objects.get(slug="plans")
     assert room.title == "Plans" and room.is_private
@@ -119,26 +121,64 @@ def test_staff_creates_a_room_and_becomes_a_member(client, user_factory):
 def test_add_room_permission_allows_creating_without_staff(client, alice, settings):
     settings.ROOMS_ROOM_CREATION = "staff"
     alice.user_permissions.add(Permission.objects.get(codename="add_room"))
-    response = client.post("/", {"slug": "ideas", "title": ""})
+    response = client.post("/", {"title": "Ideas", "slug": "ideas"})
     assert response.status_code == 302
     assert Room.objects.filter(slug="ideas").exists()
 
 
-def test_create_room_rejects_bad_and_taken_slugs(client, user_factory, room_factory):
+def test_the_create_form_asks_for_a_name_and_offers_the_address_it_makes(client, alice):
+    """People name a room; its address (the slug) is made from the name by the
+    page's script as they type, and may be edited before it is sent."""
+    html = client.get("/").content.decode()
+    start = html.index('id="create-room"')
+    form = html[start : html.index("</form>", start)]
+    labels = re.findall(r'<label for="([^"]+)">([^<]+)</label>', form)
+    assert labels[:2] == [("id_title", "Name"), ("id_slug", "Address")]
+    assert re.search(r'<input[^>]*name="title"[^>]*required', form)
+    assert not re.search(r'<input[^>]*name="slug"[^>]*required', form)
+    assert '<script type="module" src="/static/rooms/room-create.js"></script>' in html
+
+
+def test_an_empty_address_is_made_from_the_name(client, alice):
+    response = client.post("/", {"title": "Weekend Plans: Café!", "slug": ""})
+    assert response.status_code == 302 and response["Location"] == "/rooms/weekend-plans-cafe/"
+    assert Room.objects.get(slug="weekend-plans-cafe").title == "Weekend Plans: Café!"
+
+
+def test_a_taken_address_is_an_error_that_offers_a_free_one(client, alice, room_factory):
+    room_factory("plans", title="Original")
+    room_factory("plans-2")
+    response = client.post("/", {"title": "Plans", "slug": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "“plans” is taken" in html and "“plans-3” is free" in html
+    # The free one is filled in: sending the form again creates the room there.
+    assert re.search(r'<input[^>]*name="slug"[^>]*value="plans-3"', html)
+    assert Room.objects.get(slug="plans").title == "Original"
+    assert client.post("/", {"title": "Plans", "slug": "plans-3"}).status_code == 302
+
+
+def test_create_room_rejects_bad_and_taken_addresses(client, user_factory, room_factory):
     client.force_login(user_factory("boss", is_staff=True))
     room_factory("taken", title="Original")
-    response = client.post("/", {"slug": "taken", "title": "Hijack"})
+    response = client.post("/", {"title": "Hijack", "slug": "taken"})
     assert response.status_code == 400
-    assert "already exists" in response.content.decode()
+    assert "is taken" in response.content.decode()
     assert Room.objects.get(slug="taken").title == "Original"
-    response = client.post("/", {"slug": "no spaces!", "title": ""})
+    response = client.post("/", {"title": "Spaces", "slug": "no spaces!"})
     assert response.status_code == 400
-    assert not Room.objects.filter(title="no spaces!").exists()
+    assert "An address holds" in response.content.decode()
+    assert not Room.objects.filter(title="Spaces").exists()
+    # A name with nothing to make an address of asks for one.
+    response = client.post("/", {"title": "!!!", "slug": ""})
+    assert response.status_code == 400 and "Choose an address" in response.content.decode()
+    # No name at all.
+    assert client.post("/", {"title": "", "slug": "nameless"}).status_code == 400
 
 
 def test_user_without_permission_cannot_create_rooms(client, alice, settings):
     settings.ROOMS_ROOM_CREATION = "staff"
-    assert client.post("/", {"slug": "mine"}).status_code == 403
+    assert client.post("/", {"title": "Mine", "slug": "mine"}).status_code == 403
     assert not Room.objects.filter(slug="mine").exists()
 
 
@@ -181,3 +221,18 @@ def test_refused_and_missing_pages_are_the_sites_own(client, alice, bob, room_fa
         missing = client.get(path)
         assert missing.status_code == 404
         assert b"Not found" in missing.content and b"vault" not in missing.content
+
+
+def test_the_start_of_a_room_names_the_room(client, alice, room_factory):
+    room_factory("lobby", title="Lobby")
+    html = client.get("/rooms/lobby/").content.decode()
+    assert "This is the very beginning of Lobby." in html
+
+
+def test_the_start_of_a_direct_conversation_names_the_conversation_with_the_others(
+    client, alice, user_factory
+):
+    room, _ = services.direct_open(user=alice, others=[user_factory("bob")])
+    html = client.get(f"/rooms/{room.slug}/").content.decode()
+    assert "This is the beginning of your conversation with bob." in html
+    assert "very beginning of bob" not in html

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from rooms import selectors, services
+from rooms.errors import RoomsError
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,27 @@ def test_pages_link_to_each_other_keeping_the_search(signed_in, alice, lobby):
     assert not set(hits(second)) & set(hits(first))
     html = second.content.decode()
     assert 'rel="prev"' in html and 'rel="next"' not in html
+
+
+def test_a_search_that_cannot_run_is_a_503_with_the_reason(signed_in, monkeypatch):
+    def search_messages(**kwargs):
+        raise RoomsError("unavailable", "Search does not run on oracle.")
+
+    monkeypatch.setattr(selectors, "search_messages", search_messages)
+    response = signed_in.get("/search/?q=moon")
+    assert response.status_code == 503
+    assert "Search does not run on oracle." in response.content.decode()
+
+
+def test_searches_past_the_read_budget_are_a_429_saying_when_to_retry(signed_in, lobby, settings):
+    """The page shares the API's read budget (ROOMS_READ_RATE): the form
+    stays, with the reason; a blank form runs no search and costs nothing."""
+    settings.ROOMS_READ_RATE = (2, 60.0)
+    assert signed_in.get("/search/").status_code == 200
+    assert [signed_in.get("/search/?q=hello").status_code for _ in range(2)] == [200, 200]
+    response = signed_in.get("/search/?q=hello")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    html = response.content.decode()
+    assert 'name="q"' in html and "At most 2 searches" in html
+    assert signed_in.get("/api/users", {"q": "al"}).status_code == 429  # the same budget

@@ -65,7 +65,7 @@ def test_ten_failures_lock_that_username_from_that_address_whatever_the_password
     assert not any(WRONG in line or RIGHT in line for line in lines)
 
 
-def test_a_lock_affects_neither_another_address_nor_another_username(
+def test_a_usernames_lock_spares_other_addresses_and_other_usernames_below_the_address_limit(
     client, alice, bob, django_user_model
 ):
     for _ in range(10):
@@ -74,10 +74,45 @@ def test_a_lock_affects_neither_another_address_nor_another_username(
     # The same username from another address.
     assert attempt(client, "alice", RIGHT, address="10.1.2.3").status_code == 302
     client.logout()
-    # Another username from the locked address.
+    # Another username from the locked address: its 10 failures are far
+    # from the address's own limit (50).
     assert attempt(client, "bob", RIGHT).status_code == 302
     client.logout()
     assert refused(attempt(client, "alice", RIGHT))
+
+
+def test_fifty_failures_from_one_address_across_usernames_lock_that_address(client, alice, caplog):
+    """One address may not try a few passwords against every username: 50
+    failures within 15 minutes, whatever the usernames, lock the address."""
+    caplog.set_level(logging.INFO)
+    responses = [attempt(client, f"someone-{n}", WRONG) for n in range(50)]
+    assert [r.status_code for r in responses[:49]] == [200] * 49
+    assert refused(responses[49])
+    assert "from your address" in responses[49].content.decode()
+    # Every username, the right password too, from that address.
+    assert refused(attempt(client, "alice", RIGHT)) and not logged_in(client)
+    assert refused(attempt(client, "someone-new", WRONG))
+    # Other addresses are not affected.
+    assert attempt(client, "alice", RIGHT, address="10.1.2.3").status_code == 302
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(
+        "login refused (429)" in line and "from 127.0.0.1" in line and "any username" in line
+        for line in lines
+    ), lines
+    # And it ends with the cool-off.
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=16))
+    client.logout()
+    assert attempt(client, "alice", RIGHT).status_code == 302
+
+
+def test_a_successful_login_does_not_clear_the_addresss_failures(client, alice, bob):
+    """A login to an account of one's own clears that account's failures only:
+    else it would reset the address's count before every 50th guess."""
+    for n in range(49):
+        attempt(client, f"someone-{n}", WRONG)
+    assert attempt(client, "bob", RIGHT).status_code == 302
+    client.logout()
+    assert refused(attempt(client, "someone-49", WRONG))
 
 
 def test_a_lock_ends_after_fifteen_minutes(client, alice):
@@ -252,6 +287,28 @@ def settings_with(monkeypatch, **env: str) -> dict:
 )
 def test_signup_is_on_with_debug_and_off_in_production_unless_set(monkeypatch, env, signup):
     assert settings_with(monkeypatch, **env)["ROOMS_SIGNUP"] is signup
+
+
+def test_the_read_budget_is_generous_by_default_and_can_be_switched_off(monkeypatch):
+    monkeypatch.delenv("ROOMS_READ_RATE", raising=False)
+    assert settings_with(monkeypatch)["ROOMS_READ_RATE"] == (120, 60.0)
+    assert settings_with(monkeypatch, ROOMS_READ_RATE="30/10")["ROOMS_READ_RATE"] == (30, 10.0)
+    assert settings_with(monkeypatch, ROOMS_READ_RATE="off")["ROOMS_READ_RATE"] is None
+
+
+def test_the_cache_the_budget_counts_in_is_redis_when_configured(monkeypatch):
+    """Shared by every worker through Redis, under a key prefix of its own;
+    without Redis, the process's memory (one worker)."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("ROOMS_REDIS_PREFIX", raising=False)
+    local = settings_with(monkeypatch)["CACHES"]["default"]
+    assert local["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    shared = settings_with(monkeypatch, REDIS_URL="redis://10.0.0.5:6379/2")
+    cache = shared["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://10.0.0.5:6379/2"
+    assert cache["KEY_PREFIX"] == "rooms-cache"
+    assert cache["KEY_PREFIX"] != shared["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"]
 
 
 def test_hsts_preload_is_opt_in(monkeypatch):

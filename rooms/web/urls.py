@@ -1,0 +1,17 @@
+"""The pages' routes: the room list, a room, its manage page, search, direct
+conversations, and the accounts pages (login, sign-up, Django's own)."""
+
+from django.urls import include, path
+
+from . import accounts, direct, manage, rooms, search
+
+urlpatterns = [
+    path("", rooms.room_list, name="room-list"),
+    path("rooms/<slug:slug>/", rooms.room_page, name="room"),
+    path("rooms/<slug:slug>/manage/", manage.room_manage, name="room-manage"),
+    path("search/", search.search_page, name="search"),
+    path("direct/", direct.direct_open, name="direct-open"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+]

@@ -8,8 +8,15 @@ import sys
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except OperationalError as error:
+        # An unknown role or database, a server that does not answer: the
+        # operator's fix is DATABASE_URL (or the server), not a traceback.
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        sys.exit(f"Cannot use the database of DATABASE_URL: {first}")
 
 
 if __name__ == "__main__":

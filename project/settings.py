@@ -1,12 +1,13 @@
 """Settings for Rooms, read from the environment in this one place.
 
-The defaults are the embedded setup of INTERFACE.md: SQLite, the in-memory
-channel layer, DEBUG on. Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY,
-DATABASE_URL and REDIS_URL.
+The defaults are the embedded setup (docs/operations.md, Environment):
+SQLite, the in-memory channel layer, DEBUG on. Production sets
+DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DATABASE_URL and REDIS_URL. A setting
+that cannot work stops every command and server with one line naming it
+(`refuse`), never a traceback.
 """
 
 import os
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,15 +33,21 @@ def _rate_limit(value: str) -> tuple[int, float] | None:
     return int(count), float(seconds or 1)
 
 
+def refuse(message: str):
+    """Stop whatever is starting (a command, a server) with one line."""
+    raise SystemExit(f"Rooms cannot start: {message}")
+
+
 DEBUG = _env_bool("DJANGO_DEBUG", "1")
 
 _DEV_SECRET_KEY = "django-insecure-rooms-development-key-change-me-in-production-0123456789"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _DEV_SECRET_KEY
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or _DEV_SECRET_KEY
 if SECRET_KEY == _DEV_SECRET_KEY and not DEBUG:
-    warnings.warn(
-        "DJANGO_SECRET_KEY is not set: using the development key with DJANGO_DEBUG off.",
-        RuntimeWarning,
-        stacklevel=1,
+    # The development key is published: sessions and signed links made with
+    # it can be forged by anyone.
+    refuse(
+        "DJANGO_SECRET_KEY is not set, and DJANGO_DEBUG is off "
+        "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
 
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -104,12 +111,20 @@ ASGI_APPLICATION = "project.asgi.application"
 # call (12% of a worker's database time); a connection that broke (database
 # restarted) fails one call, is then closed by Django and opened anew, and the
 # client's resend with the same client_id is safe (G4).
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=600,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=600,
+        )
+    }
+except ValueError as error:  # an unknown scheme, a malformed URL
+    refuse(f"DATABASE_URL is not a database URL ({str(error).split('. ')[0]}).")
+if (
+    DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+    and not (DATABASES["default"]["NAME"])
+):
+    refuse("DATABASE_URL names no database (postgres://USER@HOST:PORT/DATABASE).")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write
     # lock at BEGIN, so concurrent senders queue on the busy timeout instead
@@ -171,6 +186,30 @@ else:
         }
     }
 
+# --- Cache -------------------------------------------------------------------
+
+# What the read budget counts in (rooms/budgets.py, ROOMS_READ_RATE): with
+# REDIS_URL, Redis under a key prefix of its own, so every worker spends from
+# one budget per user; without it, this process's memory (one worker).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("ROOMS_REDIS_PREFIX", "rooms") + "-cache",
+            # An unreachable Redis fails the request in seconds, not hangs it.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Room for a counter per active user: a full cache forgets some.
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+
 # --- Auth, i18n, static ------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -181,27 +220,32 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/accounts/login/"
 
-# Login throttling (INTERFACE.md, HTTP): django-axes counts failed logins per
-# (username, client address) in the database, so every worker agrees. After
-# 10 failures within 15 minutes that pair is refused for 15 minutes whatever
-# the password (rooms.views.login_refused: 429 and a log line); other
-# addresses and other usernames are not affected. The address is REMOTE_ADDR,
-# which the ASGI server sets from the proxy's X-Forwarded-For
-# (docs/deploy.md): never read a client-supplied header here, or a client
-# could pick a new address for every guess.
+# Login throttling (docs/security.md): django-axes counts failed logins in
+# the database, so every worker agrees, with two limits within 15 minutes:
+# 10 failures of one username from one address refuse that pair, and 50
+# failures from one address, whatever the usernames, refuse that address;
+# for 15 minutes, whatever the password (rooms.web.accounts.login_refused:
+# 429 and a log line). Other addresses are not affected. axes itself knows
+# one limit; rooms.login_throttle gives each parameter set its own, and
+# reads AXES_LOCKOUT_PARAMETERS in this order (the pair's, the address's).
+# The address is REMOTE_ADDR, which the ASGI server sets from the proxy's
+# X-Forwarded-For (docs/deploy.md): never read a client-supplied header here,
+# or a client could pick a new address for every guess.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = 10
+AXES_HANDLER = "rooms.login_throttle.LoginThrottle"
+AXES_FAILURE_LIMIT = 10  # of one (username, address) pair
+ROOMS_LOGIN_FAILURES_PER_ADDRESS = 50  # from one address, any usernames
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # Refused for 15 minutes from the lock, not for as long as someone keeps trying.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # its username's failures only, not the address's
 AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login
-AXES_LOCKOUT_CALLABLE = "rooms.views.login_refused"
+AXES_LOCKOUT_CALLABLE = "rooms.web.accounts.login_refused"
 AXES_SENSITIVE_PARAMETERS = []  # log username and address; axes always masks the password
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -248,6 +292,12 @@ X_FRAME_OPTIONS = "DENY"
 # --- Rooms -------------------------------------------------------------------
 
 ROOMS_RATE_LIMIT = _rate_limit(os.environ.get("ROOMS_RATE_LIMIT", "20/10"))
+# Rooms, direct conversations and invitations one user may start per period
+# (docs/room-management.md, Limits): what one person can push onto others.
+ROOMS_CREATE_RATE = _rate_limit(os.environ.get("ROOMS_CREATE_RATE", "30/3600"))
+# Searches and user-picker look-ups one user may make per period, pages and
+# API together (rooms/budgets.py; docs/security.md, Limits).
+ROOMS_READ_RATE = _rate_limit(os.environ.get("ROOMS_READ_RATE", "120/60"))
 ROOMS_MAX_BODY = int(os.environ.get("ROOMS_MAX_BODY", "4000"))
 ROOMS_MAX_FRAME_BYTES = int(os.environ.get("ROOMS_MAX_FRAME_BYTES", str(64 * 1024)))
 ROOMS_HISTORY_LIMIT = 200
@@ -272,7 +322,7 @@ ROOMS_SIGNUP = _env_bool("ROOMS_SIGNUP", "1" if DEBUG else "0")
 ROOMS_ROOM_CREATION = os.environ.get("ROOMS_ROOM_CREATION", "everyone").strip().lower()
 if ROOMS_ROOM_CREATION not in ("everyone", "staff"):
     raise ImproperlyConfigured("ROOMS_ROOM_CREATION must be `everyone` or `staff`.")
-# The bearer token /metrics requires (rooms/metrics_view.py); unset: no /metrics (404).
+# The bearer token /metrics requires (rooms/ops/views.py); unset: no /metrics (404).
 ROOMS_METRICS_TOKEN = os.environ.get("ROOMS_METRICS_TOKEN", "").strip() or None
 
 # --- Logs --------------------------------------------------------------------

@@ -94,10 +94,10 @@ def test_the_base_install_runs_on_sqlite_without_psycopg(tmp_path):
 
 
 def code_blocks(markdown: str) -> list[str]:
-    """The fenced code blocks of a Markdown text."""
+    """The fenced code blocks of a Markdown text (list items' indented ones too)."""
     blocks, current = [], None
     for line in markdown.splitlines(keepends=True):
-        if line.startswith("```"):
+        if line.lstrip().startswith("```"):
             if current is None:
                 current = []
             else:
@@ -113,7 +113,8 @@ def documented_production_env() -> dict[str, str]:
     with the lines its Metrics and Logs sections add, and real secrets."""
     blocks = code_blocks((ROOT / "docs" / "deploy.md").read_text())
     (base,) = [block for block in blocks if "DJANGO_DEBUG=0" in block]
-    env = dict(line.split("=", 1) for line in base.splitlines() if "=" in line)
+    assignment = re.compile(r"\s*([A-Z][A-Z0-9_]*)=(.*)")
+    env = dict(m.groups() for line in base.splitlines() if (m := assignment.fullmatch(line)))
     for block in blocks:
         for name, _, documented in (line.partition("=") for line in block.splitlines()):
             if name in ("ROOMS_METRICS_TOKEN", "ROOMS_LOG_FORMAT"):

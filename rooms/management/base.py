@@ -4,25 +4,24 @@ that turn a bad number into a usage error."""
 
 import argparse
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from ..models import Room
+from ..selectors import lookups
 
 # timedelta(days=...) overflows near a million years; nobody retains that long.
 MAX_DAYS = 100 * 365
 
 
 def room_named(slug: str) -> Room:
-    room = Room.objects.filter(slug=slug).first()
+    room = lookups.room_by_slug(slug=slug)
     if room is None:
         raise CommandError(f"No room {slug!r}. Create it with: manage.py createroom {slug}")
     return room
 
 
 def user_named(username: str):
-    User = get_user_model()
-    user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+    user = lookups.user_by_name(username=username)
     if user is None:
         raise CommandError(f"No user {username!r}.")
     return user

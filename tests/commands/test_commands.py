@@ -1,4 +1,4 @@
-"""The manage.py commands of INTERFACE.md: what each prints, the writes they
+"""The manage.py commands (docs/operations.md): what each prints, the writes they
 make through the services, and their clear errors for bad arguments
 (a CommandError in-process; from the shell a non-zero exit, no traceback).
 
@@ -8,6 +8,9 @@ runs against a real daphne worker: tests/integration/test_commands.py.
 
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -19,6 +22,7 @@ from django.utils import timezone
 from rooms import access, selectors, services
 from rooms.errors import RoomsError
 from rooms.models import ApiToken, Membership, Message, PresenceSnapshot, Room
+from tests.harness.deployment import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -367,7 +371,7 @@ def test_prunemessages_room_limits_it_to_that_room(lobby, room_factory):
         post(room, "old")
         post(room, "new")
     out = run("prunemessages", "--older-than", "0", "--room", "other")
-    assert out == "1 entries deleted in other\n"
+    assert out == "1 entry deleted in other\n"
     assert Message.objects.filter(room=lobby).count() == 2
 
 
@@ -536,7 +540,13 @@ def test_roomstats_of_an_unknown_room_is_an_error(db):
 # --- seeddemo ------------------------------------------------------------------------
 
 
-def test_seeddemo_is_idempotent(db):
+@pytest.fixture
+def development(db, settings):
+    """DJANGO_DEBUG on, as `make run` has it (Django's test runner turns it off)."""
+    settings.DEBUG = True
+
+
+def test_seeddemo_is_idempotent(development):
     first = run("seeddemo")
     assert "room lobby" in first and "conversation in lobby" in first
     assert first.endswith("demo ready\n")
@@ -545,7 +555,7 @@ def test_seeddemo_is_idempotent(db):
     assert dict(Room.objects.values_list("slug", "last_seq")) == heads
 
 
-def test_seeddemo_lobby_shows_a_reply_an_edit_reactions_and_a_deletion(db):
+def test_seeddemo_lobby_shows_a_reply_an_edit_reactions_and_a_deletion(development):
     run("seeddemo")
     lobby = Room.objects.get(slug="lobby")
     log = [json.loads(text) for text in selectors.iter_entries(room=lobby, since=0)]
@@ -560,7 +570,7 @@ def test_seeddemo_lobby_shows_a_reply_an_edit_reactions_and_a_deletion(db):
     assert {entry["author"] for entry in log} == {None, "alice", "bob", "carol"}
 
 
-def test_seeddemo_gives_alice_and_bob_a_direct_conversation_and_alice_a_room_to_manage(db):
+def test_seeddemo_gives_alice_and_bob_a_direct_conversation_and_alice_a_room_to_manage(development):
     run("seeddemo")
     alice, bob = (get_user_model().objects.get(username=name) for name in ("alice", "bob"))
     direct, created = services.direct_open(user=alice, others=[bob])
@@ -568,7 +578,7 @@ def test_seeddemo_gives_alice_and_bob_a_direct_conversation_and_alice_a_room_to_
     assert access.room_manager_access(user=alice, slug="dev").slug == "dev"
 
 
-def test_seeddemo_adds_the_conversation_to_a_lobby_seeded_before_it(db):
+def test_seeddemo_adds_the_conversation_to_a_lobby_seeded_before_it(development):
     services.room_create_or_update(slug="lobby", title="Lobby")
     post(Room.objects.get(slug="lobby"), "Welcome to Lobby!")
     out = run("seeddemo")
@@ -576,10 +586,47 @@ def test_seeddemo_adds_the_conversation_to_a_lobby_seeded_before_it(db):
     assert Room.objects.get(slug="lobby").last_seq > 1
 
 
-def test_seeddemo_in_an_archived_lobby_still_makes_the_demo(db):
+def test_seeddemo_in_an_archived_lobby_still_makes_the_demo(development):
     services.room_create_or_update(slug="lobby", title="Lobby", is_archived=True)
     err = io.StringIO()
     out = io.StringIO()
     call_command("seeddemo", stdout=out, stderr=err)
     assert out.getvalue().endswith("demo ready\n")
     assert Room.objects.get(slug="lobby").last_seq == 0
+
+
+# --- a newcomer's path (clear words, no traceback) --------------------------------
+
+
+def test_post_as_a_user_who_may_not_see_a_private_room_says_so(room_factory, user_factory):
+    room_factory("team", is_private=True)
+    user_factory("carol")
+    with pytest.raises(CommandError, match="carol may not post in team: it is a private room"):
+        run("post", "team", "hi", "--as", "carol")
+
+
+def test_exportroom_to_a_full_disk_is_one_line_not_a_traceback(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    for args in (["migrate", "-v0"], ["createroom", "lobby"], ["post", "lobby", "hi"]):
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+    for args in (["--output", "/dev/full"], []):
+        with open("/dev/full", "w") as full:
+            shell = subprocess.run(
+                [sys.executable, "manage.py", "exportroom", "lobby", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        assert shell.returncode == 1, shell.stderr
+        assert shell.stderr.strip().splitlines() == [
+            f"CommandError: Cannot write {args[-1] if args else 'stdout'}: No space left on device"
+        ]
+
+
+def test_seeddemo_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=r"public passwords .* only with DJANGO_DEBUG on"):
+        run("seeddemo")
+    assert not get_user_model().objects.filter(username="admin").exists()

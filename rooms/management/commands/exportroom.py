@@ -1,4 +1,5 @@
 import contextlib
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,20 +29,37 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         room = room_named(options["room"])
-        with contextlib.ExitStack() as stack:
-            if options["output"]:
-                try:
+        target = options["output"] or "stdout"
+        # Any write failure (a full disk, a closed pipe), at open or later, is
+        # one line naming the target, never a traceback.
+        try:
+            with contextlib.ExitStack() as stack:
+                if options["output"]:
                     out = stack.enter_context(open(options["output"], "w", encoding="utf-8"))
-                except OSError as error:
-                    raise CommandError(
-                        f"Cannot write {options['output']}: {error.strerror}"
-                    ) from None
-                write = out.write
-            else:
-                write = self.stdout.write
-            count = self._export(room, options["since"], write)
+                    write = out.write
+                else:
+                    write = self.stdout.write
+                count = self._export(room, options["since"], write)
+                if not options["output"]:
+                    self.stdout.flush()
+        except BrokenPipeError:
+            if options["output"]:
+                raise CommandError(f"Cannot write {target}: the pipe closed") from None
+            # `exportroom lobby | head` is a reader that has had enough.
+            self._drop_stdout()
+            return
+        except OSError as error:
+            if not options["output"]:
+                self._drop_stdout()
+            raise CommandError(f"Cannot write {target}: {error.strerror or error}") from None
         if sys.stderr.isatty():
             sys.stderr.write(f"\r{count} entries exported\n")
+
+    def _drop_stdout(self) -> None:
+        """What the process's stdout still buffers would fail again at exit,
+        as a second message: Python's documented remedy, stdout to devnull."""
+        if getattr(self.stdout, "_out", None) is sys.__stdout__:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
 
     @staticmethod
     def _export(room, since: int, write) -> int:

@@ -41,6 +41,12 @@ class Command(BaseCommand):
                 check_rate=False,
             )
         except RoomsError as error:
+            if error.code == "not_found" and author is not None:
+                # The room exists (room_named found it): it is private to them.
+                raise CommandError(
+                    f"{author.get_username()} may not post in {room.slug}: "
+                    "it is a private room they are not a member of."
+                ) from None
             raise CommandError(error.message) from None
         self.stdout.write(str(result.seq))
 

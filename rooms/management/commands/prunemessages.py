@@ -34,7 +34,8 @@ class Command(BaseCommand):
             dry_run=options["dry_run"],
         )
         where = f" in {room.slug}" if room else ""
+        entries = "entry" if count == 1 else "entries"
         if options["dry_run"]:
-            self.stdout.write(f"{count} entries would be deleted{where} (dry run)")
+            self.stdout.write(f"{count} {entries} would be deleted{where} (dry run)")
         else:
-            self.stdout.write(f"{count} entries deleted{where}")
+            self.stdout.write(f"{count} {entries} deleted{where}")

@@ -111,6 +111,7 @@ class Deployment:
                 "DJANGO_SECURE_SSL_REDIRECT": "0",
                 "DJANGO_SECURE_COOKIES": "0",
                 "ROOMS_RATE_LIMIT": "off",
+                "ROOMS_READ_RATE": "off",
                 "ROOMS_REPAIR_INTERVAL": "0.5",
                 "PYTHONUNBUFFERED": "1",
                 "PATH": f"{BIN}:{os.environ.get('PATH', '')}",

@@ -5,6 +5,7 @@ names a role that does not exist. Run as an operator runs them: manage.py in
 a process of its own."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -74,3 +75,13 @@ def test_an_unknown_database_role_is_one_line(postgres_url):
     line = refused(manage("migrate", DATABASE_URL=url))
     assert line.startswith("Cannot use the database of DATABASE_URL:")
     assert "no_such_role_rooms" in line
+
+
+def test_every_variable_the_settings_read_is_documented():
+    """docs/operations.md, Environment, lists each variable project/settings.py
+    reads, so an operator finds every knob in one table."""
+    source = (ROOT / "project" / "settings.py").read_text()
+    read = set(re.findall(r'(?:environ\.get|_env_bool|_env_list)\(\s*"([A-Z_]+)"', source))
+    table = (ROOT / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, re.M))
+    assert read and read - documented == set()

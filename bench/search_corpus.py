@@ -203,8 +203,8 @@ def seed(count: int) -> dict:
     from django.utils import timezone
 
     from rooms import services
-    from rooms.entries import EntryRequest
     from rooms.models import Membership, Message, Room
+    from rooms.services import EntryRequest
 
     User = get_user_model()
     corpus = Corpus()

@@ -98,7 +98,7 @@ print("@@" + json.dumps(tokens))
 SEED = """
 from django.contrib.auth import get_user_model
 from rooms import services
-from rooms.entries import EntryRequest
+from rooms.services import EntryRequest
 from rooms.models import Room
 room = Room.objects.get(slug=SLUG)
 author = get_user_model().objects.get(username="bench-pub")

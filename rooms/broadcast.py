@@ -19,7 +19,6 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from . import events
-from .events import LOCAL_CHANNEL_PREFIX  # noqa: F401  (the hub finds it here)
 from .ops import metrics
 
 logger = logging.getLogger(__name__)

@@ -1,27 +1,36 @@
 """WebSocket handshake rules: the Origin check and who the client is.
 
-docs/protocol.md, Connection: a handshake carrying an `Origin` must name a host of
-ALLOWED_HOSTS (cross-site WebSocket hijacking protection), else HTTP 403
-whatever the credentials; without `Origin` only token auth is accepted. A
-token comes from `Authorization: Bearer` or `?token=`; otherwise the Django
-session cookie. Every refusal is logged with its reason.
+docs/protocol.md, Connection: a handshake carrying an `Origin` must come from
+the request's own origin, or from one of CSRF_TRUSTED_ORIGINS (cross-site
+WebSocket hijacking protection), else HTTP 403 whatever the credentials;
+without `Origin` only token auth is accepted. A token comes from
+`Authorization: Bearer` or `?token=`; otherwise the Django session cookie.
+Every refusal is logged with its reason.
 
-ALLOWED_HOSTS is the list of allowed origins, written as Django writes hosts:
-`[::1]` admits `http://[::1]:8000`. A `*` would admit every origin and so
-switch the check off: the application refuses to start with one
-(ImproperlyConfigured), and the check never treats `*` as a wildcard.
+The Origin check is Django's own CSRF Origin check
+(CsrfViewMiddleware._origin_verified) on the handshake read as an HTTP
+request: the origin is compared whole (scheme, host and port) with
+`https://` or `http://` and the `Host` header, which ALLOWED_HOSTS must
+vouch for; https when the handshake is secure (wss) or a trusted proxy says
+so (SECURE_PROXY_SSL_HEADER). One rule for forms and sockets: a page that
+may post a form may open a socket.
+
+A `*` in ALLOWED_HOSTS would let any `Host` through, and with it a
+DNS-rebound page's own origin: the application refuses to start with one
+(ImproperlyConfigured).
 """
 
+import io
 import logging
-from urllib.parse import urlsplit
 
 from channels.auth import AuthMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import DisallowedHost, ImproperlyConfigured
+from django.core.handlers.asgi import ASGIRequest
 from django.db import InterfaceError, OperationalError
-from django.http.request import validate_host
+from django.middleware.csrf import CsrfViewMiddleware
 
 from rooms import protocol, services
 from rooms.tokens import bearer_token
@@ -38,34 +47,41 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-def allowed_origin_hosts() -> list[str]:
-    """ALLOWED_HOSTS without `*`; with DEBUG and no hosts, the local ones
-    Django's own Host check then allows."""
-    if settings.DEBUG and not settings.ALLOWED_HOSTS:
-        return [".localhost", "127.0.0.1", "[::1]"]
-    return [host for host in settings.ALLOWED_HOSTS if host != "*"]
+def handshake_request(scope) -> ASGIRequest:
+    """The handshake as the HTTP GET it is, for Django's request helpers
+    (`get_host`, `is_secure`). The ASGI server's scheme is ws or wss."""
+    secure = scope.get("scheme") in ("wss", "https")
+    http = {**scope, "type": "http", "method": "GET", "scheme": "https" if secure else "http"}
+    return ASGIRequest(http, io.BytesIO())
 
 
-def origin_allowed(origin: str) -> bool:
+def _origin_refusal(scope, origin: str) -> str:
+    """Why `origin` was refused, naming the origin that would have passed
+    (a proxy that drops the port from `Host` shows here)."""
+    request = handshake_request(scope)
     try:
-        parts = urlsplit(origin)
-        host = parts.hostname  # lowercased, IPv6 without brackets
-        parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError:  # an unbalanced "[", a port that is not a number
+        own = "own origin " + repr(f"{request.scheme}://{request.get_host()}")
+    except DisallowedHost:
+        own = f"Host {request.META.get('HTTP_HOST')!r} is not in ALLOWED_HOSTS"
+    return f"Origin {origin!r} is not this site's origin ({own}) nor a trusted origin"
+
+
+def origin_allowed(scope) -> bool:
+    """Whether the handshake's Origin is its own origin or a trusted one."""
+    request = handshake_request(scope)
+    if "HTTP_ORIGIN" not in request.META:
         return False
-    if not host:
-        return False
-    if ":" in host:
-        host = f"[{host}]"  # as ALLOWED_HOSTS writes an IPv6 address
-    return validate_host(host, allowed_origin_hosts())
+    # The CSRF middleware's Origin rule as it is; the middleware is not
+    # otherwise involved (no token: a socket has no form).
+    return CsrfViewMiddleware(lambda request: None)._origin_verified(request)
 
 
 def check_allowed_hosts() -> None:
     if "*" in settings.ALLOWED_HOSTS:
         raise ImproperlyConfigured(
-            "ALLOWED_HOSTS (DJANGO_ALLOWED_HOSTS) contains '*': it is also the list of "
-            "allowed WebSocket origins, and '*' would admit any site's pages "
-            "(cross-site WebSocket hijacking). Name the hosts (docs/security.md)."
+            "ALLOWED_HOSTS (DJANGO_ALLOWED_HOSTS) contains '*': the WebSocket Origin "
+            "check takes the Host header for the site's own origin, and '*' would let "
+            "a DNS rebinding page's host pass as ours. Name the hosts (docs/security.md)."
         )
 
 
@@ -102,9 +118,9 @@ class WebSocketAuthMiddleware:
             _header(scope, b"authorization"),
             query_string=scope.get("query_string", b"").decode("latin-1"),
         )
-        if origin is not None and not origin_allowed(origin):
+        if origin is not None and not origin_allowed(scope):
             await receive()  # the websocket.connect
-            return await _refuse(send, scope, f"Origin {origin!r} is not an allowed host")
+            return await _refuse(send, scope, _origin_refusal(scope, origin))
         if token:  # "" (another scheme, or none given) is no token here
             # Off the writer thread: a reconnect storm authenticates in parallel
             # instead of queueing behind the group commit (rooms/realtime/db.py).

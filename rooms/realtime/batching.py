@@ -14,9 +14,10 @@ import weakref
 
 from django.db import InterfaceError, OperationalError
 
-from rooms import metrics, protocol, services
-from rooms.entries import EntryRequest, EntryResult
+from rooms import protocol, services
 from rooms.errors import RoomsError
+from rooms.ops import metrics
+from rooms.services import EntryRequest, EntryResult
 
 from . import db
 

@@ -17,9 +17,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from rooms import access, metrics, protocol, selectors, services
-from rooms.entries import EntryRequest
+from rooms import access, protocol, selectors, services
 from rooms.errors import RoomsError
+from rooms.ops import metrics
+from rooms.services import EntryRequest
 
 from . import batching, db, shutdown
 from .auth import credentials_of

@@ -16,8 +16,9 @@ from collections import Counter
 
 from django.conf import settings
 
-from rooms import access, metrics, protocol, selectors
+from rooms import access, protocol, selectors
 from rooms.events import room_group
+from rooms.ops import metrics
 
 from . import db
 from .outlet import Prepared

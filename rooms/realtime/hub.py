@@ -24,15 +24,10 @@ import weakref
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms import events, metrics
-from rooms.broadcast import (
-    LOCAL_CHANNEL_PREFIX,
-    PROCESS_ID,
-    add_local_sink,
-    layer_is_shared,
-    remove_local_sink,
-)
-from rooms.events import user_group
+from rooms import events
+from rooms.broadcast import PROCESS_ID, add_local_sink, layer_is_shared, remove_local_sink
+from rooms.events import LOCAL_CHANNEL_PREFIX, user_group
+from rooms.ops import metrics
 
 from . import dispatch, presence, repair, shutdown
 from .feed import RoomFeed, Subscription

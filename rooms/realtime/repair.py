@@ -6,14 +6,17 @@ no broadcast announced: a post from `manage.py` on the in-memory layer, or
 the last message of a burst the layer lost. The same query notices a room
 whose title, archived or private state changed in another process, and
 sends the `room` frame. A few more queries re-read what the open sockets
-may still do (`check_access`), so a lost access event never leaves a socket
-with rights it no longer has for longer than one interval.
+may still do (`check_access`): the user's rights, credentials and roles.
+So a lost access event, or a change that has none (staff taken away, a
+password changed), never leaves a socket with rights it no longer has for
+longer than one interval.
 """
 
 import asyncio
 import logging
 
-from rooms import metrics, protocol, selectors
+from rooms import protocol, selectors
+from rooms.ops import metrics
 
 from . import db
 
@@ -79,9 +82,11 @@ async def check_rooms(hub, feeds: list) -> None:
 
 async def check_access(hub) -> None:
     """Close the sockets whose user was deactivated, whose token was
-    revoked or whose session ended (4401); bring every subscription's
-    role up to date (a `room` frame, or `left` when the room is private
-    and the membership went). A few queries for the whole process."""
+    revoked or whose session ended (4401: a logout, an expiry, a password
+    changed elsewhere); bring every socket's user (staff, superuser) and
+    every subscription's role up to date (a `room` frame, or `left` when
+    the room is private and the membership went). A few queries for the
+    whole process."""
     sockets = [socket for group in hub.user_sockets.values() for socket in group]
     subscriptions = [
         subscription
@@ -105,12 +110,18 @@ async def check_access(hub) -> None:
         return
     for socket in sockets:
         kind, value = socket.credentials
-        if socket.user.pk not in snapshot.active_users:
+        rights = snapshot.active_users.get(socket.user.pk)
+        if rights is None:
             await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The account is deactivated.")
         elif kind == "token" and value not in snapshot.live_tokens:
             await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The API token was revoked.")
-        elif kind == "session" and value not in snapshot.live_sessions:
+        elif kind == "session" and snapshot.live_sessions.get(value) != socket.user.pk:
             await socket.end(protocol.CLOSE_UNAUTHENTICATED, "The session has ended.")
+        else:
+            # The socket's user is what its frames are decided with (the
+            # group commit's delete rule reads is_staff from it): as it is now.
+            socket.user.is_staff = rights.is_staff
+            socket.user.is_superuser = rights.is_superuser
     for subscription in subscriptions:
         role = snapshot.roles.get((subscription.room.id, subscription.socket.user.pk))
         if role != subscription.room.role and not subscription.socket.gone:

@@ -133,7 +133,15 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
             fresh.append((index, request))
     published = []
     stored: list[mentions.Stored] = []
-    active = _lock_authors({r.author.pk for _, r in fresh if r.author is not None})
+    rights = _lock_authors({r.author.pk for _, r in fresh if r.author is not None})
+    for _, request in fresh:
+        if request.author is not None:
+            # The rows read under the lock decide this write: an author object
+            # may have been loaded long ago (a socket's, at its handshake), and
+            # a right lost since (staff) must not count.
+            author = request.author
+            author.is_active, author.is_staff, author.is_superuser = rights.get(author.pk, GONE)
+    active = {pk for pk, (is_active, _, _) in rights.items() if is_active}
     # Rooms in id order: two processes' batches lock room rows in the same
     # order (after the authors', also in id order), so they queue rather than
     # deadlock.
@@ -157,20 +165,25 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
     return published
 
 
-def _lock_authors(author_ids: set[int]) -> set[int]:
-    """Lock the authors' user rows until the commit and return the active
-    ones. The lock makes the rate limit exact across worker processes: a
-    concurrent batch of the same user waits here, then counts what this one
-    stored. (SQLite serializes write transactions anyway.) NO KEY UPDATE:
-    it does not hold off a room's management write that inserts a row
-    pointing at the user (a membership) while holding the room's lock,
-    which this batch waits for next: that would deadlock."""
+GONE = (False, False, False)  # a user deleted meanwhile: no rights at all
+
+
+def _lock_authors(author_ids: set[int]) -> dict[int, tuple[bool, bool, bool]]:
+    """Lock the authors' user rows until the commit and return their rights
+    as stored: {pk: (is_active, is_staff, is_superuser)}. The lock makes the
+    rate limit exact across worker processes: a concurrent batch of the same
+    user waits here, then counts what this one stored. (SQLite serializes
+    write transactions anyway.) NO KEY UPDATE: it does not hold off a room's
+    management write that inserts a row pointing at the user (a membership)
+    while holding the room's lock, which this batch waits for next: that
+    would deadlock."""
     if not author_ids:
-        return set()
+        return {}
     users = get_user_model().objects.select_for_update(no_key=True)
-    users = users.filter(pk__in=sorted(author_ids))
+    users = users.filter(pk__in=sorted(author_ids)).order_by("pk")
+    rows = users.values_list("pk", "is_active", "is_staff", "is_superuser")
     return {
-        pk for pk, is_active in users.order_by("pk").values_list("pk", "is_active") if is_active
+        pk: (is_active, is_staff, is_superuser) for pk, is_active, is_staff, is_superuser in rows
     }
 
 

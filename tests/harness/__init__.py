@@ -7,4 +7,6 @@
 - `network`: a WebSocket client over the network that checks every stream
   it receives (exactly once, in order, gapless) as it arrives.
 - `live`: a one-worker site for the tests of adapters against a real server.
+- `sessions`: a browser's login session on a real worker, without a browser
+  (its forms, its cookie for a WebSocket handshake).
 """

@@ -21,14 +21,17 @@ from django.test import Client as HttpClient
 
 from project.asgi import application
 from rooms import services
-from rooms.entries import EntryRequest
 from rooms.models import Room
 from rooms.realtime import hub as hub_module
 from rooms.realtime.hub import get_hub
+from rooms.services import EntryRequest
 
 # Generous: the machine is shared with other test runs. Waiting is on events,
 # so a passing test never waits this long.
 TIMEOUT = 10
+# The Host every handshake carries (as every HTTP/1.1 client sends one), and
+# the Origin of this site's own pages, which must match it exactly.
+HOST = (b"host", b"127.0.0.1")
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
@@ -225,8 +228,12 @@ class Clients:
             assert not (hub.running or hub.feeds or hub.user_sockets), "hub still running"
 
     async def handshake(self, path: str = "/ws/", headers=()) -> tuple[bool, int | None, Client]:
-        """(accepted, close code or None, client): the raw handshake."""
-        communicator = WebsocketCommunicator(application, path, headers=list(headers))
+        """(accepted, close code or None, client): the raw handshake, with
+        HOST unless `headers` name a Host of their own."""
+        headers = list(headers)
+        if not any(name.lower() == b"host" for name, _ in headers):
+            headers.append(HOST)
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         accepted, detail = await communicator.connect(timeout=TIMEOUT)
         client = Client(communicator)
         if accepted:

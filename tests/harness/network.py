@@ -2,7 +2,7 @@
 library against real daphne workers.
 
 It reads every frame in a background task and keeps, per room, the stream of
-the current join (PROTOCOL.md, Join and backfill semantics): after each
+the current join (docs/protocol.md, Join and backfill): after each
 `joined` a new Stream starts at since + 1, and every `backfill`/`message`
 frame of that room is checked as it arrives for gaps, duplicates, order,
 backfill-after-live and the backfill frame limits. Tests then assert on
@@ -65,7 +65,8 @@ class Stream:
 
 
 class Client:
-    """One WebSocket to a worker, authenticated with an API token."""
+    """One WebSocket to a worker, authenticated with an API token (or with
+    what `headers` carry: a session cookie and an Origin)."""
 
     def __init__(self, ws, name: str):
         self.ws = ws
@@ -83,11 +84,12 @@ class Client:
 
     @classmethod
     async def connect(
-        cls, url: str, token: str, *, name: str = "client", headers: dict | None = None
+        cls, url: str, token: str | None, *, name: str = "client", headers: dict | None = None
     ) -> Client:
+        bearer = {"Authorization": f"Bearer {token}"} if token else {}
         ws = await websockets.connect(
             url,
-            additional_headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            additional_headers={**bearer, **(headers or {})},
             max_size=2**24,
             ping_interval=None,
             open_timeout=REPLY_TIMEOUT,

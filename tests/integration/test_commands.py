@@ -149,7 +149,7 @@ EXPORT_EXTRA_MIB_BOUND = 25
 def test_exportroom_streams_100k_messages_in_bounded_memory(site, tmp_path):
     site.shell(
         "from rooms import services\n"
-        "from rooms.entries import EntryRequest\n"
+        "from rooms.services import EntryRequest\n"
         "from rooms.models import Room\n"
         "room = Room.objects.get(slug='big')\n"
         "body = 'a moderately long chat message body, ' * 3\n"

@@ -1,4 +1,4 @@
-"""The WebSocket handshake rules (PROTOCOL.md, Connection) and /healthz,
+"""The WebSocket handshake rules (docs/protocol.md, Connection) and /healthz,
 against a real daphne: what a browser on another site, a bot and a
 load balancer actually get on the wire.
 """
@@ -42,8 +42,8 @@ async def test_handshake_rules_and_healthz_on_a_real_worker(embedded):
         bot = await Client.connect(worker.ws_url, site.tokens["bot"], name="bot")
         assert bot.user == "bot"
         await bot.close()
-        # Our own pages: an allowed host (the port is not compared).
-        page = {"Origin": "http://127.0.0.1:1"}
+        # Our own pages: the request's own origin (scheme, host and port).
+        page = {"Origin": worker.http_url}
         same_site = await Client.connect(worker.ws_url, site.tokens["bot"], headers=page)
         assert same_site.user == "bot"
         await same_site.close()

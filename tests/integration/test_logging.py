@@ -76,7 +76,7 @@ async def test_a_workers_refusals_are_json_lines_without_tokens(tmp_path, server
     assert unauthenticated["message"].endswith(": the API token is not valid")
     assert unauthenticated["client"].startswith("127.0.0.1:")
     foreign = by_message["websocket refused (403) from 127.0.0.1"]
-    assert "'http://evil.test' is not an allowed host" in foreign["message"]
+    assert "'http://evil.test' is not this site's origin" in foreign["message"]
     (budget,) = [line for line in rooms_lines if "frame refused (rate_limited)" in line["message"]]
     assert budget["user"] == "alice" and budget["socket"] and budget["level"] == "INFO"
     scrape = by_message["metrics refused (401)"]

@@ -8,10 +8,10 @@ import pytest
 from django.db import OperationalError
 
 from rooms import services
-from rooms.entries import EntryRequest
 from rooms.errors import RoomsError
 from rooms.models import Message
 from rooms.realtime.batching import SendBatcher
+from rooms.services import EntryRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

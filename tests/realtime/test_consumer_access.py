@@ -4,10 +4,12 @@ the event is lost), credentials that end close sockets with 4401, and the
 throttles, budgets and caps of docs/protocol.md (Access and flow control).
 """
 
+import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 
 from rooms import protocol, services
@@ -126,6 +128,36 @@ async def test_a_logged_out_sessions_socket_is_closed(clients, alice, lobby):
     await client.join("lobby")
     await database_sync_to_async(Session.objects.all().delete)()  # what logout does
     assert await client.closed_after(("backfill", "presence", "error")) == 4401
+
+
+async def test_a_password_change_closes_the_sockets_of_the_sessions_it_ended(clients, alice, lobby):
+    """Django ends every session whose stored hash no longer matches the
+    password (django.contrib.auth.get_user); so does the access check."""
+    client = await clients.connect(alice, via="session")
+    await client.join("lobby")
+    alice.set_password("a-new-password-456")
+    await database_sync_to_async(alice.save)()
+    assert await client.closed_after(("backfill", "presence", "error")) == 4401
+
+
+async def test_a_user_who_lost_staff_may_no_longer_delete_others_messages(
+    clients, bob, lobby, user_factory, settings
+):
+    """The socket's user is re-read with its rights every repair interval:
+    the delete rule reads `is_staff` from it."""
+    carol = await database_sync_to_async(user_factory)("carol", is_staff=True)
+    first, second = await post("lobby", "one", author=bob), await post("lobby", "two", author=bob)
+    client = await clients.connect(carol)
+    await client.join("lobby")
+    await client.send({"type": "delete", "room": "lobby", "seq": first, "ref": "d1"})
+    assert (await client.next_of("ack", skip=("backfill", "message")))["ref"] == "d1"
+    staff = get_user_model().objects.filter(pk=carol.pk)
+    await database_sync_to_async(staff.update)(is_staff=False)  # no event: only the check
+    await asyncio.sleep(5 * settings.ROOMS_REPAIR_INTERVAL)
+    frame = {"type": "delete", "room": "lobby", "seq": second, "ref": "d2"}
+    await client.error(frame, "forbidden", ref="d2", skip=("backfill", "message"))
+    deleted = Message.objects.filter(room=lobby, seq=second, deleted=True).exists
+    assert not await database_sync_to_async(deleted)()
 
 
 # --- throttles, budgets and caps ------------------------------------------------------------

@@ -2,13 +2,19 @@
 reaches the sockets within one ROOMS_REPAIR_INTERVAL (a post, a room's new
 title, a membership gone, credentials that ended), and a hub that cannot
 read the database for MAX_REPAIR_FAILURES intervals closes its sockets with
-4503. Changes are made without their events, as if the layer had lost them.
+4503. Changes are made without their events, as if the layer had lost them;
+a socket's user is brought up to date (staff lost), a session that a
+logout or a password change ended closes its socket.
 Fake sockets and layer, a clock the test moves; rows through the services."""
 
+import asyncio
 import contextlib
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.test import Client
 
 from rooms import protocol, selectors, services
 from rooms.models import Membership, Room
@@ -43,6 +49,7 @@ async def connect(hub, user) -> FakeSocket:
     credentials = ("token", services.token_hash(token))
     socket = FakeSocket(user.username, user=user, credentials=credentials)
     await hub.attach_user(user.pk, socket)
+    await asyncio.get_running_loop().idle()  # the hub's loops count from here
     return socket
 
 
@@ -137,3 +144,65 @@ async def test_a_deactivated_users_socket_ends_at_the_next_repair(hub, clock, al
     await database_sync_to_async(alice.save)()
     await next_repair(hub, clock)
     assert socket.ended == [(protocol.CLOSE_UNAUTHENTICATED, "The account is deactivated.")]
+
+
+@database_sync_to_async
+def login(user) -> str:
+    """A session of `user` as a login makes it (with the password's hash)."""
+    browser = Client()
+    browser.force_login(user)
+    return browser.cookies["sessionid"].value
+
+
+async def connect_with_session(hub, clock, user, session_key: str) -> FakeSocket:
+    """A socket of `user` opened with a session cookie; the hub's loops are
+    started (and so count their first interval) when it returns."""
+    socket = FakeSocket(user.username, user=user, credentials=("session", session_key))
+    await hub.attach_user(user.pk, socket)
+    await clock.idle()
+    return socket
+
+
+async def test_a_logged_out_sessions_socket_ends_at_the_next_repair(hub, clock, alice, bob):
+    key = await login(alice)
+    ended, kept = await connect_with_session(hub, clock, alice, key), await connect(hub, bob)
+    await database_sync_to_async(Session.objects.filter(session_key=key).delete)()
+    await next_repair(hub, clock)
+    assert ended.ended == [(protocol.CLOSE_UNAUTHENTICATED, "The session has ended.")]
+    assert kept.ended == []
+
+
+async def test_a_password_change_ends_the_sockets_of_the_sessions_it_ended(hub, clock, alice):
+    """Django's get_user: a session whose stored hash is not the password's
+    current one is over. The session the password was changed from was given
+    the new hash (update_session_auth_hash) and goes on."""
+    before = await connect_with_session(hub, clock, alice, await login(alice))
+    alice.set_password("a-new-password-456")
+    await database_sync_to_async(alice.save)()
+    after = await connect_with_session(hub, clock, alice, await login(alice))
+    await next_repair(hub, clock)
+    assert before.ended == [(protocol.CLOSE_UNAUTHENTICATED, "The session has ended.")]
+    assert after.ended == []
+
+
+async def test_a_session_of_another_user_ends_the_socket(hub, clock, alice, bob):
+    """A socket's session must still log in its own user."""
+    socket = await connect_with_session(hub, clock, alice, await login(bob))
+    await next_repair(hub, clock)
+    assert socket.ended == [(protocol.CLOSE_UNAUTHENTICATED, "The session has ended.")]
+
+
+async def test_lost_staff_reaches_the_sockets_user_at_the_next_repair(hub, clock, user_factory):
+    """The group commit decides a delete with the socket's user: its rights
+    are re-read with `is_active`, so a frame after the next repair is decided
+    with what the user may do now."""
+    carol = await database_sync_to_async(user_factory)("carol", is_staff=True, is_superuser=True)
+    socket = await connect(hub, carol)
+    rights = get_user_model().objects.filter(pk=carol.pk)
+    await database_sync_to_async(rights.update)(is_staff=False, is_superuser=False)
+    await next_repair(hub, clock)
+    assert (socket.user.is_staff, socket.user.is_superuser) == (False, False)
+    assert socket.ended == []
+    await database_sync_to_async(rights.update)(is_staff=True)
+    await next_repair(hub, clock)
+    assert socket.user.is_staff

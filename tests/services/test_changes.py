@@ -8,6 +8,7 @@ change entries.
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from rooms import selectors, services
 from rooms.errors import RoomsError
@@ -152,6 +153,16 @@ def test_moderators_and_staff_delete_anyones_message(request, lobby, alice, dele
     who = request.getfixturevalue(deleter)
     assert entry(delete(lobby, who, 1))["author"] == who.username
     assert message(lobby, 1)["deleted"] is True
+
+
+def test_staff_lost_since_the_author_was_loaded_is_lost_for_the_write(lobby, alice, staff):
+    """A socket's user object was loaded at its handshake: the group commit
+    decides with the rights stored when it locks the author's row."""
+    post(lobby, alice, "rude")
+    get_user_model().objects.filter(pk=staff.pk).update(is_staff=False)
+    assert staff.is_staff  # the object the socket still holds
+    assert refusal(delete, lobby, staff, 1) == ("forbidden", None)
+    assert message(lobby, 1)["deleted"] is False
 
 
 def test_a_moderator_of_another_room_may_not_delete_here(room_factory, lobby, alice, bob):

@@ -1,6 +1,7 @@
 """`/api/rooms/<slug>/members…`: a room's members and their roles,
 inviting, changing a role, removing (docs/room-management.md). Its
-moderators and staff only: 403 for anyone else."""
+moderators and staff only, 403 for anyone else; but any member leaves by
+removing their own username."""
 
 from django.http import HttpResponse
 
@@ -30,7 +31,11 @@ def room_members(request, user, slug):
 @endpoint("PATCH", "DELETE")
 def room_member(request, user, slug, username):
     """PATCH {"role"} changes a member's role; DELETE removes them (204).
-    Never the room's last moderator."""
+    Never the room's last moderator. DELETE of the caller's own username is
+    leaving (204), which needs no right to manage the room."""
+    if request.method == "DELETE" and username == user.get_username():
+        services.membership_leave(room=access.room_access_or_404(user=user, slug=slug), user=user)
+        return HttpResponse(status=204)
     room = access.room_manager_access(user=user, slug=slug)
     if request.method == "DELETE":
         services.membership_revoke(room=room, by=user, username=username)

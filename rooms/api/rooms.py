@@ -1,5 +1,9 @@
 """`/api/rooms` and `/api/rooms/<slug>`: the rooms a user may see, creating
-one, and one room's detail and settings (docs/api.md, docs/room-management.md)."""
+one, one room's detail and settings (docs/api.md, docs/room-management.md),
+and hiding a direct conversation from the caller's lists
+(docs/direct-messages.md)."""
+
+from django.http import HttpResponse
 
 from .. import access, selectors, services
 from ..selectors import api as api_selectors
@@ -39,3 +43,11 @@ def room_detail(request, user, slug):
         is_private=boolean(payload, "private"),
     )
     return json_response(dumps({"room": selectors.room_detail(room=room, user=user)}))
+
+
+@endpoint("POST")
+def room_hide(request, user, slug):
+    """POST hides a direct conversation from the caller's lists until its
+    next message (204); `invalid` for a room that is not one."""
+    services.direct_hide(room=access.room_access_or_404(user=user, slug=slug), user=user)
+    return HttpResponse(status=204)

@@ -27,6 +27,7 @@ urlpatterns = [
         name="api-room-notifications",
     ),
     re_path(r"^rooms/(?P<slug>[^/]+)/?$", rooms.room_detail, name="api-room"),
+    re_path(r"^rooms/(?P<slug>[^/]+)/hide/?$", rooms.room_hide, name="api-room-hide"),
     re_path(r"^rooms/(?P<slug>[^/]+)/members/?$", members.room_members, name="api-room-members"),
     re_path(
         r"^rooms/(?P<slug>[^/]+)/members/(?P<username>[^/]+)/?$",

@@ -1,6 +1,8 @@
 """Rooms as lists show them: the rooms a user may see with their unread and
-mention counts (the room list, the API), one room's detail, and the
-operators' counts (the admin's changelist, `roomstats`)."""
+mention counts (the room list, the API), the ones of them the room list
+joins (at most ROOM_LIST_JOIN_LIMIT, the most recently active first), one
+room's detail, and the operators' counts (the admin's changelist,
+`roomstats`)."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -8,8 +10,13 @@ from django.db.models.functions import Coalesce
 
 from .. import access, protocol
 from ..models import Membership, Mention, Message, ReadCursor, Room
-from .direct import direct_people_by_room, hidden_rooms
+from .direct import direct_people_by_room, hidden_rooms, newest_entry_time
 from .members import online_users
+
+# How many rooms the room list joins (docs/ui.md, How much a page joins): one
+# socket holding a thousand would pass the frame budget and the server's cap
+# on joined rooms.
+ROOM_LIST_JOIN_LIMIT = 100
 
 
 def room_summary(room: Room) -> dict:
@@ -33,7 +40,7 @@ def rooms_for_user(*, user: AbstractBaseUser) -> list[dict]:
     cursor = ReadCursor.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]
     rooms = access.visible_rooms(user).exclude(pk__in=hidden_rooms(user=user)).order_by("slug")
     rooms = rooms.annotate(
-        last_activity=_newest_message_time(),
+        last_activity=newest_entry_time(),
         read=Coalesce(Subquery(cursor), 0),
     )
     # Messages of others after the cursor; change entries never count.
@@ -72,6 +79,21 @@ def rooms_for_user(*, user: AbstractBaseUser) -> list[dict]:
     return listed
 
 
+def rooms_to_join(*, rooms: list[dict], limit: int = ROOM_LIST_JOIN_LIMIT) -> list[str]:
+    """The slugs of the rooms of a listing (rooms_for_user) that the room
+    list joins: at most `limit`, the most recently active first, rooms
+    without messages last. The others stay listed, with the counts the
+    server made, and are joined on demand (docs/ui.md)."""
+    # `last_activity` is protocol.timestamp's fixed-width UTC: its text sorts as its time.
+    active = sorted(
+        (room for room in rooms if room["last_activity"]),
+        key=lambda room: room["last_activity"],
+        reverse=True,
+    )
+    idle = [room for room in rooms if not room["last_activity"]]
+    return [room["slug"] for room in [*active, *idle][:limit]]
+
+
 def room_detail(*, room: Room, user: AbstractBaseUser) -> dict:
     """One room as the API shows it, with the caller's role and whether they
     may manage it."""
@@ -89,7 +111,7 @@ def with_room_stats(rooms: QuerySet) -> QuerySet:
     return rooms.annotate(
         message_count=_count_of(Message.objects.filter(kind__in=Message.MESSAGE_KINDS), "room"),
         member_count=_count_of(Membership.objects.all(), "room"),
-        last_activity=_newest_message_time(),
+        last_activity=newest_entry_time(),
     )
 
 
@@ -109,13 +131,6 @@ def _count_of(queryset: QuerySet, column: str) -> Coalesce:
     counted = queryset.filter(**{column: OuterRef("pk")}).order_by().values(column)
     total = counted.annotate(total=Count("*")).values("total")
     return Coalesce(Subquery(total, output_field=IntegerField()), 0)
-
-
-def _newest_message_time() -> Subquery:
-    # The newest message is never pruned, and (room, seq) is indexed: one
-    # index lookup per room instead of scanning its messages.
-    newest = Message.objects.filter(room=OuterRef("pk"), seq=OuterRef("last_seq"))
-    return Subquery(newest.values("created_at")[:1])
 
 
 def _unread_mentions(user: AbstractBaseUser) -> Coalesce:

@@ -1,6 +1,8 @@
 """Direct conversations: `POST /direct/` opens (or creates once) the
 conversation of the signed-in user with the people named, and redirects to
-it (docs/direct-messages.md). A thin adapter over services.direct_open."""
+it (docs/direct-messages.md); a refusal is shown on the room list's picker
+(429 with Retry-After past ROOMS_CREATE_RATE). A thin adapter over
+services.direct_open."""
 
 import re
 
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .. import access, selectors, services
 from ..errors import RoomsError
+from .errors import answer_refusal, refusal_text
 from .forms import RoomCreateForm
 from .room_list import room_list_context
 
@@ -47,7 +50,8 @@ def direct_open(request):
         # The room list again, with the error on its "New message" picker.
         form = RoomCreateForm() if access.may_create_rooms(request.user) else None
         context = room_list_context(request, form=form)
-        context["direct_error"] = error.message
+        context["direct_error"] = refusal_text(error)
         context["direct_value"] = " ".join(typed)[:MAX_INPUT]
-        return render(request, "rooms/room_list.html", context, status=error.status)
+        response = render(request, "rooms/room_list.html", context, status=error.status)
+        return answer_refusal(response, error)
     return redirect("room", slug=room.slug)

@@ -1,9 +1,14 @@
-"""How a page answers a RoomsError that is not a form's mistake: with the
-status the error knows, as Django's own 404 and 403 pages."""
+"""How a page answers a RoomsError: one that is not a form's mistake with
+the status the error knows, as Django's own 404 and 403 pages; a refusal
+the page shows itself (on a form) in words, and, past a rate limit, with
+429 and Retry-After as the API answers it."""
+
+import math
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 
+from ..api.http import error_response
 from ..errors import RoomsError
 
 
@@ -14,3 +19,28 @@ def raise_as_page(error: RoomsError) -> None:
         raise Http404(error.message) from None
     if error.status == 403:
         raise PermissionDenied(error.message) from None
+
+
+def refusal_text(error: RoomsError) -> str:
+    """What the page says of a refusal: its message, and, past a rate
+    limit, when to try again."""
+    if error.code != "rate_limited" or not error.retry_after:
+        return error.message
+    seconds = math.ceil(error.retry_after)
+    wait = (
+        f"{seconds} second{'s' if seconds != 1 else ''}"
+        if seconds < 90
+        else f"{math.ceil(seconds / 60)} minutes"
+    )
+    return f"{error.message} Try again in {wait}."
+
+
+def answer_refusal(response: HttpResponse, error: RoomsError | None) -> HttpResponse:
+    """`response`, a page showing `error` on its form: a `rate_limited` one
+    answers 429 with Retry-After; any other keeps the page's own status
+    (400 for a form's mistake)."""
+    if error is not None and error.code == "rate_limited":
+        response.status_code = error.status
+        # The API's header, rounded its way: one rule for both.
+        response["Retry-After"] = error_response(error)["Retry-After"]
+    return response

@@ -2,7 +2,8 @@
 private or public, invite, remove, roles) for the room's moderators and staff
 (docs/room-management.md). A thin adapter over rooms.services: plain forms
 that work without JavaScript; each POST names its `action`, and a refused one
-comes back as a form error with status 400."""
+comes back as a form error with status 400 (429 with Retry-After for an
+invitation past ROOMS_CREATE_RATE)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,7 @@ from django.shortcuts import redirect, render
 
 from .. import access, selectors, services
 from ..errors import RoomsError
-from .errors import raise_as_page
+from .errors import answer_refusal, raise_as_page, refusal_text
 from .forms import InviteForm, MemberRemoveForm, MemberRoleForm, RoomSettingsForm
 
 ACTIONS = {
@@ -61,6 +62,7 @@ def room_manage(request, slug):
             request, "rooms/room_manage.html", {"refused": error.message}, status=error.status
         )
     bound = None  # (action, the submitted form, the member it concerns)
+    refusal = None  # the services' refusal, shown on its form
     if request.method == "POST":
         action = request.POST.get("action")
         if action not in ACTIONS:
@@ -79,15 +81,18 @@ def room_manage(request, slug):
                 # Refused as a whole (no longer theirs to manage): the 403 page.
                 if error.status in (403, 404) and error.field is None:
                     raise PermissionDenied(error.message) from None
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                refusal = error
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, refusal_text(error))
             else:
                 messages.success(request, done.format(**form.cleaned_data))
                 return _after(request, room)
         bound = (action, form, form.data.get("user"))
     context = _context(room, bound=bound)
-    return render(
+    response = render(
         request, "rooms/room_manage.html", context, status=400 if bound is not None else 200
     )
+    return answer_refusal(response, refusal)
 
 
 def _after(request, room):

@@ -4,6 +4,7 @@ conversations, and the script's starting state. Rendered by the list itself
 
 from .. import selectors
 from ..models import Room
+from ..selectors import listings
 
 
 def room_list_context(request, *, form=None) -> dict:
@@ -12,6 +13,10 @@ def room_list_context(request, *, form=None) -> dict:
         "page": "room-list",
         "user": request.user.get_username(),
         "rooms": rooms,
+        # The rooms the page joins, to count live: not all of a thousand on
+        # one socket (docs/ui.md); the others keep the counts made here.
+        "join": listings.rooms_to_join(rooms=rooms),
+        "joinLimit": listings.ROOM_LIST_JOIN_LIMIT,
         # Rooms whose notification level is not the page's default (mentions only).
         "notify": selectors.notification_levels(user=request.user),
     }

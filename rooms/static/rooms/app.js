@@ -9,6 +9,7 @@ import { tabBadge } from "./badges.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn } from "./render.js";
 import { startDirectList, watchDirectConversations } from "./direct.js";
+import { joinPlan } from "./joins.js";
 
 const config = JSON.parse(document.getElementById("rooms-config").textContent);
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -98,9 +99,14 @@ function showConnection(client) {
 /** The room list: live unread count and last activity per room. Unread
  * counts messages of other users above the read cursor, never edits,
  * deletions or reactions (docs/protocol.md), so the page counts the messages that
- * arrive rather than subtracting seqs. */
+ * arrive rather than subtracting seqs. Only the rooms the server ranks
+ * first (`config.join`, at most `config.joinLimit`: joins.js) are joined
+ * and counted live; the others show the server's counts, read again with
+ * the page's. */
 function startRoomList(client, config) {
   const rooms = new Map();
+  const joined = new Set();
+  const joinLimit = config.joinLimit ?? Infinity;
   const showBadge = tabBadge();
   const live = document.getElementById("live");
   const announce = (text) => {
@@ -110,6 +116,7 @@ function startRoomList(client, config) {
   // `unread` as the server counted it up to `head`, plus the seqs of
   // unread messages of others that arrived since.
   const track = (room, row) => ({
+    kind: room.kind,
     head: room.head,
     unread: room.unread,
     arrived: [],
@@ -122,6 +129,18 @@ function startRoomList(client, config) {
   // since = head: only what arrives from now on. Direct conversations are
   // joined with presence, so their people see each other online.
   const joinOptions = (room) => ({ since: room.head, presence: room.kind === "direct" });
+  const follow = (plan) => {
+    for (const slug of plan.leave) {
+      joined.delete(slug);
+      client.leave(slug);
+    }
+    for (const slug of plan.join) {
+      const room = rooms.get(slug);
+      if (!room) continue;
+      joined.add(slug);
+      client.join(slug, joinOptions(room));
+    }
+  };
   for (const room of config.rooms) {
     const row = document.querySelector(`.room-row[data-room="${CSS.escape(room.slug)}"]`);
     if (row) rooms.set(room.slug, track(room, row));
@@ -210,8 +229,9 @@ function startRoomList(client, config) {
   };
 
   // Each `[data-room-section]` of the fresh page replaces this page's; rooms
-  // no longer listed are left, new ones joined from the head the fresh page
-  // counted to (anything after it arrives live).
+  // no longer listed are left, new ones joined (before the others the fresh
+  // page ranks, within the limit) from the head the fresh page counted to
+  // (anything after it arrives live).
   const replaceLists = (html, fresh) => {
     for (const section of document.querySelectorAll("[data-room-section]")) {
       const name = section.dataset.roomSection;
@@ -223,10 +243,9 @@ function startRoomList(client, config) {
     config.notify = fresh.notify;
     const listed = new Set(fresh.rooms.map((each) => each.slug));
     for (const slug of [...rooms.keys()]) {
-      if (listed.has(slug)) continue;
-      rooms.delete(slug);
-      client.leave(slug);
+      if (!listed.has(slug)) rooms.delete(slug);
     }
+    const added = [];
     for (const each of fresh.rooms) {
       const row = document.querySelector(`.room-row[data-room="${CSS.escape(each.slug)}"]`);
       const room = rooms.get(each.slug);
@@ -238,8 +257,10 @@ function startRoomList(client, config) {
       if (!row) continue;
       rooms.set(each.slug, track(each, row));
       render(each.slug);
-      client.join(each.slug, joinOptions(each));
+      added.push(each.slug);
     }
+    const ranked = fresh.join ?? fresh.rooms.map((each) => each.slug);
+    follow(joinPlan({ joined: [...joined], first: added, ranked, max: joinLimit }));
   };
 
   let connections = 0;
@@ -304,9 +325,7 @@ function startRoomList(client, config) {
     if (text && room.row.dataset.kind !== "direct") text.textContent = title;
   });
 
-  for (const room of config.rooms) {
-    if (!rooms.has(room.slug)) continue;
-    render(room.slug);
-    client.join(room.slug, joinOptions(room));
-  }
+  for (const slug of rooms.keys()) render(slug);
+  const ranked = config.join ?? config.rooms.map((room) => room.slug);
+  follow(joinPlan({ joined: [], ranked, max: joinLimit }));
 }

@@ -5,9 +5,12 @@
 // the "New message" field suggests usernames from /api/users.
 
 import { el } from "./dom.js";
+import { byActivity, joinPlan } from "./joins.js";
 import { notifyOnce, wanted } from "./notify.js";
 
 const SUGGEST_DELAY_MS = 150;
+// The server's DIRECT_WATCH_LIMIT, when the page does not say it.
+const DIRECT_WATCH_LIMIT = 50;
 
 /** A person's name: a button that offers a direct message, or plain text
  * for the reader themself and for no one (a system message). */
@@ -152,10 +155,16 @@ export function suggestUsers(input, list, me) {
 /** On a room page, the user's other direct conversations: joined quietly
  * (no presence) from their heads, so a message in one shows as a count on
  * the way back to the room list, is announced, and notifies (as on the list:
- * all messages by default). A conversation started meanwhile (a `rooms`
- * frame) is joined too. */
+ * all messages by default). At most `config.directLimit` of them, the most
+ * recently active first (joins.js): the server lists that many. When the
+ * user's conversations change (a `rooms` frame: one started, one hidden or
+ * back), the page reads them again and joins the most recently active of
+ * them, leaving those that fell out; what arrived in a conversation before
+ * the page first joined it counts as the server's unread count. */
 export function watchDirectConversations(client, config) {
+  const limit = config.directLimit ?? DIRECT_WATCH_LIMIT;
   const watched = new Map(); // slug -> { title, head, level }
+  const seen = new Set(); // every conversation this page has watched
   const back = document.getElementById("back");
   const badge = document.getElementById("direct-badge");
   const live = document.getElementById("live");
@@ -170,11 +179,13 @@ export function watchDirectConversations(client, config) {
     );
   };
   const watch = (room) => {
-    if (room.slug === config.room.slug || watched.has(room.slug)) return;
     watched.set(room.slug, { title: room.title, head: room.head, level: room.level ?? "all" });
+    seen.add(room.slug);
     client.join(room.slug, { since: room.head, presence: false });
   };
-  for (const room of config.direct ?? []) watch(room);
+  for (const room of (config.direct ?? []).slice(0, limit)) {
+    if (room.slug !== config.room.slug) watch(room);
+  }
 
   client.on("messages", ({ room: slug, messages }) => {
     const room = watched.get(slug);
@@ -200,16 +211,33 @@ export function watchDirectConversations(client, config) {
     show();
   });
   client.on("rooms", async () => {
+    let rooms;
     try {
       const response = await fetch("/api/rooms/", { credentials: "same-origin" });
       if (!response.ok) return;
-      const { rooms } = await response.json();
-      for (const room of rooms) {
-        // Joined from 0: the conversation is new, its messages are news.
-        if (room.kind === "direct") watch({ ...room, head: watched.has(room.slug) ? room.head : 0 });
-      }
+      ({ rooms } = await response.json());
     } catch {
-      // a later `rooms` frame tries again
+      return; // a later `rooms` frame tries again
+    }
+    const conversations = rooms.filter((room) => room.kind === "direct" && room.slug !== config.room.slug);
+    const bySlug = new Map(conversations.map((room) => [room.slug, room]));
+    // A conversation just started has no entry yet: byActivity ranks it first.
+    const plan = joinPlan({ joined: [...watched.keys()], ranked: byActivity(conversations), max: limit });
+    for (const slug of plan.leave) {
+      watched.delete(slug);
+      client.leave(slug);
+    }
+    let missed = 0;
+    for (const slug of plan.join) {
+      const room = bySlug.get(slug);
+      // What came before now is counted by the server, once for this page.
+      if (!seen.has(slug)) missed += room.unread ?? 0;
+      watch(room);
+    }
+    if (missed) {
+      arrived += missed;
+      if (live) live.textContent = `${missed} new direct message${missed === 1 ? "" : "s"}`;
+      show();
     }
   });
 }

@@ -7,8 +7,9 @@
 //   presence.js    who is online, who is typing
 //   attention.js   read marking, the tab's badge, notifications, the live region
 // Here: the message actions (edit, delete, react, reply: message-actions.js)
-// wired to the client, the room's title and read-only state, and the notice
-// line under the messages.
+// wired to the client, the room's title and read-only state, the notice
+// line under the messages, and the header's and sidebar's controls that
+// follow the user's role (Manage room; Leave, which asks first).
 
 import { confirmDelete, openEditor, openPicker } from "./message-actions.js";
 import { actionOf } from "./outbox.js";
@@ -215,6 +216,15 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     composer.update();
   });
 
+  // Leaving is for good in a private room or a group conversation: the page
+  // asks first (the form works without this script, unasked). Hiding a
+  // conversation of two asks nothing: its next message brings it back.
+  const leave = $("leave-form");
+  leave?.addEventListener("submit", (event) => {
+    const question = leave.dataset.confirm;
+    if (question && !win.confirm(question)) event.preventDefault();
+  });
+
   // Removed from this private room by a moderator (docs/room-management.md):
   // nothing more of it comes, so say so, for good, without a reload.
   client.on("left", ({ room, reason }) => {
@@ -223,18 +233,26 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     composer.update();
     showNotice("You were removed from this room.");
     win.clearTimeout(noticeTimer);
-    const manage = $("manage-link");
-    if (manage) manage.hidden = true;
+    for (const control of [$("manage-link"), leave]) if (control) control.hidden = true;
   });
 
   // This user's memberships changed: perhaps their role here, which decides
-  // whether the header offers "Manage room" (the manage page checks again).
+  // whether the header offers "Manage room" (the manage page checks again)
+  // and, in a room, whether there is a membership to leave.
   client.on("rooms", async () => {
     const manage = $("manage-link");
-    if (!manage) return;
-    const response = await fetch(`/api/rooms/${encodeURIComponent(slug)}`, { credentials: "same-origin" });
-    if (response.ok) manage.hidden = !(await response.json()).room.can_manage;
-    else if (response.status === 404) manage.hidden = true;
+    const leaveRoom = config.room.kind === "direct" ? null : leave;
+    if (!manage && !leaveRoom) return;
+    let room = null;
+    try {
+      const response = await fetch(`/api/rooms/${encodeURIComponent(slug)}`, { credentials: "same-origin" });
+      if (response.ok) room = (await response.json()).room;
+      else if (response.status !== 404) return;
+    } catch {
+      return; // the next `rooms` frame asks again
+    }
+    if (manage) manage.hidden = !room?.can_manage;
+    if (leaveRoom) leaveRoom.hidden = room?.role == null;
   });
 
   // `#seq-N` (a search result, a notification) opens the page at message N

@@ -56,6 +56,20 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """Each test counts reads (the read budget, rooms/budgets.py) in a cache
+    of its own, so one test's user does not spend the next one's budget of
+    the same id. A new in-memory cache, never a clear(): on Redis, clear()
+    empties the whole database."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
 @pytest.fixture
 def redis_url() -> str:
     """A Redis URL on our own database number, with a unique key prefix per

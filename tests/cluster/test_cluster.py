@@ -100,7 +100,22 @@ async def wait_healthy(cluster: Cluster, port: int, within: float) -> float:
         await asyncio.sleep(0.1)
 
 
+def check_nginx_serves_modules_as_javascript(cluster: Cluster) -> None:
+    """A browser runs a module script only when it comes as JavaScript: the
+    generated config carries its own types, whatever /etc/nginx has; and
+    `up` remembers the nginx it ran. (Checked inside a scenario below: a
+    cluster of its own would cost a start and a stop.)"""
+    # collectstatic keeps each file under its own name beside the hashed copy.
+    for path, kind in (("rooms/app.js", "text/javascript"), ("rooms/rooms.css", "text/css")):
+        url = f"http://127.0.0.1:{cluster.port}/static/{path}"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            assert reply.headers["Content-Type"].startswith(kind), path
+    saved = (cluster.workdir / "cluster.env").read_text()
+    assert f"ROOMS_CLUSTER_NGINX:={cluster.env['ROOMS_CLUSTER_NGINX']}" in saved
+
+
 async def test_a_worker_killed_with_sigkill_loses_no_acked_entry(cluster):
+    await asyncio.to_thread(check_nginx_serves_modules_as_javascript, cluster)
     victim = cluster.worker_ports[0]
 
     async def kill_one(crowd: Crowd) -> None:
@@ -230,15 +245,3 @@ async def test_a_20_second_database_outage(cluster):
     assert {port: cluster.pid(port) for port in cluster.worker_ports} == pids
     for pid in pids.values():
         os.kill(pid, 0)
-
-
-def test_nginx_serves_the_pages_modules_as_javascript_and_up_remembers_its_nginx(cluster):
-    """A browser runs a module script only when it comes as JavaScript: the
-    generated config carries its own types, whatever /etc/nginx has."""
-    # collectstatic keeps each file under its own name beside the hashed copy.
-    for path, kind in (("rooms/app.js", "text/javascript"), ("rooms/rooms.css", "text/css")):
-        url = f"http://127.0.0.1:{cluster.port}/static/{path}"
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            assert reply.headers["Content-Type"].startswith(kind), path
-    saved = (cluster.workdir / "cluster.env").read_text()
-    assert f"ROOMS_CLUSTER_NGINX:={cluster.env['ROOMS_CLUSTER_NGINX']}" in saved

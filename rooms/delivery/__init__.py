@@ -1,0 +1,1 @@
+"""Sending what reaches people who are away: email and Web Push."""

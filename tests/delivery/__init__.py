@@ -1,0 +1,1 @@
+"""Tests of rooms/delivery: what reaches people who are away."""

@@ -17,9 +17,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 ## run: serve the app with demo users and rooms on http://127.0.0.1:8000
+## (and the job worker beside it: email and push; it stops with the server)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seeddemo
+	@# The worker in a session of its own: Ctrl-C reaches daphne, and the
+	@# worker then gets one SIGTERM (a second signal would cut a job short).
+	@setsid $(BIN)/python manage.py worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/daphne -b 127.0.0.1 -p 8000 project.asgi:application
 
 ## test: the whole suite (unit, consumer, integration, browser, JavaScript)

@@ -4,7 +4,8 @@
 # Redis, with deploy/nginx.conf and the settings and commands of
 # docs/deploy.md. Everything listens on 127.0.0.1.
 #
-#   deploy/cluster.sh up       start whatever is not running (make cluster)
+#   deploy/cluster.sh up       start whatever is not running (make cluster), and
+#                              one job worker (manage.py worker: email and push)
 #   deploy/cluster.sh status   every process, and /healthz of each worker and through nginx
 #   deploy/cluster.sh restart  rolling restart: SIGTERM one worker, start it again, wait
 #                              until it is healthy, then the next (nginx routes to the others)
@@ -151,6 +152,28 @@ start_worker() {
   echo "$!" >"$DIR/worker-$port.pid"
 }
 
+# The one job worker (`manage.py worker`, docs/notifications.md): delayed
+# email and push jobs, from the same database.
+jobs_alive() { alive jobs "manage.py worker"; }
+
+start_jobs() {
+  (
+    cd "$ROOT"
+    set -a && source "$DIR/rooms.env" && set +a
+    exec setsid "$PY" manage.py worker >>"$DIR/jobs.log" 2>&1 </dev/null
+  ) &
+  echo "$!" >"$DIR/jobs.pid"
+}
+
+stop_jobs() {
+  jobs_alive || { rm -f "$DIR/jobs.pid"; return 0; }
+  local status=0
+  # It stops within 10 s of SIGTERM (after the job it is running).
+  stop_pid "$(pid_of jobs)" "job worker" || status=1
+  rm -f "$DIR/jobs.pid"
+  return "$status"
+}
+
 wait_healthy() {
   local port="$1" name="$2" deadline=$((SECONDS + 60))
   until [[ "$(http_status "$port" /healthz)" == 200 ]]; do
@@ -286,6 +309,7 @@ cmd_up() {
   for port in "${started[@]}"; do
     wait_healthy "$port" "worker-$port"
   done
+  jobs_alive || start_jobs
   local before
   before="$(cat "$NGINX_DIR/nginx.conf" "$NGINX_DIR/rooms.conf" 2>/dev/null | cksum || true)"
   render_nginx
@@ -312,6 +336,8 @@ cmd_down() {
     stop_worker "$port" &
     pids+=("$!")
   done
+  stop_jobs &
+  pids+=("$!")
   local status=0
   for pid in "${pids[@]}"; do wait "$pid" || status=1; done
   if [[ -x "$PY" && -f "$DIR/rooms.env" ]]; then
@@ -362,6 +388,9 @@ cmd_status() {
     printf '%-7s 127.0.0.1:%-5s pid %-7s %-4s /healthz %s\n' "$SERVER" "$port" \
       "${pid:--}" "$state" "${health:-none}"
   done
+  pid="$(pid_of jobs)"
+  if jobs_alive; then state=up; else state=down; status=1; fi
+  printf '%-7s %-15s pid %-7s %-4s\n' jobs "manage.py worker" "${pid:--}" "$state"
   return "$status"
 }
 

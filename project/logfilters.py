@@ -80,3 +80,36 @@ class JsonLines(logging.Formatter):
             if isinstance(value, str):
                 line[name] = redact(value)
         return json.dumps(line, ensure_ascii=False)
+
+
+def logging_config(*, line_format: str, rooms_level: str) -> dict:
+    """The LOGGING setting: one console handler in `line_format` (`plain` or
+    `json`), the `rooms` loggers at `rooms_level`."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {
+                "()": "project.logfilters.PlainLines",
+                "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            },
+            "json": {"()": "project.logfilters.JsonLines"},
+        },
+        # No API token in any log line: the console's, and uvicorn's
+        # WebSocket lines, which carry the handshake's query string.
+        "filters": {"redact_tokens": {"()": "project.logfilters.RedactTokens"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": line_format,
+                "filters": ["redact_tokens"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": "WARNING"},
+        "loggers": {
+            "rooms": {"level": rooms_level},
+            "django": {"level": "WARNING"},
+            # A filter only: uvicorn keeps its own handlers and --log-level.
+            "uvicorn.error": {"filters": ["redact_tokens"]},
+        },
+    }

@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from project import email_url, logfilters
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,9 @@ INSTALLED_APPS = [
     "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # Delayed jobs on the project's database (docs/notifications.md, The worker).
+    "django_tasks",
+    "django_tasks_db",
     "rooms",
     "axes",
 ]
@@ -325,6 +330,34 @@ if ROOMS_ROOM_CREATION not in ("everyone", "staff"):
 # The bearer token /metrics requires (rooms/ops/views.py); unset: no /metrics (404).
 ROOMS_METRICS_TOKEN = os.environ.get("ROOMS_METRICS_TOKEN", "").strip() or None
 
+# --- Reaching people who are away (docs/notifications.md) -----------------
+
+# Delayed jobs live in the project's database; `manage.py worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# EMAIL_URL: smtp://user:pass@host:port, submission://… (STARTTLS on 587),
+# smtps://…; `console:` by default with DEBUG on, no email otherwise.
+EMAIL_URL = os.environ.get("EMAIL_URL", "").strip() or ("console:" if DEBUG else None)
+try:
+    globals().update(email_url.email_settings(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, …
+except ValueError as error:
+    refuse(f"EMAIL_URL is not an email URL ({error}).")
+# A worker must not hang on a dead mail server past its 10 s to stop.
+EMAIL_TIMEOUT = 5
+ROOMS_EMAIL_FROM = os.environ.get("ROOMS_EMAIL_FROM", "").strip() or "rooms@localhost"
+DEFAULT_FROM_EMAIL = ROOMS_EMAIL_FROM
+ROOMS_BASE_URL = (os.environ.get("ROOMS_BASE_URL", "").strip() or "http://127.0.0.1:8000").rstrip(
+    "/"
+)
+# Seconds a message may stay unread before it is emailed, and pushed.
+ROOMS_NOTIFY_EMAIL_DELAY = float(os.environ.get("ROOMS_NOTIFY_EMAIL_DELAY", "120"))
+ROOMS_NOTIFY_PUSH_DELAY = float(os.environ.get("ROOMS_NOTIFY_PUSH_DELAY", "10"))
+# Web Push: unset, none (`manage.py vapidkeys` prints a new key).
+ROOMS_VAPID_PRIVATE_KEY = os.environ.get("ROOMS_VAPID_PRIVATE_KEY", "").strip() or None
+ROOMS_VAPID_SUBJECT = (
+    os.environ.get("ROOMS_VAPID_SUBJECT", "").strip() or f"mailto:{ROOMS_EMAIL_FROM}"
+)
+
 # --- Logs --------------------------------------------------------------------
 
 # `plain` (default): one readable line per record; `json`: one JSON object per
@@ -334,31 +367,6 @@ ROOMS_LOG_FORMAT = os.environ.get("ROOMS_LOG_FORMAT", "plain").strip().lower()
 if ROOMS_LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured("ROOMS_LOG_FORMAT must be `plain` or `json`.")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {
-            "()": "project.logfilters.PlainLines",
-            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
-        },
-        "json": {"()": "project.logfilters.JsonLines"},
-    },
-    # No API token in any log line (project/logfilters.py): the console's, and
-    # uvicorn's WebSocket lines, which carry the handshake's query string.
-    "filters": {"redact_tokens": {"()": "project.logfilters.RedactTokens"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": ROOMS_LOG_FORMAT,
-            "filters": ["redact_tokens"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "rooms": {"level": os.environ.get("ROOMS_LOG_LEVEL", "INFO")},
-        "django": {"level": "WARNING"},
-        # A filter only: uvicorn keeps its own handlers and --log-level.
-        "uvicorn.error": {"filters": ["redact_tokens"]},
-    },
-}
+LOGGING = logfilters.logging_config(
+    line_format=ROOMS_LOG_FORMAT, rooms_level=os.environ.get("ROOMS_LOG_LEVEL", "INFO")
+)

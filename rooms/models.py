@@ -348,3 +348,6 @@ class NotificationSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.room_id}: {self.level}"
+
+
+from .away_models import EmailPreference, NotifyState, PushSubscription  # noqa: E402, F401

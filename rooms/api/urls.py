@@ -3,7 +3,7 @@ optional everywhere; any other path is a JSON 404."""
 
 from django.urls import re_path
 
-from . import direct, members, messages, notifications, rooms, search, users
+from . import direct, members, messages, notifications, push, rooms, search, users
 from .http import unknown_endpoint
 
 urlpatterns = [
@@ -37,5 +37,7 @@ urlpatterns = [
     re_path(r"^search/?$", search.search, name="api-search"),
     re_path(r"^direct/?$", direct.direct, name="api-direct"),
     re_path(r"^users/?$", users.users, name="api-users"),
+    re_path(r"^push/key/?$", push.push_key, name="api-push-key"),
+    re_path(r"^push/subscriptions/?$", push.push_subscriptions, name="api-push-subscriptions"),
     re_path(r"^(?P<rest>.*)$", unknown_endpoint),
 ]

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.http import JsonResponse
 
 from ..events import LOCAL_CHANNEL_PREFIX
+from ..selectors import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,27 @@ async def _layer_ok() -> bool:
         return False
 
 
+def _jobs() -> dict | None:
+    """The background worker's queue (docs/notifications.md, The worker).
+    Said, not judged: a stuck worker must not take the web workers out of
+    the load balancer, so `ok` does not depend on it."""
+    try:
+        late = jobs.oldest_due_seconds()
+        return {
+            "waiting": jobs.jobs_waiting(),
+            "oldest_due_seconds": round(late, 1),
+            "stuck": late > jobs.STUCK_AFTER.total_seconds(),
+        }
+    except Exception:
+        logger.warning("job queue check failed", exc_info=True)
+        return None
+
+
 async def healthz(request):
     database = await _database_ok_within_timeout()
     layer = await _layer_ok()
     ok = database and layer
-    return JsonResponse({"ok": ok, "db": database, "layer": layer}, status=200 if ok else 503)
+    answer = {"ok": ok, "db": database, "layer": layer}
+    if database:
+        answer["jobs"] = await sync_to_async(_jobs, thread_sensitive=False)()
+    return JsonResponse(answer, status=200 if ok else 503)

@@ -191,3 +191,24 @@ LAYER_ERRORS = Counter(
 LAYER_RECONNECTS = Counter(
     "rooms_layer_reconnects", "Times a hub found the channel layer back and resubscribed"
 )
+
+# --- reaching people who are away (docs/notifications.md) -------------------
+
+NOTIFICATIONS_SENT = Counter(
+    "rooms_notifications_sent", "Emails and pushes handed over, by channel", ["channel"]
+)
+
+
+def _queue_depth() -> float:
+    """Delayed jobs waiting for a worker, due or not: read at scrape time.
+    One count on the database; NaN when it cannot be read."""
+    from ..selectors import jobs
+
+    try:
+        return jobs.jobs_waiting()
+    except Exception:
+        return float("nan")
+
+
+QUEUE_DEPTH = Gauge("rooms_task_queue_depth", "Delayed jobs waiting for `manage.py worker`")
+QUEUE_DEPTH.set_function(_queue_depth)

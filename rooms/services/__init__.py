@@ -1,7 +1,7 @@
 """Every write of the rooms app, a module per subject: `entries` (messages
 and their changes, through the group commit of `commit`; read cursors;
 typing), `rooms`, `memberships`, `direct`, `retention`, `tokens`,
-`presence`, `notifications`.
+`presence`, `notifications`, `away` (email and push for people away).
 
 Each write checks what it needs and changes the database in one
 transaction; a write that open sockets must hear of publishes its live
@@ -34,6 +34,15 @@ direct_open, direct_hide, membership_leave, notification_level_set) take
 that user as `author` or `user`.
 """
 
+from .away import (
+    away_deliver,
+    away_note,
+    email_settings_set,
+    email_unsubscribe,
+    push_subscription_delete,
+    push_subscription_save,
+    unsubscribe_url,
+)
 from .commit import EntryRequest, EntryResult
 from .direct import direct_hide, direct_open
 from .entries import (
@@ -84,9 +93,13 @@ __all__ = [
     "api_token_issue",
     "api_token_revoke_all",
     "api_tokens_revoke",
+    "away_deliver",
+    "away_note",
     "check_title",
     "direct_hide",
     "direct_open",
+    "email_settings_set",
+    "email_unsubscribe",
     "entry_post",
     "entry_post_many",
     "membership_change_role",
@@ -102,6 +115,8 @@ __all__ = [
     "messages_prune",
     "notification_level_set",
     "presence_snapshot_save",
+    "push_subscription_delete",
+    "push_subscription_save",
     "read_cursor_advance",
     "room_create",
     "room_create_by",
@@ -111,4 +126,5 @@ __all__ = [
     "room_update_by",
     "token_hash",
     "typing_notify",
+    "unsubscribe_url",
 ]

@@ -28,6 +28,7 @@ from django.utils import timezone
 from .. import access, broadcast, events, mentions, selectors, validators
 from ..errors import RoomsError
 from ..models import Membership, Message, Reaction, Room
+from . import away
 
 Kind = Message.Kind
 # The kinds whose entry carries a body: messages, and edits (the new body).
@@ -149,6 +150,7 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
     for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
         published += _store_room(list(group), results, active, stored)
     mentions.record(stored)  # one bulk insert for the batch's @mentions
+    away.away_note_on_commit(stored)  # after the commit: who may need notifying
     for index, first in repeats:
         original = results[first]
         if isinstance(original, EntryResult):

@@ -1,10 +1,11 @@
 """The pages' routes: the room list, a room (leaving it, hiding a
-conversation), its manage page, search, direct conversations, and the
-accounts pages (login, sign-up, Django's own)."""
+conversation), its manage page, search, direct conversations, the user's
+settings and the emails' unsubscribe link, and the accounts pages
+(login, sign-up, Django's own)."""
 
 from django.urls import include, path
 
-from . import accounts, direct, leaving, manage, rooms, search
+from . import accounts, direct, leaving, manage, pwa, rooms, search, settings, unsubscribe
 
 urlpatterns = [
     path("", rooms.room_list, name="room-list"),
@@ -14,7 +15,13 @@ urlpatterns = [
     path("rooms/<slug:slug>/manage/", manage.room_manage, name="room-manage"),
     path("search/", search.search_page, name="search"),
     path("direct/", direct.direct_open, name="direct-open"),
+    path("settings/", settings.settings_page, name="settings"),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The installable app (pwa.py); the service worker from the root, to control every page.
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("offline/", pwa.offline, name="offline"),
 ]

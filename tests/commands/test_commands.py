@@ -35,6 +35,8 @@ COMMANDS = (
     "roomstats",
     "issuetoken",
     "seeddemo",
+    "vapidkeys",
+    "worker",
 )
 
 

@@ -6,6 +6,7 @@ without Redis timeouts, exhausted connection pools or tracebacks.
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -63,7 +64,12 @@ async def test_thousands_of_short_lived_sockets_leave_the_worker_healthy(scaled)
     await asyncio.wait_for(churn(), 150)
     await asyncio.wait_for(still_serving(), 30)
     status, body = await asyncio.to_thread(http_get, churned.http_url + "/healthz")
-    assert (status, body) == (200, b'{"ok": true, "db": true, "layer": true}')
+    assert status == 200
+    assert {key: value for key, value in json.loads(body).items() if key != "jobs"} == {
+        "ok": True,
+        "db": True,
+        "layer": True,
+    }
     assert churned.alive()
     site.assert_clean_logs("TimeoutError", "MaxConnectionsError")
 

@@ -60,7 +60,12 @@ async def test_handshake_rules_and_healthz_on_a_real_worker(embedded):
 
     await asyncio.wait_for(scenario(), 60)
     status, body = await asyncio.to_thread(http_get, worker.http_url + "/healthz")
-    assert (status, json.loads(body)) == (200, {"ok": True, "db": True, "layer": True})
+    assert status == 200
+    assert {k: v for k, v in json.loads(body).items() if k != "jobs"} == {
+        "ok": True,
+        "db": True,
+        "layer": True,
+    }
 
     log = worker.log()
     refusals = [line for line in log.splitlines() if "websocket refused (403)" in line]

@@ -33,6 +33,8 @@ REQUIRED = {
     "rooms_layer_reconnects": "counter",
     "rooms_rate_limited": "counter",
     "rooms_delivery_lag_seconds": "histogram",
+    "rooms_notifications_sent": "counter",
+    "rooms_task_queue_depth": "gauge",
 }
 
 

@@ -1,0 +1,163 @@
+"""What reaches a person who is away (docs/notifications.md): the messages a
+delivery job names, who a batch of stored messages may need to notify, and
+the settings page's and the worker's reads.
+
+What reaches a person is decided here, once, as a filter on Message
+(`_reaching`): by someone else, a message that mentions them or any message
+in a direct conversation they are in, in a room they may see whose level
+for them is not `none`, not deleted, above their read cursor.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce
+
+from .. import access
+from ..models import (
+    EmailPreference,
+    Membership,
+    Mention,
+    Message,
+    NotificationSetting,
+    NotifyState,
+    PushSubscription,
+    ReadCursor,
+    Room,
+)
+
+# An email lists at most this many messages, then "and N more".
+EMAIL_LISTED = 20
+NONE = NotificationSetting.Level.NONE
+
+
+@dataclass(frozen=True)
+class AwayMessage:
+    seq: int
+    author: str | None
+    body: str
+    created_at: object
+
+
+@dataclass(frozen=True)
+class AwayBatch:
+    """The messages one job names: the newest first (at most `EMAIL_LISTED`),
+    and how many there are in all."""
+
+    room_slug: str
+    room_title: str
+    messages: list[AwayMessage]
+    total: int
+    is_direct: bool = False
+
+    @property
+    def newest_seq(self) -> int:
+        return self.messages[0].seq
+
+
+def _reaching(user: AbstractBaseUser) -> Q:
+    """The messages that reach `user`, as a filter on Message (without the
+    read cursor and what was already notified: the caller's floor)."""
+    mine = {"room": OuterRef("room_id"), "user": user}
+    in_direct = Q(room__kind=Room.Kind.DIRECT) & Exists(Membership.objects.filter(**mine))
+    mentioned = Exists(Mention.objects.filter(message=OuterRef("pk"), user=user))
+    silenced = Exists(NotificationSetting.objects.filter(**mine, level=NONE))
+    return (
+        Q(kind__in=Message.MESSAGE_KINDS, deleted=False)
+        & (in_direct | mentioned)
+        & ~silenced
+        & access.visible_q(user, prefix="room__")
+        & ~Q(author_id=user.pk)
+    )
+
+
+def email_wanted_q(prefix: str = "") -> Q:
+    """The users who get email, as a filter on User (or via `prefix`): an
+    address, and email not turned off."""
+    off = EmailPreference.objects.filter(user=OuterRef(f"{prefix}pk"), enabled=False)
+    return ~Q(**{f"{prefix}email": ""}) & ~Exists(off)
+
+
+def away_batch(
+    *, user: AbstractBaseUser, room_id: int, channel: str, after_seq: int
+) -> AwayBatch | None:
+    """The messages of the room that reach `user` and are still unread by
+    them, above `after_seq` (the newest already notified), in ONE query: the
+    read cursor, the level, access and (email) the user's address are read
+    in it, so a job decides from one consistent view of them. None when
+    there is nothing."""
+    cursor = ReadCursor.objects.filter(user=user, room_id=room_id).values("seq")[:1]
+    rows = Message.objects.filter(_reaching(user), room_id=room_id, seq__gt=after_seq).filter(
+        seq__gt=Coalesce(Subquery(cursor), 0)
+    )
+    if channel == NotifyState.Channel.EMAIL:
+        rows = rows.filter(Exists(get_user_model().objects.filter(email_wanted_q(), pk=user.pk)))
+    rows = rows.annotate(total=Window(Count("pk"))).order_by("-seq")
+    found = list(
+        rows.values_list(
+            "seq",
+            "author__username",
+            "body",
+            "created_at",
+            "total",
+            "room__slug",
+            "room__title",
+            "room__kind",
+        )[:EMAIL_LISTED]
+    )
+    if not found:
+        return None
+    messages = [AwayMessage(seq, author, body, at) for seq, author, body, at, *_ in found]
+    _, _, _, _, total, slug, title, kind = found[0]
+    direct = kind == Room.Kind.DIRECT
+    title = "a direct conversation" if direct else (title or slug)
+    return AwayBatch(
+        room_slug=slug, room_title=title, messages=messages, total=total, is_direct=direct
+    )
+
+
+def away_recipients(*, message_pks: list[int], direct_room_ids: list[int]) -> set[tuple]:
+    """{(user id, room id)} whom the just stored messages may notify: the
+    users they mention, and the people of the direct conversations they
+    were posted in (the authors among them are weeded out by the job, which
+    reads every rule again)."""
+    found = set(
+        Mention.objects.filter(message_id__in=message_pks).values_list("user_id", "room_id")
+    )
+    if direct_room_ids:
+        people = Membership.objects.filter(room_id__in=direct_room_ids)
+        found |= set(people.values_list("user_id", "room_id"))
+    return found
+
+
+def away_channels(*, user_ids: set[int], email: bool, push: bool) -> dict[int, list[str]]:
+    """{user id: the channels that can reach them}: email with an address
+    and email on; push with a subscription."""
+    channels: dict[int, list[str]] = {}
+    if email:
+        users = get_user_model().objects.filter(email_wanted_q(), pk__in=user_ids)
+        for pk in users.values_list("pk", flat=True):
+            channels.setdefault(pk, []).append(NotifyState.Channel.EMAIL)
+    if push:
+        subscribed = PushSubscription.objects.filter(user_id__in=user_ids)
+        for pk in set(subscribed.values_list("user_id", flat=True)):
+            channels.setdefault(pk, []).append(NotifyState.Channel.PUSH)
+    return channels
+
+
+def direct_room_ids(*, room_ids: set[int]) -> list[int]:
+    return list(
+        Room.objects.filter(id__in=room_ids, kind=Room.Kind.DIRECT).values_list("id", flat=True)
+    )
+
+
+def push_subscriptions(*, user_id: int) -> list[PushSubscription]:
+    return list(PushSubscription.objects.filter(user_id=user_id).order_by("pk"))
+
+
+def email_settings(*, user: AbstractBaseUser) -> dict:
+    """What the settings page shows: the address and whether email is on."""
+    enabled = EmailPreference.objects.filter(user=user).values_list("enabled", flat=True).first()
+    return {"email": user.email, "enabled": enabled is not False}

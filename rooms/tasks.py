@@ -1,0 +1,23 @@
+"""The delayed jobs of the rooms app, run by `manage.py worker` (django-tasks
+with its database backend: docs/notifications.md, The worker). Each is a
+thin call into the services; each may run again after an interruption and
+still notify once, as the services decide from the database."""
+
+from django_tasks import task
+
+
+@task()
+def deliver_away(user_id: int, room_id: int, channel: str) -> int:
+    """Notify a user of what in a room still reaches them (services.away)."""
+    from .services import away  # the services enqueue these jobs: no import cycle
+
+    return away.away_deliver(user_id=user_id, room_id=room_id, channel=channel)
+
+
+@task()
+def push_send(subscription_id: int, payload: dict, attempt: int) -> str:
+    """Send one push to one subscription; again later when the push service
+    asks to (429, 5xx)."""
+    from .services import away
+
+    return away.away_push_send(subscription_id=subscription_id, payload=payload, attempt=attempt)

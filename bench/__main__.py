@@ -2,9 +2,10 @@
 
 Starts each target's servers itself, runs the chosen scenarios (default: all
 but `search`, which seeds 1,000,000 messages and runs only when named, on
-rooms-postgres) against each, appends one JSON line per measurement to
-bench/results/<timestamp>[-quick].jsonl, draws bench/results/latency.png
-(latency percentiles vs load) and prints a summary table. See
+rooms-postgres, and `notifications`, which drains 10,000 notification jobs
+with one `manage.py worker`, also only when named) against each, appends one
+JSON line per measurement to bench/results/<timestamp>[-quick].jsonl, draws
+bench/results/latency.png (latency percentiles vs load) and prints a summary table. See
 docs/benchmarks.md for what each figure means.
 """
 
@@ -22,13 +23,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import scenarios, search
+from . import notifications, scenarios, search
 from .clients import ClientPool, raise_fd_limit
 from .report import plot, summary
 from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends", "search")
+SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends", "search", "notifications")
+ON_THEIR_OWN = {"search", "notifications"}  # they start their own processes
 DEFAULT_SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
 TARGETS = {
     t.name: t
@@ -182,12 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "scenarios",
         nargs="*",
-        help=f"any of {', '.join(SCENARIOS)} (default: all but search)",
+        help=f"any of {', '.join(SCENARIOS)} (default: all but search and notifications)",
     )
     parser.add_argument("--quick", action="store_true", help="small N, short runs (< 2 min)")
     parser.add_argument("--targets", nargs="+", choices=sorted(TARGETS), help="servers to run")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--profile", type=Path, help="py-spy each scenario into this directory")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy each scenario (notifications: cProfile the worker) into this directory",
+    )
     parser.add_argument(
         "--pg-option",
         action="append",
@@ -242,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.monotonic()
         for name in targets:
-            if set(chosen) - {"search"}:
+            if set(chosen) - ON_THEIR_OWN:
                 run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
             if "search" in chosen:
                 search.run(
@@ -252,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
                     pg_options=args.pg_option,
                     settings=args.search_settings,
                 )
+            if "notifications" in chosen:
+                notifications.run(TARGETS[name], args.quick, emit, profile=args.profile)
         sink.write(
             json.dumps(
                 {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}
@@ -263,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         png = RESULTS / ("latency-quick.png" if args.quick else "latency.png")
         plot(records, png)
         print(f"plot: {png}")
-    print(summary(records))
+    notified = [r for r in records if r["scenario"] == "notifications"]
+    others = [r for r in records if r["scenario"] != "notifications"]
+    if others or not notified:
+        print(summary(others))
+    if notified:
+        print(notifications.summary(notified))
     return 0
 
 
@@ -294,6 +307,13 @@ def _brief(record: dict) -> str:
         "class",
         "requests",
         "p95_ms",
+        "emails",
+        "pushes",
+        "complete",
+        "seconds",
+        "notifications_per_s",
+        "worker_cpu_ms_per_notification",
+        "machine_busy_cores",
     )
     return " ".join(f"{k}={record[k]}" for k in keys if k in record)
 

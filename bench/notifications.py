@@ -11,8 +11,8 @@ secret per subscription, so the payload is really encrypted), a poster, R
 public rooms where the poster mentions every user in 3 messages (a message
 names 50 users), and a direct conversation of the poster with each user
 holding 3 messages. That is U * (R + 1) `deliver_away` jobs per channel:
-10,000 in all for U = 500, R = 9; each push job then enqueues one
-`push_send`. On PostgreSQL the database is then VACUUM ANALYZEd: this
+10,000 in all for U = 500, R = 9; a push job sends its pushes itself
+(`push_send` jobs are only for retries). On PostgreSQL the database is then VACUUM ANALYZEd: this
 server runs with autovacuum off, and a production one would have analyzed
 the job table within a minute of such a burst.
 

@@ -16,8 +16,8 @@ def deliver_away(user_id: int, room_id: int, channel: str) -> int:
 
 @task()
 def push_send(subscription_id: int, payload: dict, attempt: int) -> str:
-    """Send one push to one subscription; again later when the push service
-    asks to (429, 5xx)."""
+    """Try a push to one subscription again, when the push service asked to
+    (429, 5xx); first pushes are sent by `deliver_away` itself."""
     from .services import away
 
     return away.away_push_send(subscription_id=subscription_id, payload=payload, attempt=attempt)

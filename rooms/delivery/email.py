@@ -1,10 +1,14 @@
 """The email of messages a person missed (docs/notifications.md): one per
 room and job, listing the newest messages with a link to each, as text and
 HTML from the templates under rooms/templates/rooms/email/, with RFC 8058's
-one-click unsubscribe headers. Builds and sends; decides nothing."""
+one-click unsubscribe headers. Builds and sends; decides nothing. The
+templates come through Django's cached loader (the default loaders are
+cached, DEBUG or not, since Django 4.1)."""
+
+import contextlib
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 
@@ -47,6 +51,54 @@ def away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> EmailM
     return email
 
 
+# The worker's open connection to the mail server, with the settings it was
+# opened with: consecutive emails share it (a connection per email was a
+# good part of an email's cost: docs/benchmarks.md, Notifications).
+_held: dict = {}
+
+
+def _settings_key() -> tuple:
+    names = ("BACKEND", "HOST", "PORT", "HOST_USER", "USE_TLS", "USE_SSL")
+    return tuple(getattr(settings, f"EMAIL_{name}", None) for name in names)
+
+
+def _connection() -> tuple[object, bool]:
+    """(the held connection, whether it was open already); a new one when
+    the settings changed."""
+    key = _settings_key()
+    if _held.get("key") == key:
+        return _held["connection"], True
+    _drop()
+    connection = get_connection()
+    connection.open()
+    _held.update(key=key, connection=connection)
+    return connection, False
+
+
+def _drop() -> None:
+    connection = _held.pop("connection", None)
+    _held.pop("key", None)
+    if connection is not None:
+        with contextlib.suppress(Exception):  # a broken connection: nothing to keep
+            connection.close()
+
+
 def send_away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> None:
-    """Send it; raises OSError (smtplib's errors are) when nothing was handed over."""
-    away_email(to=to, batch=batch, base_url=base_url, unsubscribe_url=unsubscribe_url).send()
+    """Send it on the worker's held connection; raises OSError (smtplib's
+    errors are) when nothing was handed over. A held connection that fails
+    (the server closed it while idle) is dropped and the email tried once on
+    a new one."""
+    email = away_email(to=to, batch=batch, base_url=base_url, unsubscribe_url=unsubscribe_url)
+    connection, reused = _connection()
+    try:
+        connection.send_messages([email])
+    except OSError:
+        _drop()
+        if not reused:
+            raise
+        connection, _ = _connection()
+        try:
+            connection.send_messages([email])
+        except OSError:
+            _drop()
+            raise

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connections, router
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 
@@ -80,6 +81,76 @@ def email_wanted_q(prefix: str = "") -> Q:
     return ~Q(**{f"{prefix}email": ""}) & ~Exists(off)
 
 
+def _away_rows(user: AbstractBaseUser, room_id: int, channel: str, after_seq: int):
+    """The ORM query of `away_batch`: the newest reaching messages, unread
+    and above `after_seq`, each with the count of them all."""
+    cursor = ReadCursor.objects.filter(user=user, room_id=room_id).values("seq")[:1]
+    rows = Message.objects.filter(_reaching(user), room_id=room_id, seq__gt=after_seq).filter(
+        seq__gt=Coalesce(Subquery(cursor), 0)
+    )
+    if channel == NotifyState.Channel.EMAIL:
+        rows = rows.filter(Exists(get_user_model().objects.filter(email_wanted_q(), pk=user.pk)))
+    rows = rows.annotate(total=Window(Count("pk"))).order_by("-seq")
+    return rows.values_list(
+        "seq",
+        "author__username",
+        "body",
+        "created_at",
+        "total",
+        "room__slug",
+        "room__title",
+        "room__kind",
+    )[:EMAIL_LISTED]
+
+
+# Stand-ins for the job's user, room and floor while `_away_rows` is compiled
+# once: every bound parameter equal to one is the job's value at run time.
+# Within a 32-bit integer's range: the ORM compiles a lookup of a value out
+# of its column's range as "matches nothing".
+_USER, _ROOM, _AFTER = -2_047_000_001, -2_047_000_002, -2_047_000_003
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple  # the compiled parameters, stand-ins included
+    compiler: object  # the ORM's, for its converters (e.g. SQLite's datetimes)
+    converters: dict
+
+
+# (database alias, vendor, channel) -> the compiled decision query.
+_compiled: dict[tuple, _Compiled] = {}
+
+
+def _compiled_query(channel: str) -> _Compiled:
+    """The decision query's SQL, built and compiled by the ORM once per
+    process and database (rebuilding it per job was ~40 % of a job's CPU:
+    docs/benchmarks.md, Notifications)."""
+    alias = router.db_for_read(Message)
+    key = (alias, connections[alias].vendor, channel)
+    found = _compiled.get(key)
+    if found is None:
+        stand_in = get_user_model()(pk=_USER)
+        query = _away_rows(stand_in, _ROOM, channel, _AFTER).query
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(fields)
+        bound = {int(p) for p in params if isinstance(p, int) and not isinstance(p, bool)}
+        if not {_USER, _ROOM, _AFTER} <= bound:  # folded into the SQL: never "nothing"
+            raise RuntimeError("away_batch: a stand-in is not a bound parameter.")
+        found = _compiled[key] = _Compiled(sql, tuple(params), compiler, converters)
+    return found
+
+
+def _bound(param, values: dict):
+    """`param`, or the job's value when it is a stand-in (of the same type:
+    psycopg's Int8 and the like say which SQL type it is bound as)."""
+    if isinstance(param, int) and not isinstance(param, bool) and int(param) in values:
+        return type(param)(values[int(param)])
+    return param
+
+
 def away_batch(
     *, user: AbstractBaseUser, room_id: int, channel: str, after_seq: int
 ) -> AwayBatch | None:
@@ -88,25 +159,16 @@ def away_batch(
     read cursor, the level, access and (email) the user's address are read
     in it, so a job decides from one consistent view of them. None when
     there is nothing."""
-    cursor = ReadCursor.objects.filter(user=user, room_id=room_id).values("seq")[:1]
-    rows = Message.objects.filter(_reaching(user), room_id=room_id, seq__gt=after_seq).filter(
-        seq__gt=Coalesce(Subquery(cursor), 0)
-    )
-    if channel == NotifyState.Channel.EMAIL:
-        rows = rows.filter(Exists(get_user_model().objects.filter(email_wanted_q(), pk=user.pk)))
-    rows = rows.annotate(total=Window(Count("pk"))).order_by("-seq")
-    found = list(
-        rows.values_list(
-            "seq",
-            "author__username",
-            "body",
-            "created_at",
-            "total",
-            "room__slug",
-            "room__title",
-            "room__kind",
-        )[:EMAIL_LISTED]
-    )
+    compiled = _compiled_query(channel)
+    values = {_USER: user.pk, _ROOM: room_id, _AFTER: after_seq}
+    params = [_bound(param, values) for param in compiled.params]
+    with connections[router.db_for_read(Message)].cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        found = cursor.fetchall()
+    if compiled.converters:
+        found = [
+            tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)
+        ]
     if not found:
         return None
     messages = [AwayMessage(seq, author, body, at) for seq, author, body, at, *_ in found]

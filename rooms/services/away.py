@@ -128,8 +128,11 @@ def away_deliver(*, user_id: int, room_id: int, channel: str) -> int:
     """The job (rooms/tasks.py): notify `user_id` of what in the room still
     reaches them, once. Returns how many messages it named (0: nothing)."""
     with transaction.atomic():
+        # The user comes with the locked row, in the same query (their email
+        # preference is read by the decision query); `of` locks only the row.
         state = (
-            NotifyState.objects.select_for_update()
+            NotifyState.objects.select_for_update(of=("self",))
+            .select_related("user")
             .filter(user_id=user_id, room_id=room_id, channel=channel)
             .first()
         )
@@ -137,7 +140,7 @@ def away_deliver(*, user_id: int, room_id: int, channel: str) -> int:
         # (give or take the workers' clocks).
         if state is None or state.due_at is None or state.due_at > timezone.now() + CLOCK_SKEW:
             return 0
-        user = get_user_model().objects.get(pk=user_id)
+        user = state.user
         batch = reads.away_batch(
             user=user, room_id=room_id, channel=channel, after_seq=state.notified_seq
         )
@@ -148,10 +151,12 @@ def away_deliver(*, user_id: int, room_id: int, channel: str) -> int:
         state.save(update_fields=["due_at", "notified_seq"])
         if batch is None:
             return 0
+        # Sent once the advance of notified_seq has committed: a crash after
+        # the commit loses these, a second run finds nothing left to send.
         if channel == Channel.EMAIL:
             transaction.on_commit(lambda: _send_email(user, batch, state, previous))
         else:
-            _enqueue_pushes(user, batch)
+            transaction.on_commit(lambda: _send_pushes(user, batch))
     return batch.total
 
 
@@ -207,21 +212,31 @@ def away_push_payload(batch: reads.AwayBatch) -> dict:
     )
 
 
-def _enqueue_pushes(user, batch) -> None:
-    """A job per subscription, committed with the advance of notified_seq:
-    each job makes one request (a worker stops soon after SIGTERM), and a
-    crash after the commit loses no push."""
+def _send_pushes(user, batch) -> None:
+    """The job's pushes, one per subscription, sent in the job itself (a job
+    per push was a tenth of a notification's CPU); only a push the service
+    asks to retry (429, 5xx) becomes a `push_send` job."""
     payload = away_push_payload(batch)
     for subscription in reads.push_subscriptions(user_id=user.pk):
-        _tasks().push_send.enqueue(subscription.pk, payload, 1)
+        try:
+            _push(subscription, payload, attempt=1)
+        except Exception:
+            # One subscription's failure must not keep the others' pushes.
+            logger.exception("Push to subscription %s failed.", subscription.pk)
 
 
 def away_push_send(*, subscription_id: int, payload: dict, attempt: int) -> str:
-    """The job sending one push to one subscription: gone deletes the
-    subscription, retry comes back later with a backoff."""
+    """The job trying a push again: gone deletes the subscription, retry
+    comes back later with a backoff."""
     subscription = PushSubscription.objects.filter(pk=subscription_id).first()
     if subscription is None:
         return "gone"
+    return _push(subscription, payload, attempt=attempt)
+
+
+def _push(subscription: PushSubscription, payload: dict, *, attempt: int) -> str:
+    """Send one push to one subscription: gone deletes the subscription,
+    retry enqueues a `push_send` job with a backoff."""
     # A PushOutcome: a str (sent, gone, retry, failed) with `retry_after`.
     outcome = push.send_push(
         endpoint=subscription.endpoint,
@@ -233,15 +248,15 @@ def away_push_send(*, subscription_id: int, payload: dict, attempt: int) -> str:
     if outcome == "sent":
         metrics.NOTIFICATIONS_SENT.labels(Channel.PUSH).inc()
     elif outcome == "gone":
-        PushSubscription.objects.filter(pk=subscription_id).delete()
+        PushSubscription.objects.filter(pk=subscription.pk).delete()
     elif outcome == "retry" and attempt < PUSH_ATTEMPTS:
         tasks = _tasks()
         wait = retry_after if retry_after else 10 * 2 ** (attempt - 1)
         due = timezone.now() + timedelta(seconds=min(wait, 3600))
-        tasks.push_send.using(run_after=due).enqueue(subscription_id, payload, attempt + 1)
+        tasks.push_send.using(run_after=due).enqueue(subscription.pk, payload, attempt + 1)
     else:
         logger.warning(
-            "Push to subscription %s: %s (attempt %s).", subscription_id, outcome, attempt
+            "Push to subscription %s: %s (attempt %s).", subscription.pk, outcome, attempt
         )
     return str(outcome)
 

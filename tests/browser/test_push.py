@@ -13,11 +13,14 @@ control's test stands in for PushManager and the server's push API.
 """
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, open_room
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
@@ -321,3 +324,19 @@ def test_the_device_control_says_when_the_server_has_no_push_key(deployment, bro
     expect(button).to_have_text("Push notifications are not set up on this server")
     expect(button).to_be_disabled()
     assert calls == []
+
+
+def test_the_settings_page_saves_the_address_and_offers_this_devices_push(deployment, browse):
+    context = browse("alice", width=1100, height=720)
+    page = context.new_page()
+    page.add_init_script(FAKE_PUSH_MANAGER)
+    serve_push_api(page, None, [])
+    page.goto(deployment.worker.http_url + "/")
+    page.get_by_role("link", name="alice").click()  # the top bar's way to one's settings
+    page.get_by_label("Email address").fill("alice@example.com")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="saved")).to_be_visible()
+    expect(page.get_by_label("Email address")).to_have_value("alice@example.com")
+    expect(page.locator("#push-device button")).to_be_disabled()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "settings.png")

@@ -76,13 +76,16 @@ class Stored:
     room_id: int
     is_private: bool
     rows: list[Message]
+    is_direct: bool = False
 
 
-def record(batches: list[Stored]) -> None:
+def record(batches: list[Stored]) -> set[tuple[int, int]]:
     """Record the mentions of the messages and edits just stored, in the
     group commit's transaction: one query for the users named, one for their
     roles in private rooms, one bulk insert for the whole batch. An
-    edit records the mentions it adds and drops the ones it removes."""
+    edit records the mentions it adds and drops the ones it removes.
+    Returns {(user id, room id)} the batch's new messages mention (whom
+    they may notify while away: rooms/services/away.py)."""
     named: dict[tuple[int, int], tuple[Stored, Message, set[str]]] = {}
     edited: dict[int, set[int]] = {}  # room id -> seqs of messages edited
     for batch in batches:
@@ -95,7 +98,7 @@ def record(batches: list[Stored]) -> None:
                 edited.setdefault(batch.room_id, set()).add(row.target)
     names = set().union(*(each[2] for each in named.values())) if named else set()
     if not names and not edited:
-        return
+        return set()
     users = dict(
         get_user_model()
         .objects.filter(username__in=names, is_active=True)
@@ -132,6 +135,8 @@ def record(batches: list[Stored]) -> None:
         Mention.objects.filter(message_id=message_pk).exclude(user_id__in=wanted).delete()
     if mentions:
         Mention.objects.bulk_create(mentions, ignore_conflicts=True)
+    # An edit's mentions are the message's again, not news: only new messages'.
+    return {(m.user_id, m.room_id) for m in mentions if m.message_id not in kept_by_message}
 
 
 def _edited_message_pks(edited: dict[int, set[int]]) -> dict[tuple[int, int], int]:

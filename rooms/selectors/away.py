@@ -180,18 +180,14 @@ def away_batch(
     )
 
 
-def away_recipients(*, message_pks: list[int], direct_room_ids: list[int]) -> set[tuple]:
-    """{(user id, room id)} whom the just stored messages may notify: the
-    users they mention, and the people of the direct conversations they
-    were posted in (the authors among them are weeded out by the job, which
-    reads every rule again)."""
-    found = set(
-        Mention.objects.filter(message_id__in=message_pks).values_list("user_id", "room_id")
-    )
-    if direct_room_ids:
-        people = Membership.objects.filter(room_id__in=direct_room_ids)
-        found |= set(people.values_list("user_id", "room_id"))
-    return found
+def direct_people(*, room_ids: list[int]) -> set[tuple[int, int]]:
+    """{(user id, room id)} of the people of these direct conversations: whom
+    their new messages may notify (the authors among them are weeded out by
+    the job, which reads every rule again)."""
+    if not room_ids:
+        return set()
+    people = Membership.objects.filter(room_id__in=room_ids)
+    return set(people.values_list("user_id", "room_id"))
 
 
 def away_channels(*, user_ids: set[int], email: bool, push: bool) -> dict[int, list[str]]:
@@ -207,12 +203,6 @@ def away_channels(*, user_ids: set[int], email: bool, push: bool) -> dict[int, l
         for pk in set(subscribed.values_list("user_id", flat=True)):
             channels.setdefault(pk, []).append(NotifyState.Channel.PUSH)
     return channels
-
-
-def direct_room_ids(*, room_ids: set[int]) -> list[int]:
-    return list(
-        Room.objects.filter(id__in=room_ids, kind=Room.Kind.DIRECT).values_list("id", flat=True)
-    )
 
 
 def push_subscriptions(*, user_id: int) -> list[PushSubscription]:

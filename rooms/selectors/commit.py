@@ -25,6 +25,7 @@ class PostAccess:
     # Those who hid this direct conversation (services.direct_hide): a new
     # message brings it back to their lists.
     hidden_by: frozenset[int] = frozenset()
+    is_direct: bool = False
 
 
 def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
@@ -35,7 +36,7 @@ def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
     membership, restriction = Membership._meta.db_table, RoomRestriction._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT r.is_private, r.is_archived, a.user_id, a.role, a.what "
+            f"SELECT r.is_private, r.is_archived, a.user_id, a.role, a.what, r.kind "
             f"FROM {Room._meta.db_table} r LEFT JOIN ("
             f"SELECT room_id, user_id, role, 'role' AS what FROM {membership} "
             f"WHERE room_id = %s AND user_id IN ({authors}) "
@@ -50,7 +51,7 @@ def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
     if not rows:
         return PostAccess(False, False, False, {})
     of_kind = {
-        what: {user_id: role for _, _, user_id, role, each in rows if each == what}
+        what: {user_id: role for _, _, user_id, role, each, _ in rows if each == what}
         for what in ("role", "restricted", "hidden")
     }
     return PostAccess(
@@ -60,6 +61,7 @@ def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
         of_kind["role"],
         restricted=frozenset(of_kind["restricted"]),
         hidden_by=frozenset(of_kind["hidden"]),
+        is_direct=rows[0][5] == Room.Kind.DIRECT,
     )
 
 

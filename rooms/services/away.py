@@ -64,30 +64,32 @@ def _enabled_channels() -> tuple[bool, bool]:
 # --- After the group commit ----------------------------------------------------
 
 
-def away_note_on_commit(stored: list[mentions.Stored]) -> None:
-    """Called by the group commit with what it stored: once the transaction
-    has committed, note who those messages may need notifying. A failure
-    here is logged and never undoes the messages (robust)."""
-    rooms: dict[int, list[int]] = {}
-    for batch in stored:
-        pks = [row.pk for row in batch.rows if row.is_message]
-        if pks:
-            rooms.setdefault(batch.room_id, []).extend(pks)
-    if rooms and any(_enabled_channels()):
-        transaction.on_commit(lambda: away_note(rooms=rooms), robust=True)
+def away_note_on_commit(stored: list[mentions.Stored], mentioned: set[tuple[int, int]]) -> None:
+    """Called by the group commit with what it stored and whom its new
+    messages mention ({(user id, room id)}, from mentions.record): once the
+    transaction has committed, note who may need notifying. A batch with no
+    mention and no direct conversation costs nothing here, the common case
+    of a send. A failure is logged and never undoes the messages (robust)."""
+    direct = sorted(
+        {batch.room_id for batch in stored if batch.is_direct}
+        & {batch.room_id for batch in stored if any(row.is_message for row in batch.rows)}
+    )
+    if (mentioned or direct) and any(_enabled_channels()):
+        transaction.on_commit(
+            lambda: away_note(mentioned=mentioned, direct_room_ids=direct), robust=True
+        )
 
 
-def away_note(*, rooms: dict[int, list[int]]) -> None:
-    """For each (user, room, channel) the messages of `rooms` ({room id:
-    message pks}) may concern: set `due_at` and enqueue one delayed job,
+def away_note(*, mentioned: set[tuple[int, int]], direct_room_ids: list[int]) -> None:
+    """For each (user, room, channel) that the mentions `mentioned` ({(user
+    id, room id)}) and the new messages of the direct conversations
+    `direct_room_ids` may concern: set `due_at` and enqueue one delayed job,
     unless one is pending. The rows are locked first (in pk order, so two
     notes queue rather than deadlock): a job running on one holds its lock,
     and this then sees `due_at` cleared and schedules the next job, rather
     than trusting a job that has already read the log."""
     email, push = _enabled_channels()
-    pks = [pk for room_pks in rooms.values() for pk in room_pks]
-    direct = reads.direct_room_ids(room_ids=set(rooms))
-    pairs = reads.away_recipients(message_pks=pks, direct_room_ids=direct)
+    pairs = set(mentioned) | reads.direct_people(room_ids=direct_room_ids)
     if not pairs:
         return
     channels = reads.away_channels(

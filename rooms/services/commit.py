@@ -149,8 +149,8 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
     fresh.sort(key=lambda item: item[1].room.id)
     for _, group in itertools.groupby(fresh, key=lambda item: item[1].room.id):
         published += _store_room(list(group), results, active, stored)
-    mentions.record(stored)  # one bulk insert for the batch's @mentions
-    away.away_note_on_commit(stored)  # after the commit: who may need notifying
+    mentioned = mentions.record(stored)  # one bulk insert for the batch's @mentions
+    away.away_note_on_commit(stored, mentioned)  # after the commit: who may need notifying
     for index, first in repeats:
         original = results[first]
         if isinstance(original, EntryResult):
@@ -239,7 +239,7 @@ def _store_room(
     _apply_changes(room.id, rows, [request for _, request in allowed], targets)
     if post.hidden_by:
         _bring_back(room.id, rows, post.hidden_by)
-    stored.append(mentions.Stored(room.id, post.is_private, rows))
+    stored.append(mentions.Stored(room.id, post.is_private, rows, is_direct=post.is_direct))
     published = []
     for (index, request), row in zip(allowed, rows, strict=True):
         author = request.author.get_username() if request.author is not None else None

@@ -6,6 +6,8 @@ itself; consecutive emails share one connection to the mail server."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rooms import access, services
 from rooms.delivery import email as email_delivery
@@ -103,3 +105,29 @@ def test_consecutive_emails_share_a_connection_and_a_dropped_one_is_reopened(
     assert email_delivery._held["connection"] is not held
     bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in inbox.wait_for(3)]
     assert [re.findall(r"#seq-(\d+)", body) for body in bodies] == [[str(s)] for s in seqs]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_mentions_nobody_in_a_room_costs_the_send_no_away_query(
+    settings, room_factory, user_factory
+):
+    """The group commit knows whom a batch mentions and whether its room is a
+    direct conversation: with email on, the common send asks the database
+    nothing more than with it off; a mention is noted."""
+    lobby = room_factory("lobby")
+    alice, bob = user_factory("alice"), user_factory("bob")
+    bob.email = "bob@example.com"
+    bob.save()
+
+    def queries(body: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            services.message_post(room=lobby, author=alice, body=body, check_rate=False)
+        return [query["sql"] for query in captured.captured_queries]
+
+    settings.EMAIL_URL = ""
+    off = queries("hello all")
+    settings.EMAIL_URL = "console:"
+    assert len(queries("hello again")) == len(off)
+    noted = queries("hi @bob")
+    assert any(NotifyState._meta.db_table in sql for sql in noted)
+    assert NotifyState.objects.filter(user=bob, room=lobby, channel="email").count() == 1

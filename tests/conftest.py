@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -68,6 +69,16 @@ def fresh_cache(settings):
             "LOCATION": f"test-{uuid.uuid4().hex}",
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def read_budget_mid_window(monkeypatch):
+    """The read budget counts in fixed windows (rooms/budgets.py): a test
+    that crossed a window's edge would find its budget renewed halfway. The
+    budget's clock stands still at the test's start; a test about windows
+    moves it itself."""
+    now = time.time()
+    monkeypatch.setattr("rooms.budgets.clock", lambda: now)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ the same way. Each code has one HTTP status (docs/api.md, Errors), which the
 pages and the API answer with; the WebSocket sends the code itself.
 """
 
+import math
+
 # Codes no HTTP request can raise (`not_joined`, `unknown_type`) have none:
 # reaching HTTP, they are a server error.
 HTTP_STATUS = {
@@ -43,3 +45,11 @@ class RoomsError(Exception):
     def status(self) -> int:
         """The HTTP status of this error's code (500 for a code HTTP never raises)."""
         return HTTP_STATUS.get(self.code, 500)
+
+    @property
+    def retry_after_header(self) -> str | None:
+        """Retry-After for HTTP, whole seconds rounded up (so a retry then
+        succeeds); None when the error says nothing of when."""
+        if self.retry_after is None:
+            return None
+        return str(max(1, math.ceil(self.retry_after)))

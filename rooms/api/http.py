@@ -7,7 +7,6 @@ skip the CSRF check; session requests that change something must pass it.
 """
 
 import json
-import math
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -36,8 +35,7 @@ def error_response(error: RoomsError) -> HttpResponse:
         detail["retry_after"] = error.retry_after
     response = json_response(dumps({"error": detail}), error.status)
     if error.code == "rate_limited":
-        # The header takes whole seconds; round up so a retry then succeeds.
-        response["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1)))
+        response["Retry-After"] = error.retry_after_header or "1"
     elif error.code == "auth_required":
         response["WWW-Authenticate"] = 'Bearer realm="rooms"'
     return response

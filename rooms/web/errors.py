@@ -8,7 +8,6 @@ import math
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 
-from ..api.http import error_response
 from ..errors import RoomsError
 
 
@@ -26,7 +25,7 @@ def refusal_text(error: RoomsError) -> str:
     limit, when to try again."""
     if error.code != "rate_limited" or not error.retry_after:
         return error.message
-    seconds = math.ceil(error.retry_after)
+    seconds = int(error.retry_after_header)
     wait = (
         f"{seconds} second{'s' if seconds != 1 else ''}"
         if seconds < 90
@@ -41,6 +40,5 @@ def answer_refusal(response: HttpResponse, error: RoomsError | None) -> HttpResp
     (400 for a form's mistake)."""
     if error is not None and error.code == "rate_limited":
         response.status_code = error.status
-        # The API's header, rounded its way: one rule for both.
-        response["Retry-After"] = error_response(error)["Retry-After"]
+        response["Retry-After"] = error.retry_after_header or "1"
     return response

@@ -5,7 +5,6 @@ in <mark> (never as markup of its own). A search run spends from the
 user's read budget (rooms/budgets.py), shared with the API's."""
 
 import datetime
-import math
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -37,15 +36,14 @@ def search_page(request):
             )
         except RoomsError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
-            status, retry_after = error.status, error.retry_after
+            status, retry_after = error.status, error.retry_after_header
         else:
             context["results"] = results
             context["hits"] = [_shown(hit) for hit in results.hits]
             context["pages"] = _page_links(request, results)
     response = render(request, "rooms/search.html", context, status=status)
     if retry_after is not None:
-        # Whole seconds, rounded up, as the API's (rooms/api/http.py).
-        response["Retry-After"] = str(max(1, math.ceil(retry_after)))
+        response["Retry-After"] = retry_after
     return response
 
 

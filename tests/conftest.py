@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import frames
+
 REQUIRE_SERVICES = os.environ.get("ROOMS_REQUIRE_SERVICES") == "1"
 POSTGRES_HOST = os.environ.get("ROOMS_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS_HOST = os.environ.get("ROOMS_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -79,6 +81,40 @@ def read_budget_mid_window(monkeypatch):
     moves it itself."""
     now = time.time()
     monkeypatch.setattr("rooms.budgets.clock", lambda: now)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    frames.failures.clear()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A server frame that docs/asyncapi.yaml does not describe fails the
+    test that received it, also when a client's background reader got it
+    (tests/harness/frames.py)."""
+    try:
+        result = yield
+    except frames.FrameError:
+        frames.failures.clear()  # raised where it was received: said once
+        raise
+    _frames_matched()
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    _frames_matched()  # frames read while fixtures closed their sockets
+    return result
+
+
+def _frames_matched() -> None:
+    if frames.failures:
+        first, count = frames.failures[0], len(frames.failures)
+        frames.failures.clear()
+        raise frames.FrameError(f"{count} server frame(s) did not match; the first: {first}")
 
 
 @pytest.fixture

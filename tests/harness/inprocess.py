@@ -25,6 +25,7 @@ from rooms.models import Room
 from rooms.realtime import hub as hub_module
 from rooms.realtime.hub import get_hub
 from rooms.services import EntryRequest
+from tests.harness import frames
 
 # Generous: the machine is shared with other test runs. Waiting is on events,
 # so a passing test never waits this long.
@@ -105,7 +106,15 @@ class Client:
     async def _output(self) -> dict:
         if self.held:
             return self.held.pop(0)
-        return await self.communicator.receive_output(TIMEOUT)
+        return await self._receive_output()
+
+    async def _receive_output(self) -> dict:
+        """The application's next output; a frame is checked against
+        docs/asyncapi.yaml as it arrives (tests/harness/frames.py)."""
+        output = await self.communicator.receive_output(TIMEOUT)
+        if output["type"] == "websocket.send":
+            frames.received(output.get("text"))
+        return output
 
     async def recv_text(self) -> str:
         output = await self._output()
@@ -145,7 +154,7 @@ class Client:
     async def join(self, room: str, **fields) -> dict:
         """Join `room`; the `joined` reply, passing over what arrives before it
         (frames of the rooms already joined)."""
-        await self.send({"type": "join", "room": room, **fields})
+        await self.send(frames.client_frame({"type": "join", "room": room, **fields}))
         return await self.next_of("joined", skip=("backfill", "message"))
 
     async def stream(self, room: str, up_to: int) -> list[dict]:
@@ -170,7 +179,7 @@ class Client:
         while not self.held:
             if await self.communicator.receive_nothing(wait):
                 return True
-            output = await self.communicator.receive_output(TIMEOUT)
+            output = await self._receive_output()
             text = output.get("text") or ""
             if output["type"] != "websocket.send" or not text.startswith('{"type":"presence"'):
                 self.held.append(output)  # the next recv gets it first

@@ -5,7 +5,8 @@ reaches an open WebSocket live: a real daphne worker on the embedded default
 On the in-memory layer a write from another process (manage.py) reaches the
 worker through its repair loop (ROOMS_REPAIR_INTERVAL, 0.5 s in
 tests.harness.deployment.Deployment); a write served by the worker itself (admin, API)
-reaches its hub directly.
+reaches its hub directly. Every frame read is checked against
+docs/asyncapi.yaml (tests/harness/frames.py).
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from contextlib import asynccontextmanager
 
 import websockets
 
+from tests.harness import frames
 from tests.harness.deployment import Deployment, Worker
 
 TIMEOUT = 30.0  # generous: the machine is shared; waits end on the frame
@@ -39,7 +41,7 @@ async def joined_socket(worker: Worker, token: str, room: str):
         additional_headers={"Authorization": f"Bearer {token}"},
         open_timeout=TIMEOUT,
     ) as ws:
-        await ws.send(json.dumps({"type": "join", "room": room}))
+        await ws.send(json.dumps(frames.client_frame({"type": "join", "room": room})))
         await next_frame(ws, lambda frame: frame["type"] == "joined")
         yield ws
 
@@ -48,6 +50,6 @@ async def next_frame(ws, predicate: Callable[[dict], bool]) -> dict:
     """The next frame for which `predicate` holds, passing over the others."""
     async with asyncio.timeout(TIMEOUT):
         while True:
-            frame = json.loads(await ws.recv())
+            frame = frames.received(await ws.recv())
             if predicate(frame):
                 return frame

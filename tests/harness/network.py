@@ -5,7 +5,8 @@ It reads every frame in a background task and keeps, per room, the stream of
 the current join (docs/protocol.md, Join and backfill): after each
 `joined` a new Stream starts at since + 1, and every `backfill`/`message`
 frame of that room is checked as it arrives for gaps, duplicates, order,
-backfill-after-live and the backfill frame limits. Tests then assert on
+backfill-after-live and the backfill frame limits. Every frame is also
+checked against docs/asyncapi.yaml (tests/harness/frames.py). Tests then assert on
 `stream.problems` and the received seqs, never on timing.
 """
 
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 
 import websockets
 from websockets.exceptions import ConnectionClosed
+
+from tests.harness import frames
 
 BACKFILL_MAX_MESSAGES = 500
 BACKFILL_MAX_BYTES = 256 * 1024
@@ -125,7 +128,12 @@ class Client:
         tick.set()
 
     def _on_frame(self, raw: str | bytes) -> None:
-        frame = json.loads(raw)
+        try:
+            frame = frames.received(raw)
+        except frames.FrameError:
+            # Recorded: the test fails when it ends (tests/conftest.py). The
+            # frame is still taken in, so the test goes on to say what it saw.
+            frame = json.loads(raw)
         kind = frame["type"]
         if kind == "hello":
             self._hello.set_result(frame)
@@ -179,13 +187,13 @@ class Client:
         frame = {"type": "join", "room": room, **args}
         if since is not None:
             frame["since"] = since
-        return await self.request(frame)
+        return await self.request(frames.client_frame(frame))
 
     async def send(self, room: str, body: str, client_id: str | None = None) -> dict:
         frame = {"type": "send", "room": room, "body": body}
         if client_id is not None:
             frame["client_id"] = client_id
-        return await self.request(frame)
+        return await self.request(frames.client_frame(frame))
 
     async def send_many(self, room: str, bodies: list[str], *, window: int = 50) -> list[dict]:
         """Pipelined sends, at most `window` unacknowledged at a time; the acks

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import WebSocketException
 
+from tests.harness import frames
 from tests.harness.network import Client
 
 RETRYABLE = frozenset({"unavailable", "server_error", "rate_limited"})
@@ -139,7 +140,9 @@ class Member:
         client = self.client
         try:
             reply = await asyncio.wait_for(
-                client.submit({"type": "join", "room": self.room, "since": self.last}),
+                client.submit(
+                    frames.client_frame({"type": "join", "room": self.room, "since": self.last})
+                ),
                 REPLY_TIMEOUT,
             )
         except (ConnectionError, TimeoutError):
@@ -167,7 +170,9 @@ class Member:
             client = await self.ensure()
             attempt = Attempt(client_id, time.monotonic())
             self.attempts.append(attempt)
-            frame = {"type": "send", "room": self.room, "body": body, "client_id": client_id}
+            frame = frames.client_frame(
+                {"type": "send", "room": self.room, "body": body, "client_id": client_id}
+            )
             try:
                 reply = await asyncio.wait_for(client.submit(frame), REPLY_TIMEOUT)
             except ConnectionError:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
 from pathlib import Path
 
@@ -82,13 +81,11 @@ class Recording(Client):
         self.frames: list[dict] = []
         super().__init__(ws, name)
 
-    def _on_frame(self, raw) -> None:
-        frame = json.loads(raw)
-        frame["_at"] = time.monotonic()
-        self.frames.append(frame)
+    def _on_frame(self, raw, frame: dict) -> None:
+        self.frames.append({**frame, "_at": time.monotonic()})
         if frame["type"] in ("backfill", "message") and frame["room"] not in self.streams:
             return  # of a room not joined (a leak): kept in `frames` for the test to see
-        super()._on_frame(raw)
+        super()._on_frame(raw, frame)
 
     async def closed_with(self, within: float) -> int | None:
         """The close code, once the server has closed the socket."""

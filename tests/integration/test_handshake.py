@@ -12,6 +12,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from tests.harness import frames
 from tests.harness.deployment import http_get
 from tests.harness.network import Client
 
@@ -52,7 +53,7 @@ async def test_handshake_rules_and_healthz_on_a_real_worker(embedded):
         async with websockets.connect(
             worker.ws_url, additional_headers={"Authorization": "Bearer nope"}, open_timeout=30
         ) as ws:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            frame = frames.received(await asyncio.wait_for(ws.recv(), 30))
             assert frame["type"] == "error"
             assert frame["code"] == "auth_required"
             await asyncio.wait_for(ws.wait_closed(), 30)

@@ -11,6 +11,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from tests.harness import frames
 from tests.harness.network import Client
 from tests.integration.conftest import embedded_site
 
@@ -51,7 +52,7 @@ async def test_a_workers_refusals_are_json_lines_without_tokens(tmp_path, server
             worker = site.deployment.start_worker(server=server)
         # A token that is no token: accepted handshake, then closed with 4401.
         async with websockets.connect(f"{worker.ws_url}?token={BAD_TOKEN}") as ws:
-            assert json.loads(await ws.recv())["code"] == "auth_required"
+            assert frames.received(await ws.recv())["code"] == "auth_required"
         # A good token from a foreign page: refused at the handshake.
         with pytest.raises(InvalidStatus):
             await websockets.connect(

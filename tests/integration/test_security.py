@@ -7,7 +7,6 @@ server's log. And the login throttle in a real worker, with its log line.
 
 import asyncio
 import http.cookiejar
-import json
 import re
 import shutil
 import socket
@@ -22,6 +21,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from tests.harness import frames
 from tests.harness.deployment import ROOT, Deployment, free_port
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ CHROMIUM = "/usr/bin/chromium"
 async def handshakes_with_a_query_token(ws_url: str, token: str) -> None:
     """One accepted socket, and one refused for its foreign Origin."""
     async with websockets.connect(f"{ws_url}?token={token}") as ws:
-        hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        hello = frames.received(await asyncio.wait_for(ws.recv(), 10))
         assert hello["type"] == "hello" and hello["user"] == "alice"
     with pytest.raises(InvalidStatus):
         await websockets.connect(

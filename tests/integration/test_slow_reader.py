@@ -11,6 +11,7 @@ import socket
 
 import pytest
 
+from tests.harness import frames
 from tests.harness.deployment import Deployment
 from tests.harness.network import Client
 
@@ -54,16 +55,16 @@ class RawSocket:
 
     def read_all(self) -> tuple[list[dict], int | None]:
         """Every frame until the server closes: (text frames, close code)."""
-        frames, code = [], None
+        received, code = [], None
         while True:
             frame = self._frame()
             if frame is None:
-                return frames, code
+                return received, code
             opcode, payload = frame
             if opcode == 0x8:
-                return frames, int.from_bytes(payload[:2], "big") if payload else None
+                return received, int.from_bytes(payload[:2], "big") if payload else None
             if opcode == 0x1:
-                frames.append(json.loads(payload))
+                received.append(frames.received(payload))
 
     def _frame(self):
         header = self._take(2)
@@ -112,9 +113,9 @@ async def test_a_client_that_never_reads_is_closed_with_4408_and_delays_nobody(t
         # The server dropped the sleeper: what it reads at last ends in a
         # close (4408, or a cut connection once it is past due), not in
         # every message; the server's log says why.
-        frames, code = await asyncio.to_thread(sleeper.read_all)
+        received, code = await asyncio.to_thread(sleeper.read_all)
         assert code in (4408, None)
-        assert sum(frame["type"] == "message" for frame in frames) < COUNT
+        assert sum(frame["type"] == "message" for frame in received) < COUNT
         assert "closed (4408)" in worker.log()
         await reader.close()
         await writer.close()

@@ -9,6 +9,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.harness import frames
 from tests.harness.deployment import Deployment
 from tests.harness.network import Client
 
@@ -69,9 +70,9 @@ async def test_uvicorn_worker_keeps_the_limits_and_handshake_rules(tmp_path):
             )
         assert refused.value.response.status_code == 403
         async with websockets.connect(worker.ws_url, additional_headers=auth) as ws:
-            assert json.loads(await ws.recv())["type"] == "hello"
+            assert frames.received(await ws.recv())["type"] == "hello"
             await ws.send(json.dumps({"type": "ping", "pad": "x" * 70_000}))
-            error = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            error = frames.received(await asyncio.wait_for(ws.recv(), 10))
             assert error["code"] == "too_large"
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 10)

@@ -32,7 +32,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
-	@if command -v node >/dev/null 2>&1 && [ -d tests/js ]; then node --test tests/js/; fi
+	@if command -v node >/dev/null 2>&1 && [ -d tests/js ]; then \
+	  $(MAKE) --no-print-directory tests/js/node_modules/.installed && node --test tests/js/; fi
+
+# The JavaScript tests' packages (tests/js/package.json: ajv checks the client's
+# frames against docs/asyncapi.yaml), exactly as locked.
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,7 +1,23 @@
 // In-memory stand-ins for the protocol client's tests: a WebSocket whose
 // server side the test plays, storage, and timers that run only when told.
+//
+// Every frame the client sends through the fake socket is checked against
+// docs/asyncapi.yaml's client frames (asyncapi.mjs): a test in which the
+// client sent a frame the document does not describe fails.
+
+import assert from "node:assert/strict";
+import { afterEach } from "node:test";
 
 import { RoomsClient } from "../../rooms/static/rooms/client.js";
+import { problem } from "./asyncapi.mjs";
+
+// The client's frames of the current test that did not match, with why.
+const undescribed = [];
+
+afterEach(() => {
+  const found = undescribed.splice(0);
+  assert.deepEqual(found, [], "the client sent frames docs/asyncapi.yaml does not describe");
+});
 
 export class FakeSocket {
   static instances = [];
@@ -12,7 +28,10 @@ export class FakeSocket {
     FakeSocket.instances.push(this);
   }
   send(text) {
-    this.sent.push(JSON.parse(text));
+    const frame = JSON.parse(text);
+    const why = problem("client", frame);
+    if (why) undescribed.push({ frame, why });
+    this.sent.push(frame);
   }
   close() {
     this.closed = true;

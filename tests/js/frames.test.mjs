@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 import { document, problem, validators } from "./asyncapi.mjs";
+import { joinRef } from "../../rooms/static/rooms/client.js";
 import { connectAndJoin, message, setup } from "./fakes.mjs";
 
 const require = createRequire(import.meta.url);
@@ -73,5 +74,21 @@ describe("the client's frames", () => {
     const sent = new Set(s.sent.map((frame) => frame.type));
     assert.deepEqual([...sent].sort(), Object.keys(validators.client).sort());
     for (const frame of s.sent) assert.equal(problem("client", frame), null, JSON.stringify(frame));
+  });
+
+  test("a room whose slug is as long as a slug may be is joined with a ref of at most 64 characters", () => {
+    const ctx = setup({ random: () => 1 });
+    connectAndJoin(ctx);
+    const [long, twin] = ["a", "b"].map((last) => `${"x".repeat(63)}${last}`);
+    ctx.client.join(long, { since: 0 });
+    ctx.client.join(twin, { since: 0 });
+    const [frame, other] = ctx.socket().frames("join").slice(-2);
+    assert.equal(problem("client", frame), null);
+    assert.ok(frame.ref.length <= 64 && frame.ref !== other.ref);
+    assert.equal(joinRef("lobby"), "join:lobby");
+    // An answer to that ref is taken for that room: a refusal for now is retried.
+    ctx.socket().deliver({ type: "error", code: "rate_limited", message: "later", retry_after: 1, ref: frame.ref });
+    ctx.timers.advance(1000);
+    assert.deepEqual(ctx.socket().frames("join").at(-1), frame);
   });
 });

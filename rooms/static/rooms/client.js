@@ -23,6 +23,16 @@ import { RoomLog } from "./room-log.js";
 
 export { CLOSE_REASONS, Outbox, RoomLog, backoffDelay };
 
+/** The ref of a join of `room`: `join:<slug>`, or, when that passes the 64
+ * characters a ref may have, its start and a hash of the whole slug. */
+export function joinRef(room) {
+  const ref = `join:${room}`;
+  if (ref.length <= 64) return ref;
+  let hash = 0;
+  for (const char of room) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) >>> 0;
+  return `${ref.slice(0, 56)}~${hash.toString(36)}`;
+}
+
 export class RoomsClient {
   /**
    * @param {object} options
@@ -137,7 +147,7 @@ export class RoomsClient {
 
   sendJoin(room) {
     const state = this.rooms.get(room);
-    const frame = { type: "join", room, ref: `join:${room}`, ...state.options };
+    const frame = { type: "join", room, ref: joinRef(room), ...state.options };
     if (state.lastSeq != null) {
       // A re-join resumes exactly where the stream stopped: no limit.
       frame.since = state.lastSeq;
@@ -319,8 +329,8 @@ export class RoomsClient {
       waiter.reject(Object.assign(new Error(frame.message), { code: frame.code }));
       return;
     }
-    const joinOf = ref.startsWith("join:") ? ref.slice(5) : null;
-    if (joinOf != null && this.rooms.has(joinOf) && errorOutcome(frame.code) === "temporary") {
+    const joinOf = ref.startsWith("join:") ? [...this.rooms.keys()].find((room) => joinRef(room) === ref) : null;
+    if (joinOf != null && errorOutcome(frame.code) === "temporary") {
       this.rejoinLater(joinOf, frame);
       return;
     }

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from rooms import selectors, services
+from rooms import protocol, selectors, services
 from rooms.access import room_access
 from rooms.models import Message
+from tests.harness import frames
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +92,24 @@ def test_an_entry_reads_back_as_the_commit_published_it(room_factory, alice):
     row = Message.objects.get(room=room, seq=1)
     built = selectors.entry_json(room="lobby", entry=row, author="alice")
     assert json.loads(built) == {**now, "reactions": {}}
+
+
+def test_entries_of_a_deleted_account_keep_their_kind_with_no_author(room_factory, alice, bob):
+    # docs/protocol.md, Entries: `author` is null once the account is deleted.
+    room = room_factory("lobby", members=[alice, bob])
+    services.message_post(room=room, author=bob, body="hi", check_rate=False)
+    services.entry_post(room=room, author=bob, kind="edit", target=1, body="hello")
+    services.entry_post(room=room, author=alice, kind="reaction", target=1, emoji="👍")
+    bob.delete()
+    page = selectors.entries_after(room_id=room.id, slug="lobby", after=0, limit=5)
+    entries = [json.loads(text) for _, text in page]
+    assert [(e["kind"], e["author"]) for e in entries] == [
+        ("text", None),
+        ("edit", None),
+        ("reaction", "alice"),
+    ]
+    backfill = frames.server_frame(protocol.backfill("lobby", [text for _, text in page]))
+    assert backfill["messages"] == entries
 
 
 def test_retention_moves_where_a_join_can_start(room_factory, alice):

@@ -9,8 +9,8 @@ The database is never faked: tests store rows through the services.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
+from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
@@ -18,6 +18,7 @@ from channels.layers import InMemoryChannelLayer
 from rooms import events, protocol
 from rooms.access import RoomAccess, room_access
 from rooms.realtime.feed import Subscription
+from tests.harness import frames
 
 OTHER_PROCESS = "other-process"
 
@@ -102,7 +103,8 @@ class FakeSocket:
         self.ended: list[tuple[int, str]] = []  # (code, reason) passed to end
 
     async def send_text(self, text: str) -> None:
-        self.frames.append(json.loads(text))
+        # Checked against docs/asyncapi.yaml as the test clients check theirs.
+        self.frames.append(frames.received(text))
 
     async def lose_room(self, subscription) -> None:
         self.lost.append(subscription)
@@ -219,9 +221,17 @@ class FakeLayer:
 
 
 def entry(seq: int, body: str = "") -> str:
-    """An entry's JSON as a broadcast carries it. The feed passes it through
-    unparsed, so only what the tests read back is here."""
-    return json.dumps({"seq": seq, "body": body or f"entry {seq}"})
+    """An entry's JSON as a broadcast carries it (a system message: the feed
+    passes it through unparsed, and tests read back its seq and body)."""
+    return protocol.entry_json(
+        seq=seq,
+        room="lobby",
+        kind="system",
+        author=None,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        client_id=None,
+        body=body or f"entry {seq}",
+    )
 
 
 @database_sync_to_async

@@ -35,14 +35,14 @@ export function mentionCompleter(input, listbox, { names, me, announce = () => {
   listbox.setAttribute("aria-label", "People to mention");
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", listbox.id);
-  input.setAttribute("aria-expanded", "false");
+  // No aria-expanded: a <textarea> is a textbox, which does not take it (and
+  // cannot be a combobox); the list's size is read out instead.
 
   function close() {
     options = [];
     active = -1;
     listbox.hidden = true;
     listbox.replaceChildren();
-    input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
   }
 
@@ -83,7 +83,6 @@ export function mentionCompleter(input, listbox, { names, me, announce = () => {
       announce(`${found.length} ${found.length === 1 ? "person" : "people"} to mention: arrow keys choose, Enter takes`);
     }
     listbox.hidden = false;
-    input.setAttribute("aria-expanded", "true");
     highlight(changed || active < 0 ? 0 : Math.min(active, found.length - 1));
   }
 

@@ -4,6 +4,7 @@
 // the page (room-page.js) with what the user chose; none talks to the server.
 
 import { button, codePoints, el } from "./dom.js";
+import { openModal, placeNear } from "./focus.js";
 import { snippet } from "./room-log.js";
 
 export const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -16,12 +17,14 @@ export const validEmoji = (text) => codePoints(text) >= 1 && codePoints(text) <=
 let openPickerAnchor = null;
 let closeOpenPicker = null;
 
-/** A small picker in `item`, next to `anchor`: common emoji and a field for
- * any other. `choose(emoji)` is called with the pick. Opening it from the
- * same button again closes it. */
+/** A small picker in `item`, beside `anchor`: common emoji and a field for
+ * any other. `choose(emoji)` is called with the pick. A modal <dialog>
+ * (focus.js): Tab stays in it, Escape or a click outside closes it, and the
+ * focus goes back to `anchor`. Opening it from the same button again
+ * closes it. */
 export function openPicker(item, anchor, choose) {
   const again = openPickerAnchor === anchor;
-  closeOpenPicker?.(again);
+  closeOpenPicker?.();
   if (again) return;
   const picker = el("div", "picker");
   picker.setAttribute("role", "dialog");
@@ -57,36 +60,52 @@ export function openPicker(item, anchor, choose) {
   });
   picker.append(row, form);
 
-  const onKey = (event) => {
-    if (event.key !== "Escape") return;
-    event.preventDefault();
-    event.stopPropagation();
-    close(true);
-  };
-  const onOutside = (event) => {
-    if (!picker.contains(event.target) && event.target !== anchor) close(false);
-  };
-  function close(restoreFocus) {
-    if (!picker.isConnected) return;
-    picker.remove();
-    item.classList.remove("msg--picking");
-    document.removeEventListener("pointerdown", onOutside, true);
-    closeOpenPicker = null;
-    openPickerAnchor = null;
-    if (restoreFocus && anchor.isConnected) anchor.focus();
-  }
+  // A press on the backdrop (outside the picker's box) closes it.
+  picker.addEventListener("pointerdown", (event) => {
+    if (event.target !== picker) return;
+    const box = picker.getBoundingClientRect();
+    const inside =
+      event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom;
+    if (!inside) picker.close();
+  });
+  // Escape is the dialog's own `cancel`; stop it here so that nothing
+  // around the message takes it too.
+  picker.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") event.stopPropagation();
+  });
+  let chosen = null;
   function done(emoji) {
-    close(true);
-    choose(emoji);
+    chosen = emoji;
+    picker.close();
   }
+  const place = () => {
+    const { top, left } = placeNear(anchor.getBoundingClientRect(), picker.getBoundingClientRect(), {
+      width: document.documentElement.clientWidth,
+      height: document.documentElement.clientHeight,
+    });
+    picker.style.top = `${top}px`;
+    picker.style.left = `${left}px`;
+  };
 
-  picker.addEventListener("keydown", onKey);
-  document.addEventListener("pointerdown", onOutside, true);
-  closeOpenPicker = close;
+  closeOpenPicker = () => picker.close();
   openPickerAnchor = anchor;
   item.classList.add("msg--picking");
   item.append(picker);
-  picker.scrollIntoView({ block: "nearest" });
+  openModal(picker, {
+    opener: anchor,
+    onClose: () => {
+      picker.remove();
+      // Back to the button while the actions still show (they hide with
+      // msg--picking unless the focus is in the message).
+      if (anchor.isConnected) anchor.focus();
+      item.classList.remove("msg--picking");
+      closeOpenPicker = null;
+      openPickerAnchor = null;
+      if (chosen != null) choose(chosen);
+      return false;
+    },
+  });
+  place();
   row.firstElementChild.focus();
 }
 

@@ -19,6 +19,7 @@ import { startComposer } from "./composer.js";
 import { startPresence } from "./presence.js";
 import { seqInHash, startScrollback } from "./scrollback.js";
 import { createTimeline } from "./timeline.js";
+import { startMessageFocus } from "./message-focus.js";
 
 const NOTICE_SHOWN_MS = 8000;
 
@@ -112,6 +113,7 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     onQuoteChanged: (seq, original) => composer.reply.refresh(seq, original),
     viewed: () => attention.scheduleRead(),
   });
+  startMessageFocus({ list: $("messages"), composer: $("body") });
   const scrollback = startScrollback({
     client,
     slug,
@@ -180,11 +182,15 @@ export function startRoomPage(client, config, { doc = document, win = window } =
   client.on("messages", ({ room, messages, live }) => {
     if (room !== slug) return;
     const stick = timeline.nearBottom();
-    const added = timeline.insert(messages);
+    // The log reads out live messages of others as they go in; while it is
+    // busy with something else, the live region says them instead.
+    const heard = timeline.announces();
+    const news = live && messages.some((message) => message.author !== me && !timeline.has(message.seq));
+    const added = timeline.insert(messages, { news });
     for (const message of messages) if (message.author) presence.typists.stop(message.author);
     composer.renderPending();
     const fromOthers = added.filter((item) => item.dataset.author !== me).length;
-    if (live && fromOthers) attention.announce(arrivalText(messages, me));
+    if (live && fromOthers && !heard) attention.announce(arrivalText(messages, me));
     if (live) attention.arrived(messages);
     if (stick) timeline.toBottom();
     else timeline.countUnseen(fromOthers);

@@ -4,6 +4,7 @@
 // the page (room-page.js) with what the user chose; none talks to the server.
 
 import { button, codePoints, el } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
 import { openModal, placeNear } from "./focus.js";
 import { snippet } from "./room-log.js";
 
@@ -28,22 +29,22 @@ export function openPicker(item, anchor, choose) {
   if (again) return;
   const picker = el("div", "picker");
   picker.setAttribute("role", "dialog");
-  picker.setAttribute("aria-label", "Add a reaction");
+  picker.setAttribute("aria-label", gettext("Add a reaction"));
   const row = el("div", "picker-emojis");
   for (const emoji of COMMON_EMOJI) {
-    const pick = button("picker-emoji", emoji, `React with ${emoji}`);
+    const pick = button("picker-emoji", emoji, interpolate(gettext("React with %(emoji)s"), { emoji }));
     pick.addEventListener("click", () => done(emoji));
     row.append(pick);
   }
   const form = el("form", "picker-form");
   const field = el("input", "picker-input");
   field.type = "text";
-  field.placeholder = "Any emoji";
-  field.setAttribute("aria-label", "Any emoji");
+  field.placeholder = gettext("Any emoji");
+  field.setAttribute("aria-label", gettext("Any emoji"));
   field.autocomplete = "off";
-  const add = el("button", "button button--small", "Add");
+  const add = el("button", "button button--small", gettext("Add"));
   add.type = "submit";
-  const error = el("p", "error picker-error", "One emoji, without spaces.");
+  const error = el("p", "error picker-error", gettext("One emoji, without spaces."));
   error.hidden = true;
   error.id = `picker-error-${item.dataset.seq}`;
   field.setAttribute("aria-describedby", error.id);
@@ -126,15 +127,15 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
   const area = el("textarea", "msg-editor-input");
   area.rows = 1;
   area.value = message.body;
-  area.setAttribute("aria-label", "Edit message");
-  const hint = el("span", "muted small", "Enter saves · Escape cancels");
+  area.setAttribute("aria-label", gettext("Edit message"));
+  const hint = el("span", "muted small", gettext("Enter saves · Escape cancels"));
   hint.id = `editor-hint-${message.seq}`;
   area.setAttribute("aria-describedby", hint.id);
   const error = el("p", "error");
   error.hidden = true;
-  const saveButton = el("button", "button button--small button--primary", "Save");
+  const saveButton = el("button", "button button--small button--primary", gettext("Save"));
   saveButton.type = "submit";
-  const cancel = button("button button--small button--ghost", "Cancel");
+  const cancel = button("button button--small button--ghost", gettext("Cancel"));
   const foot = el("div", "msg-editor-foot");
   foot.append(hint, cancel, saveButton);
   form.append(area, error, foot);
@@ -160,8 +161,8 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = area.value;
-    if (!body.trim()) return fail("A message cannot be empty: delete it instead.");
-    if (codePoints(body) > maxBody) return fail(`At most ${maxBody} characters.`);
+    if (!body.trim()) return fail(gettext("A message cannot be empty: delete it instead."));
+    if (codePoints(body) > maxBody) return fail(interpolate(gettext("At most %(count)s characters."), { count: maxBody }));
     close();
     save(body);
   });
@@ -194,8 +195,12 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
 /** Ask before deleting, in the page's <dialog>; resolves true to delete. */
 export function confirmDelete(dialog, message, me) {
   if (dialog.open) return Promise.resolve(false);
-  const whose = message.author === me ? "your message" : `this message by ${message.author ?? "the system"}`;
-  dialog.querySelector(".dialog-text").textContent = `Delete ${whose}? Everyone will see “message deleted” instead.`;
+  dialog.querySelector(".dialog-text").textContent =
+    message.author === me
+      ? gettext("Delete your message? Everyone will see “message deleted” instead.")
+      : interpolate(gettext("Delete this message by %(name)s? Everyone will see “message deleted” instead."), {
+          name: message.author ?? gettext("the system"),
+        });
   dialog.querySelector(".dialog-quote").textContent = snippet(message, 200);
   dialog.returnValue = "";
   dialog.showModal();
@@ -231,7 +236,7 @@ export function replyBar(container, { lookup, onStart, onCancel }) {
     /** The original changed (edited, deleted): show it as it is now. */
     refresh(seq, original) {
       if (seq !== bar.seq || !original) return;
-      author.textContent = original.author ?? "System";
+      author.textContent = original.author ?? gettext("System");
       text.textContent = snippet(original, 160);
     },
   };

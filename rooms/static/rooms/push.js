@@ -6,6 +6,7 @@
 // device stops them first.
 
 import { csrfToken } from "./direct.js";
+import { gettext } from "./i18n.js";
 import { deviceControl, sameKey, urlBase64ToUint8Array } from "./webpush.js";
 
 const KEY_URL = "/api/push/key";
@@ -110,7 +111,7 @@ async function deviceSlot(slot) {
       }
     } catch (error) {
       console.warn("rooms: push on this device", error);
-      outcome = "That did not work; try again later.";
+      outcome = gettext("That did not work; try again later.");
     }
     await render(outcome);
   });

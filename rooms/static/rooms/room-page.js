@@ -19,14 +19,19 @@ import { startComposer } from "./composer.js";
 import { startPresence } from "./presence.js";
 import { seqInHash, startScrollback } from "./scrollback.js";
 import { createTimeline } from "./timeline.js";
+import { gettext, interpolate } from "./i18n.js";
 import { startMessageFocus } from "./message-focus.js";
 
 const NOTICE_SHOWN_MS = 8000;
 
 /** The notice line for a change the server refused (a `rejected` event). */
 export function rejectionText(item, message) {
-  const what = { edit: "edit the message", delete: "delete the message", react: "react" }[actionOf(item)];
-  return `Could not ${what ?? "do that"}: ${message}`;
+  const texts = {
+    edit: gettext("Could not edit the message: %(reason)s"),
+    delete: gettext("Could not delete the message: %(reason)s"),
+    react: gettext("Could not react: %(reason)s"),
+  };
+  return interpolate(texts[actionOf(item)] ?? gettext("Could not do that: %(reason)s"), { reason: message });
 }
 
 /** The room page for `config` (the page's rooms-config). `doc` and `win`
@@ -208,9 +213,9 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     presence.typists.stopAll();
     composer.renderPending();
     if (state === "signed-out") {
-      showNotice("You are signed out: log in again (top right). Unsent messages wait in this browser.");
+      showNotice(gettext("You are signed out: log in again (top right). Unsent messages wait in this browser."));
     } else if (reason === "too-many-sockets") {
-      showNotice("Too many open connections for your account: close other tabs. This page keeps trying.");
+      showNotice(gettext("Too many open connections for your account: close other tabs. This page keeps trying."));
     }
   });
   client.on("presence", (frame) => frame.room === slug && presence.show(frame.users));
@@ -237,7 +242,7 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     if (room !== slug || reason !== "removed") return;
     setReadOnly(true);
     composer.update();
-    showNotice("You were removed from this room.");
+    showNotice(gettext("You were removed from this room."));
     win.clearTimeout(noticeTimer);
     for (const control of [$("manage-link"), leave]) if (control) control.hidden = true;
   });

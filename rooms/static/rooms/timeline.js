@@ -7,6 +7,7 @@
 // further up. The client owns the messages; this module only shows them.
 
 import { messageItem, renderMessage, renderQuote } from "./message-view.js";
+import { interpolate, ngettext } from "./i18n.js";
 
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 64;
@@ -31,7 +32,8 @@ export function sharesHeader(previous, next) {
 }
 
 /** The jump button's text for `count` messages below the view. */
-export const unseenLabel = (count) => `${count} new message${count === 1 ? "" : "s"} ↓`;
+export const unseenLabel = (count) =>
+  interpolate(ngettext("%(count)s new message ↓", "%(count)s new messages ↓", count), { count });
 
 /** What sharesHeader() needs to know of a shown <li>. */
 const headerOf = (item) => ({

@@ -382,3 +382,23 @@ def test_a_count_takes_the_plural_form_of_the_language(language, shown):
         ]
     else:
         assert texts == ["Try again in 1 second.", "Try again in 5 seconds."]
+
+
+# --- Right to left -------------------------------------------------------------------
+
+PHYSICAL = re.compile(
+    r"(?:^|[\s;{])(?:(?:margin|padding|border)-(?:left|right)\b[\w-]*|left|right|float)\s*:"
+    r"|text-align\s*:\s*(?:left|right)"
+    r"|(?:margin|padding)\s*:\s*[^;}\s]+\s+([^;}\s]+)\s+[^;}\s]+\s+(?!\1[;}\s])[^;}\s]+"
+)
+
+
+def test_the_stylesheet_says_start_and_end_not_left_and_right():
+    """A language written right to left then needs no change of CSS: sides
+    are logical (inline-start, inline-end), and four-value margins and
+    paddings have the same start and end."""
+    css = re.sub(r"/\*.*?\*/", "", (MODULES / "rooms.css").read_text(), flags=re.S)
+    assert [match[0] for match in PHYSICAL.finditer(css)] == []
+    assert PHYSICAL.search(".a { margin-left: 4px; }") and PHYSICAL.search(".a { right: 0 }")
+    assert PHYSICAL.search(".a { padding: 4px 4px 4px 10px; }")
+    assert not PHYSICAL.search(".a { padding: 1px 2px 3px 2px; inset-inline-start: 0 }")

@@ -26,6 +26,7 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PAGES = ("login", "room list", "room", "search", "manage")
 SEARCHED = "quokka"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {
@@ -173,3 +174,136 @@ def test_a_page_has_no_serious_axe_violation(site, contexts, name, size, scheme)
         assert not violations, f"{name}, {size}, {scheme}:\n{report(violations)}"
     finally:
         page.close()
+
+
+def violations_in_states(page, states) -> list[str]:
+    """axe on `page` in each state: (name, a function that brings the page
+    there); the violations found, named by state."""
+    found = []
+    for state, reach in states:
+        reach()
+        violations = axe_violations(page)
+        if violations:
+            found.append(f"{state}:\n{report(violations)}")
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_dialogs_menus_and_errors_have_no_serious_axe_violation(site, contexts, scheme):
+    page = open_page(contexts("desktop", scheme), site, "room")
+    newest = page.locator("#messages .msg").last
+    first = page.locator("#messages .msg").first
+    picker = page.get_by_role("dialog", name="Add a reaction")
+    try:
+        found = violations_in_states(
+            page,
+            [
+                ("a message's actions", newest.focus),
+                (
+                    "the reaction picker",
+                    lambda: (first.hover(), first.get_by_label("Add reaction").click()),
+                ),
+                (
+                    "the delete dialog",
+                    lambda: (
+                        page.keyboard.press("Escape"),
+                        expect(picker).to_have_count(0),
+                        first.focus(),
+                        first.get_by_role("button", name="Delete", exact=True).click(),
+                    ),
+                ),
+                (
+                    "the shortcuts",
+                    lambda: (
+                        page.keyboard.press("Escape"),
+                        page.locator("body").press("?"),
+                        expect(page.locator("#shortcuts")).to_be_visible(),
+                    ),
+                ),
+                (
+                    "the @ suggestions",
+                    lambda: (
+                        page.keyboard.press("Escape"),
+                        page.get_by_label("Message", exact=True).press_sequentially("@b"),
+                        expect(page.locator("#mention-list")).to_be_visible(),
+                    ),
+                ),
+            ],
+        )
+    finally:
+        page.close()
+    login = contexts("phone", scheme, None).new_page()
+    try:
+        login.goto(site["url"] + "/accounts/login/")
+        login.get_by_label("Username").fill("alice")
+        login.get_by_label("Password").fill("not her password")
+        login.get_by_role("button", name="Log in").click()
+        expect(login.get_by_role("alert")).to_be_visible()
+        found += violations_in_states(login, [("a refused login", lambda: None)])
+    finally:
+        login.close()
+    assert not found, f"{scheme}:\n" + "\n".join(found)
+
+
+def test_a_persons_dark_theme_holds_against_a_light_system(site, deployment, playwright_browser):
+    """The setting's `data-theme="dark"` wins over a light system, and the
+    dark pages pass axe (the README's dark picture is taken here)."""
+    name = f"dark{uuid.uuid4().hex[:6]}"
+    deployment.create_users(name, password="test-pass-123")
+    deployment.manage("createroom", site["slug"], "--member", name)
+    deployment.shell(
+        "from django.contrib.auth import get_user_model\n"
+        "from rooms.services import user_settings_set\n"
+        f"user = get_user_model().objects.get(username={name!r})\n"
+        "user_settings_set(user=user, language='', theme='dark')\n"
+    )
+    context = playwright_browser.new_context(viewport=SIZES["desktop"], color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto(site["url"] + "/accounts/login/")
+        page.get_by_label("Username").fill(name)
+        page.get_by_label("Password").fill("test-pass-123")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(site["url"] + "/")
+        expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+        assert (
+            page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+            == "rgb(15, 18, 24)"
+        )
+        found = violations_in_states(page, [("room list", lambda: None)])
+        page.goto(f"{site['url']}/rooms/{site['slug']}/")
+        expect(page.locator("#messages .msg-body").last).to_have_text("The newest message")
+        expect(page.locator(".reaction").first).to_be_visible()
+        found += violations_in_states(page, [("room", lambda: None)])
+        assert not found, "\n".join(found)
+        page.get_by_label("Message", exact=True).focus()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / "room-dark.png"
+        page.screenshot(path=str(path))
+        assert path.stat().st_size > 10_000
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_reduced_motion_turns_animations_off(site, playwright_browser, logged_in, motion):
+    context = playwright_browser.new_context(
+        storage_state=logged_in["alice"], reduced_motion=motion
+    )
+    try:
+        page = context.new_page()
+        page.goto(site["url"] + "/")
+        # A connection badge while it connects: its dot pulses.
+        duration = page.evaluate(
+            """() => {
+              const conn = document.createElement("div");
+              conn.className = "conn";
+              conn.dataset.state = "connecting";
+              conn.innerHTML = '<span class="conn-dot"></span>';
+              document.body.append(conn);
+              return getComputedStyle(conn.firstChild).animationDuration;
+            }"""
+        )
+        assert (duration == "1.2s") == (motion == "no-preference"), duration
+    finally:
+        context.close()

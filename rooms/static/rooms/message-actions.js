@@ -27,8 +27,7 @@ export function openPicker(item, anchor, choose) {
   const again = openPickerAnchor === anchor;
   closeOpenPicker?.();
   if (again) return;
-  const picker = el("div", "picker");
-  picker.setAttribute("role", "dialog");
+  const picker = el("dialog", "picker");
   picker.setAttribute("aria-label", gettext("Add a reaction"));
   const row = el("div", "picker-emojis");
   for (const emoji of COMMON_EMOJI) {
@@ -203,7 +202,7 @@ export function confirmDelete(dialog, message, me) {
         });
   dialog.querySelector(".dialog-quote").textContent = snippet(message, 200);
   dialog.returnValue = "";
-  dialog.showModal();
+  openModal(dialog); // kept answered, the focus goes back to the button
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
   });

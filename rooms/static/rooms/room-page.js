@@ -79,7 +79,13 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     edit: (seq) => startEditing(seq),
     delete: async (seq) => {
       const message = client.message(slug, seq);
-      if (!message || !(await confirmDelete($("confirm-delete"), message, me))) return;
+      if (!message) return;
+      // Its actions stay while the dialog asks, so the focus can come back to them.
+      const item = timeline.item(seq);
+      item?.classList.add("msg--picking");
+      const yes = await confirmDelete($("confirm-delete"), message, me);
+      item?.classList.remove("msg--picking");
+      if (!yes) return;
       client.delete(slug, seq);
       composer.focus(); // the message's buttons are gone with it
     },

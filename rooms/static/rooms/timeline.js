@@ -59,14 +59,15 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
   let gapMarker = null; // the <li> that marks messages not loaded (placeGap)
   let unseen = 0;
   let quietTimer = null;
+  const log = list.closest('[role="log"]') ?? list;
 
   /** A change that is not news: the log is busy (not read out) for a while. */
   function quiet() {
-    list.setAttribute("aria-busy", "true");
+    log.setAttribute("aria-busy", "true");
     clearTimeout(quietTimer);
     quietTimer = setTimeout(() => {
       quietTimer = null;
-      list.removeAttribute("aria-busy");
+      log.removeAttribute("aria-busy");
     }, QUIET_MS);
   }
 

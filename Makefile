@@ -60,6 +60,7 @@ bench: $(VENV)/.bench-installed
 ## cluster: nginx in front of three workers on PostgreSQL and Redis, on 127.0.0.1:8080
 ## (deploy/cluster.sh; docs/deploy.md, A cluster on one machine)
 cluster: $(STAMP)
+	$(BIN)/python manage.py compiletranslations
 	deploy/cluster.sh up
 
 cluster-down:

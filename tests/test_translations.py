@@ -1,13 +1,14 @@
-"""Every word a person reads is marked for translation, and German has all
-of them (docs/ui.md, Languages).
+"""Every word a person reads is marked for translation, and every language
+of the site (German, so far) has all of them (docs/ui.md, Languages).
 
 A template's text and its readable attributes (title, placeholder,
 aria-label, alt) must sit in `{% translate %}` or `{% blocktranslate %}`;
 a browser module's text must go through gettext or ngettext (i18n.js).
 What stays as it is in every language is listed below, each with why.
 Every message the templates, the Python code and the modules mark has a
-German translation (not fuzzy) in rooms/locale/de. Read from the sources,
-in Python: no GNU gettext needed."""
+translation (not fuzzy) in rooms/locale/<language>/ for each language of
+settings.LANGUAGES but English. All read from the sources in Python: no
+GNU gettext needed."""
 
 import ast
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from django.conf import settings
 from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation.template import templatize
@@ -316,9 +318,13 @@ def python_messages(source: str) -> set[tuple[str | None, str]]:
     return found
 
 
-def german(domain: str) -> dict:
-    with (LOCALE / "de" / "LC_MESSAGES" / f"{domain}.po").open("rb") as source:
-        catalog = read_po(source, locale="de")
+# Every language of the site but English, the source text's.
+TRANSLATED = [code for code, _ in settings.LANGUAGES if code != "en"]
+
+
+def catalogue(language: str, domain: str) -> dict:
+    with (LOCALE / language / "LC_MESSAGES" / f"{domain}.po").open("rb") as source:
+        catalog = read_po(source, locale=language)
     return {
         (message.context, message.id[0] if isinstance(message.id, tuple) else message.id): message
         for message in catalog
@@ -326,22 +332,25 @@ def german(domain: str) -> dict:
     }
 
 
-def untranslated(wanted: set, domain: str) -> list:
-    catalogue = german(domain)
+def untranslated(wanted: set, language: str, domain: str) -> list:
+    messages = catalogue(language, domain)
     missing = []
     for key in sorted(wanted, key=str):
-        message = catalogue.get(key)
-        strings = (
-            message.string
-            if message and isinstance(message.string, tuple)
-            else (message and (message.string,))
+        message = messages.get(key)
+        strings = message and (
+            message.string if isinstance(message.string, tuple) else (message.string,)
         )
         if not message or message.fuzzy or not all(strings):
             missing.append(key)
     return missing
 
 
-def test_every_message_of_the_pages_and_emails_is_in_german():
+def test_german_is_a_language_of_the_site():
+    assert "de" in TRANSLATED
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_of_the_pages_and_emails_is_translated(language):
     wanted = set()
     for path in templates():
         wanted |= template_messages(path.read_text())
@@ -349,13 +358,14 @@ def test_every_message_of_the_pages_and_emails_is_in_german():
         if "migrations" not in path.parts:
             wanted |= python_messages(path.read_text())
     assert len(wanted) > 150
-    assert untranslated(wanted, "django") == []
+    assert untranslated(wanted, language, "django") == []
 
 
-def test_every_message_of_the_browser_client_is_in_german():
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_of_the_browser_client_is_translated(language):
     wanted = set().union(*(module_messages(path.read_text()) for path in modules()))
     assert len(wanted) > 80
-    assert untranslated(wanted, "djangojs") == []
+    assert untranslated(wanted, language, "djangojs") == []
 
 
 # --- Plural forms --------------------------------------------------------------------

@@ -83,8 +83,12 @@ export function offerDirectMessages(root = document) {
     document.body.append(menu);
     item.focus();
   });
+  // Escape closes the menu; so does Tab (a menu keeps the focus until it
+  // closes, then gives it back to the name).
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && menu) close({ refocus: true });
+    if (!menu || (event.key !== "Escape" && event.key !== "Tab")) return;
+    event.preventDefault();
+    close({ refocus: true });
   });
   window.addEventListener("resize", () => close());
   document.addEventListener("scroll", () => close(), true);

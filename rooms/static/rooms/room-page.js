@@ -6,6 +6,7 @@
 //   composer.js    the send box, replies, edit-last, the sends not shown yet
 //   presence.js    who is online, who is typing
 //   attention.js   read marking, the tab's badge, notifications, the live region
+//   message-focus.js  the list for the keyboard: one roving Tab stop
 // Here: the message actions (edit, delete, react, reply: message-actions.js)
 // wired to the client, the room's title and read-only state, the notice
 // line under the messages, and the header's and sidebar's controls that

@@ -7,6 +7,7 @@ Django's LocaleMiddleware has chosen the language from Accept-Language
 their settings gets theirs instead. One read per signed-in request, shared
 with the theme."""
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 
@@ -33,5 +34,7 @@ def display(request) -> dict:
     chosen = getattr(request, "display", selectors.DEFAULT_DISPLAY)
     return {
         "theme": chosen.theme,
-        "js_catalog_url": jscatalog.catalog_url(translation.get_language()),
+        "js_catalog_url": jscatalog.catalog_url(
+            translation.get_language() or settings.LANGUAGE_CODE
+        ),
     }

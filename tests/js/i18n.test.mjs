@@ -62,3 +62,18 @@ test("dates follow the page's language (<html lang>)", () => {
   globalThis.document = { documentElement: { lang: "en" } };
   assert.match(formatFull(when), /^Mar 1, 2026, \d{1,2}:30\s?[AP]M$/);
 });
+
+test("dates take the browser's own variant of the page's language", () => {
+  const when = "2026-03-01T21:30:00Z";
+  globalThis.document = { documentElement: { lang: "en" } };
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  Object.defineProperty(globalThis, "navigator", { value: { languages: ["en-GB", "de"] }, configurable: true });
+  try {
+    assert.match(formatFull(when), /^1 Mar 2026, \d{2}:30$/); // en-GB: day first, 24-hour clock
+    globalThis.document = { documentElement: { lang: "de" } };
+    assert.match(formatFull(when), /^01\.03\.2026, \d{2}:30$/);
+  } finally {
+    if (saved) Object.defineProperty(globalThis, "navigator", saved);
+    else delete globalThis.navigator;
+  }
+});

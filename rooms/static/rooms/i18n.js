@@ -25,7 +25,13 @@ export function interpolate(text, values) {
   return text.replace(/%\((\w+)\)s/g, (match, name) => (name in values ? String(values[name]) : match));
 }
 
-/** The page's language (`<html lang>`), as Intl takes it; undefined: the browser's. */
+/** The locale for Intl: the page's language (`<html lang>`), in the
+ * browser's own variant of it when the browser has one (en-GB's 24-hour
+ * clock on an English page), else as the page says; undefined: the
+ * browser's. */
 export function locale() {
-  return globalThis.document?.documentElement?.lang || undefined;
+  const page = globalThis.document?.documentElement?.lang;
+  if (!page) return undefined;
+  const base = (tag) => tag.toLowerCase().split("-")[0];
+  return (globalThis.navigator?.languages ?? []).find((tag) => base(tag) === base(page)) ?? page;
 }

@@ -307,3 +307,21 @@ def test_reduced_motion_turns_animations_off(site, playwright_browser, logged_in
         assert (duration == "1.2s") == (motion == "no-preference"), duration
     finally:
         context.close()
+
+
+def test_the_pages_in_german_have_no_serious_axe_violation(site, playwright_browser, logged_in):
+    """Names that must contain a control's visible words hold in another
+    language too (the pages follow Accept-Language)."""
+    context = playwright_browser.new_context(
+        storage_state=logged_in["alice"], viewport=SIZES["desktop"], locale="de-DE"
+    )
+    try:
+        found = []
+        for name in ("room list", "room", "search", "manage"):
+            page = open_page(context, site, name)
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            found += violations_in_states(page, [(name, lambda: None)])
+            page.close()
+        assert not found, "\n".join(found)
+    finally:
+        context.close()

@@ -62,6 +62,16 @@ def compiled_translations():
 
 
 @pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in LANGUAGE_CODE: a request through Django's test
+    client leaves the language it activated (German, say) active in this
+    thread after it returns, for whatever the next test calls directly."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Users are made in most tests; the real hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

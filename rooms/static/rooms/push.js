@@ -77,7 +77,6 @@ async function deviceSlot(slot) {
   const note = document.createElement("p");
   note.className = "muted small";
   note.setAttribute("role", "status");
-  slot.replaceChildren(button, note);
 
   const key = supported ? await serverKey() : null;
   const registration = supported && key ? await activeRegistration() : null;
@@ -95,6 +94,8 @@ async function deviceSlot(slot) {
     button.disabled = !state.action;
     note.textContent = outcome || state.note;
     note.hidden = !note.textContent;
+    // In the page once it has its words: an empty button has no name.
+    if (!button.isConnected) slot.replaceChildren(button, note);
     return subscription;
   };
 

@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## run: serve the app with demo users and rooms on http://127.0.0.1:8000
 ## (and the job worker beside it: email and push; it stops with the server)
 run: $(STAMP)
+	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seeddemo
 	@# The worker in a session of its own: Ctrl-C reaches daphne, and the
@@ -31,6 +32,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 	@if command -v node >/dev/null 2>&1 && [ -d tests/js ]; then \
 	  $(MAKE) --no-print-directory tests/js/node_modules/.installed && node --test tests/js/; fi
@@ -65,6 +67,7 @@ bench: $(VENV)/.bench-installed
 ## cluster: nginx in front of three workers on PostgreSQL and Redis, on 127.0.0.1:8080
 ## (deploy/cluster.sh; docs/deploy.md, A cluster on one machine)
 cluster: $(STAMP)
+	$(BIN)/python manage.py compiletranslations
 	deploy/cluster.sh up
 
 cluster-down:

@@ -78,9 +78,13 @@ MIDDLEWARE = [
     "project.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the request: Accept-Language (else LANGUAGE_CODE) ...
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ... unless the signed-in person chose one (docs/ui.md, Languages).
+    "rooms.web.display.UserDisplayMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns a login refused by the throttle into the 429 page.
@@ -101,6 +105,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",  # LANGUAGE_CODE for <html lang>
+                "rooms.web.display.display",  # theme, the JavaScript catalog's URL
             ],
         },
     },
@@ -255,7 +261,15 @@ AXES_SENSITIVE_PARAMETERS = []  # log username and address; axes always masks th
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-LANGUAGE_CODE = "en-us"
+# The pages, emails and the browser client speak the person's language: their
+# setting, else the browser's Accept-Language, else LANGUAGE_CODE. Adding a
+# language is adding it here and its message files under rooms/locale/
+# (docs/ui.md, Languages).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# Listed here, the app's own messages come before those of Django's apps
+# for the same words (Django's admin says "Sichern" for our "Speichern").
+LOCALE_PATHS = [BASE_DIR / "rooms" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

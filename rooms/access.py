@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext, gettext_noop
 
 from . import validators
 from .errors import RoomsError
 from .models import Membership, Message, ReadCursor, Room, RoomRestriction
 
-DIRECT_IS_FIXED = "A direct conversation's people are fixed: it cannot be managed."
+DIRECT_IS_FIXED = gettext_noop("A direct conversation's people are fixed: it cannot be managed.")
 
 
 # --- The rules, on values already read --------------------------------------
@@ -79,7 +80,7 @@ def check_people_changeable(room: Room) -> None:
     """`invalid` for a direct conversation: every write that adds, removes or
     re-roles a member passes here, whoever asks (page, API, admin, command)."""
     if room.is_direct:
-        raise RoomsError("invalid", DIRECT_IS_FIXED)
+        raise RoomsError("invalid", gettext(DIRECT_IS_FIXED))
 
 
 # --- The rule as a queryset ------------------------------------------------
@@ -199,7 +200,7 @@ def room_access(*, user: AbstractBaseUser, slug: str) -> RoomAccess | None:
 
 def not_found(slug: str) -> RoomsError:
     """The one wording of "no such room" (or none you may see)."""
-    return RoomsError("not_found", f"No room {slug[:64]!r}.")
+    return RoomsError("not_found", gettext("No room %(slug)r.") % {"slug": slug[:64]})
 
 
 def room_access_or_404(*, user: AbstractBaseUser, slug: str) -> RoomAccess:
@@ -217,7 +218,7 @@ def room_manager_access(*, user: AbstractBaseUser, slug: str) -> Room:
     management path starts here."""
     access = room_access_or_404(user=user, slug=slug)
     if access.is_direct:
-        raise RoomsError("invalid", DIRECT_IS_FIXED)
+        raise RoomsError("invalid", gettext(DIRECT_IS_FIXED))
     if not may_manage(user=user, role=access.role, kind=access.kind):
-        raise RoomsError("forbidden", "Only the room's moderators may manage it.")
+        raise RoomsError("forbidden", gettext("Only the room's moderators may manage it."))
     return Room.objects.get(pk=access.id)

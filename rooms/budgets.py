@@ -16,6 +16,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from .errors import RoomsError
 
@@ -37,8 +38,11 @@ def read_spend(*, user: AbstractBaseUser) -> None:
         retry_after = round(max((index + 1) * window - now, 0.001), 3)
         raise RoomsError(
             "rate_limited",
-            f"At most {count} searches and user look-ups per {window:g} seconds: "
-            f"try again in {math.ceil(retry_after)} s.",
+            gettext(
+                "At most %(count)d searches and user look-ups per %(window)s seconds: "
+                "try again in %(wait)d s."
+            )
+            % {"count": count, "window": f"{window:g}", "wait": math.ceil(retry_after)},
             retry_after=retry_after,
         )
 

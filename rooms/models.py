@@ -16,6 +16,7 @@ table: one sequence, one keyset scan for backfill, one idempotency rule.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Room(models.Model):
@@ -65,9 +66,9 @@ class Room(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        MODERATOR = "moderator", "Moderator"
-        READ_ONLY = "read_only", "Read-only"
+        MEMBER = "member", _("Member")
+        MODERATOR = "moderator", _("Moderator")
+        READ_ONLY = "read_only", _("Read-only")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -351,3 +352,4 @@ class NotificationSetting(models.Model):
 
 
 from .away_models import EmailPreference, NotifyState, PushSubscription  # noqa: E402, F401
+from .display_models import UserSettings  # noqa: E402, F401

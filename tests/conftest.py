@@ -53,6 +53,26 @@ def django_db_modify_db_settings(tmp_path_factory):
         database.setdefault("TEST", {})["NAME"] = str(path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The .mo files are built, not kept in git (`make test` builds them
+    first): pytest run alone compiles those out of date, so the pages of
+    the tests that ask for German, and the servers they start, have them."""
+    from django.core.management import call_command
+
+    call_command("compiletranslations", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in LANGUAGE_CODE: a request through Django's test
+    client leaves the language it activated (German, say) active in this
+    thread after it returns, for whatever the next test calls directly."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Users are made in most tests; the real hasher is slow on purpose."""

@@ -10,10 +10,20 @@ import contextlib
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import ngettext
 
 
-def away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> EmailMultiAlternatives:
-    """The email of `batch` (selectors.AwayBatch) to `to`."""
+def away_email(
+    *, to: str, batch, base_url: str, unsubscribe_url: str, language: str | None = None
+) -> EmailMultiAlternatives:
+    """The email of `batch` (selectors.AwayBatch) to `to`, in `language`
+    (a person's setting; None: LANGUAGE_CODE)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _away_email(to=to, batch=batch, base_url=base_url, unsubscribe_url=unsubscribe_url)
+
+
+def _away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> EmailMultiAlternatives:
     room_url = f"{base_url}/rooms/{batch.room_slug}/"
     messages = [
         {
@@ -35,9 +45,11 @@ def away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> EmailM
         "unsubscribe_url": unsubscribe_url,
         "settings_url": f"{base_url}/settings/",
     }
-    count = "a new message" if batch.total == 1 else f"{batch.total} new messages"
+    subject = ngettext(
+        "a new message in %(room)s", "%(count)d new messages in %(room)s", batch.total
+    ) % {"count": batch.total, "room": batch.room_title}
     email = EmailMultiAlternatives(
-        subject=f"{count} in {batch.room_title}",
+        subject=subject,
         body=render_to_string("rooms/email/away.txt", context),
         from_email=settings.ROOMS_EMAIL_FROM,
         to=[to],
@@ -83,12 +95,16 @@ def _drop() -> None:
             connection.close()
 
 
-def send_away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> None:
+def send_away_email(
+    *, to: str, batch, base_url: str, unsubscribe_url: str, language: str | None = None
+) -> None:
     """Send it on the worker's held connection; raises OSError (smtplib's
     errors are) when nothing was handed over. A held connection that fails
     (the server closed it while idle) is dropped and the email tried once on
     a new one."""
-    email = away_email(to=to, batch=batch, base_url=base_url, unsubscribe_url=unsubscribe_url)
+    email = away_email(
+        to=to, batch=batch, base_url=base_url, unsubscribe_url=unsubscribe_url, language=language
+    )
     connection, reused = _connection()
     try:
         connection.send_messages([email])

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.translation import gettext
 
 from .. import protocol
 from ..errors import RoomsError
@@ -96,7 +97,11 @@ def search(
 ) -> SearchResults:
     """selectors.search_messages: see there."""
     if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        raise RoomsError("invalid", f"`page` must be from 1 to {MAX_PAGE}.", field="page")
+        raise RoomsError(
+            "invalid",
+            gettext("`page` must be from 1 to %(max)d.") % {"max": MAX_PAGE},
+            field="page",
+        )
     if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
         raise RoomsError(
             "invalid", f"`per_page` must be from 1 to {MAX_PER_PAGE}.", field="per_page"

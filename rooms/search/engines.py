@@ -13,6 +13,7 @@ Which rooms a user may see is not decided here: `Where` asks rooms.access.
 
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, connection, transaction
+from django.utils.translation import gettext
 
 from .. import access
 from ..errors import RoomsError
@@ -251,7 +252,9 @@ def _fetch_ids(sql: str, params: list, *, serial: bool = False) -> list[int]:
     except OperationalError as error:
         # A safety net only: terms are quoted, so FTS5 should never see syntax.
         if str(error).startswith("fts5:"):
-            raise RoomsError("invalid", "This query cannot be searched.", field="q") from None
+            raise RoomsError(
+                "invalid", gettext("This query cannot be searched."), field="q"
+            ) from None
         raise
 
 

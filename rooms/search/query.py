@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..errors import RoomsError
 
@@ -68,7 +69,7 @@ class Query:
         if not self.clauses and not (self.rooms or self.authors or self.after or self.before):
             raise RoomsError(
                 "invalid",
-                "Search for at least one word, or filter by room, author or date.",
+                gettext("Search for at least one word, or filter by room, author or date."),
                 field="q",
             )
 
@@ -89,10 +90,12 @@ def parse_query(text: str) -> Query:
     refuses one that, with the form's filters, names neither a word nor a
     filter."""
     if not isinstance(text, str):
-        raise RoomsError("invalid", "The query must be text.", field="q")
+        raise RoomsError("invalid", gettext("The query must be text."), field="q")
     if len(text) > MAX_QUERY_CHARS:
         raise RoomsError(
-            "invalid", f"A query may hold at most {MAX_QUERY_CHARS} characters.", field="q"
+            "invalid",
+            gettext("A query may hold at most %(count)d characters.") % {"count": MAX_QUERY_CHARS},
+            field="q",
         )
     query = Query()
     join_next = False  # the previous token was OR
@@ -116,7 +119,11 @@ def parse_query(text: str) -> Query:
             continue  # only punctuation: nothing any engine would index
         terms += 1
         if terms > MAX_TERMS:
-            raise RoomsError("invalid", f"A query may hold at most {MAX_TERMS} words.", field="q")
+            raise RoomsError(
+                "invalid",
+                gettext("A query may hold at most %(count)d words.") % {"count": MAX_TERMS},
+                field="q",
+            )
         if negated:
             query.excluded.append(term)
         elif join_next:
@@ -153,7 +160,11 @@ def parse_date(value: str, *, field_name: str, label: str) -> datetime.date:
             return datetime.date.fromisoformat(value)
     except ValueError:
         pass
-    raise RoomsError("invalid", f"`{label}` takes a date as YYYY-MM-DD.", field=field_name)
+    raise RoomsError(
+        "invalid",
+        gettext("`%(label)s` takes a date as YYYY-MM-DD.") % {"label": label},
+        field=field_name,
+    )
 
 
 def _next_day(day: datetime.date) -> datetime.date | None:

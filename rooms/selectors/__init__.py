@@ -3,6 +3,7 @@ join starts, keyset pages of entries by seq, and `entry_json`, the one
 builder of an entry's JSON), `listings` (the rooms a user may see, a room's
 detail, operators' counts), `members` (members, users by name, who is
 online), `direct` (direct conversations), `notifications`, `search`,
+`display` (a person's language and theme),
 `realtime` (what the hubs re-read to repair) and `commit` (the group
 commit's reads).
 
@@ -13,6 +14,7 @@ say; the selectors that list rooms use its queryset form
 
 from .commit import PostAccess, post_access, seqs_by_client_id
 from .direct import direct_conversations, direct_people, direct_people_by_room, direct_room
+from .display import DEFAULT_DISPLAY, Display, user_display, user_language
 from .listings import room_detail, room_stats, room_summary, rooms_for_user, with_room_stats
 from .log import (
     ENTRY_COLUMNS,
@@ -40,11 +42,13 @@ from .realtime import AccessSnapshot, RoomState, access_snapshot, room_states
 from .search import SearchHit, SearchResults, search_messages
 
 __all__ = [
+    "DEFAULT_DISPLAY",
     "DIRECT_NOTIFICATION_DEFAULT",
     "ENTRY_COLUMNS",
     "PRESENCE_TTL",
     "USER_PICKER_LIMIT",
     "AccessSnapshot",
+    "Display",
     "EntryRow",
     "PostAccess",
     "RoomState",
@@ -76,6 +80,8 @@ __all__ = [
     "rooms_for_user",
     "search_messages",
     "seqs_by_client_id",
+    "user_display",
+    "user_language",
     "usernames_starting",
     "users_named",
     "with_room_stats",

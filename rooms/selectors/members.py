@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import protocol
 from ..errors import RoomsError
@@ -47,7 +48,9 @@ def users_named(*, usernames: list[str], field: str = "users") -> list[AbstractB
     wanted = list(dict.fromkeys(usernames))
     if len(wanted) > Room.DIRECT_MAX_PEOPLE:
         raise RoomsError(
-            "invalid", f"At most {Room.DIRECT_MAX_PEOPLE} people, you included.", field=field
+            "invalid",
+            gettext("At most %(count)d people, you included.") % {"count": Room.DIRECT_MAX_PEOPLE},
+            field=field,
         )
     found = {
         user.get_username(): user
@@ -55,7 +58,9 @@ def users_named(*, usernames: list[str], field: str = "users") -> list[AbstractB
     }
     for name in wanted:
         if name not in found:
-            raise RoomsError("invalid", f"No user named {name[:150]!r}.", field=field)
+            raise RoomsError(
+                "invalid", gettext("No user named %(name)r.") % {"name": name[:150]}, field=field
+            )
     return [found[name] for name in wanted]
 
 

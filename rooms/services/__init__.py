@@ -1,7 +1,8 @@
 """Every write of the rooms app, a module per subject: `entries` (messages
 and their changes, through the group commit of `commit`; read cursors;
 typing), `rooms`, `memberships`, `direct`, `retention`, `tokens`,
-`presence`, `notifications`, `away` (email and push for people away).
+`presence`, `notifications`, `away` (email and push for people away),
+`display` (a person's language and theme).
 
 Each write checks what it needs and changes the database in one
 transaction; a write that open sockets must hear of publishes its live
@@ -45,6 +46,7 @@ from .away import (
 )
 from .commit import EntryRequest, EntryResult
 from .direct import direct_hide, direct_open
+from .display import user_settings_set
 from .entries import (
     entry_post,
     entry_post_many,
@@ -127,4 +129,5 @@ __all__ = [
     "token_hash",
     "typing_notify",
     "unsubscribe_url",
+    "user_settings_set",
 ]

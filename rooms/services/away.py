@@ -32,6 +32,7 @@ from ..errors import RoomsError
 from ..models import EmailPreference, NotifyState, PushSubscription
 from ..ops import metrics
 from ..selectors import away as reads  # the rule of what reaches whom
+from ..selectors.display import user_language
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def _send_email(user, batch, state: NotifyState, previous: int) -> None:
             batch=batch,
             base_url=settings.ROOMS_BASE_URL,
             unsubscribe_url=unsubscribe_url(user_id=user.pk),
+            language=user_language(user_id=user.pk),
         )
     except OSError:
         # Nothing was handed over (the server is down, refused): give these

@@ -15,6 +15,7 @@ import hashlib
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from .. import access, broadcast, events, selectors
 from ..errors import RoomsError
@@ -37,12 +38,15 @@ def direct_open(*, user: AbstractBaseUser, others: list[AbstractBaseUser]) -> tu
     if len(people) < 2 or len(people) > Room.DIRECT_MAX_PEOPLE:
         raise RoomsError(
             "invalid",
-            f"A direct conversation holds 2 to {Room.DIRECT_MAX_PEOPLE} people, you included.",
+            gettext("A direct conversation holds 2 to %(max)d people, you included.")
+            % {"max": Room.DIRECT_MAX_PEOPLE},
             field="users",
         )
     inactive = sorted(person.get_username() for person in people.values() if not person.is_active)
     if inactive:
-        raise RoomsError("invalid", f"No active user {inactive[0]!r}.", field="users")
+        raise RoomsError(
+            "invalid", gettext("No active user %(name)r.") % {"name": inactive[0]}, field="users"
+        )
     key = ".".join(str(pk) for pk in sorted(people))
     room = selectors.direct_room(key=key)
     if room is not None:
@@ -81,13 +85,15 @@ def direct_hide(*, room: Room | access.RoomAccess, user: AbstractBaseUser) -> No
     conversation (leave it instead), `not_found` for someone not in it.
     The user's open pages re-read their lists after commit."""
     if not room.is_direct:
-        raise RoomsError("invalid", "Only a direct conversation is hidden; leave a room instead.")
+        raise RoomsError(
+            "invalid", gettext("Only a direct conversation is hidden; leave a room instead.")
+        )
     with transaction.atomic():
         # Locked, so no message lands between reading the head and storing it.
         memberships.lock_room(room)
         head = selectors.room_head(room_id=room.id)
         if not Membership.objects.filter(room_id=room.id, user=user).update(hidden_at_seq=head):
-            raise RoomsError("not_found", "You are not in this conversation.")
+            raise RoomsError("not_found", gettext("You are not in this conversation."))
         broadcast.publish_on_commit(events.AccessChanged(user_id=user.pk, room_id=room.id))
 
 
@@ -95,7 +101,7 @@ def _reopened(room: Room, user: AbstractBaseUser) -> Room:
     """The existing conversation, for one of its people; `invalid` for
     someone who left it (its people are otherwise fixed)."""
     if not Membership.objects.filter(room=room, user=user).exists():
-        raise RoomsError("invalid", "You left this conversation.", field="users")
+        raise RoomsError("invalid", gettext("You left this conversation."), field="users")
     return room
 
 

@@ -17,13 +17,16 @@ member's open sockets learn what they may now do after commit.
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from .. import access, broadcast, events, selectors
 from ..errors import RoomsError
 from ..models import Membership, RecentStart, Room, RoomRestriction
 from . import starts
 
-LAST_MODERATOR = "A room keeps at least one moderator: make someone else moderator first."
+LAST_MODERATOR = gettext_noop(
+    "A room keeps at least one moderator: make someone else moderator first."
+)
 
 
 def membership_set_role(
@@ -73,18 +76,22 @@ def membership_leave(*, room: Room | access.RoomAccess, user: AbstractBaseUser) 
         lock_room(room)
         membership = Membership.objects.filter(room_id=room.id, user=user).first()
         if membership is None:
-            raise RoomsError("not_found", "You are not a member of this room.", field="user")
+            raise RoomsError(
+                "not_found", gettext("You are not a member of this room."), field="user"
+            )
         people = Membership.objects.filter(room_id=room.id)
         if room.is_direct and people.count() <= 2:
             raise RoomsError(
                 "invalid",
-                "A conversation of two cannot be left: hide it from your list instead.",
+                gettext("A conversation of two cannot be left: hide it from your list instead."),
             )
         if membership.role == Membership.Role.MODERATOR:
             _keep_a_moderator(
                 room,
                 field="user",
-                message="You are this room's last moderator: appoint another moderator first.",
+                message=gettext_noop(
+                    "You are this room's last moderator: appoint another moderator first."
+                ),
             )
         _end_membership(room_id=room.id, user=user)
         if room.is_direct:
@@ -123,7 +130,10 @@ def membership_invite_by(
         user = _active_user(username)
         if Membership.objects.filter(room=room, user=user).exists():
             raise RoomsError(
-                "invalid", f"{user.get_username()} is already a member of this room.", field="user"
+                "invalid",
+                gettext("%(name)s is already a member of this room.")
+                % {"name": user.get_username()},
+                field="user",
             )
         starts.start_record(user=by, kind=RecentStart.Kind.INVITE)
         return membership_set_role(room=room, user=user, role=role)
@@ -165,7 +175,7 @@ def _check_manager(*, room: Room, by: AbstractBaseUser) -> None:
 
 def _check_role(role: str) -> None:
     if role not in Membership.Role.values:
-        raise RoomsError("invalid", f"No role {role!r}.", field="role")
+        raise RoomsError("invalid", gettext("No role %(role)r.") % {"role": role}, field="role")
 
 
 def _active_user(username: str) -> AbstractBaseUser:
@@ -183,7 +193,9 @@ def _membership(room: Room, username: str) -> Membership:
     )
     if membership is None:
         raise RoomsError(
-            "not_found", f"{username[:150]!r} is not a member of this room.", field="user"
+            "not_found",
+            gettext("%(name)r is not a member of this room.") % {"name": username[:150]},
+            field="user",
         )
     return membership
 
@@ -203,4 +215,4 @@ def _keep_a_moderator(
         room_id=room.id, role=Membership.Role.MODERATOR, user__is_active=True
     )
     if moderators.count() <= 1:
-        raise RoomsError("invalid", message, field=field)
+        raise RoomsError("invalid", gettext(message), field=field)

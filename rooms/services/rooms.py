@@ -15,6 +15,7 @@ import unicodedata
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from .. import access, broadcast, events, validators
 from ..errors import RoomsError
@@ -38,7 +39,8 @@ def room_create(
     if slug.lower().startswith(Room.DIRECT_SLUG_PREFIX):
         raise RoomsError(
             "invalid",
-            f"Slugs starting with {Room.DIRECT_SLUG_PREFIX!r} are kept for direct conversations.",
+            gettext("Slugs starting with %(prefix)r are kept for direct conversations.")
+            % {"prefix": Room.DIRECT_SLUG_PREFIX},
             field="slug",
         )
     try:
@@ -49,7 +51,9 @@ def room_create(
             if moderator is not None:
                 Membership.objects.create(user=moderator, room=room, role=Membership.Role.MODERATOR)
     except IntegrityError:
-        raise RoomsError("invalid", "A room with this slug already exists.", field="slug") from None
+        raise RoomsError(
+            "invalid", gettext("A room with this slug already exists."), field="slug"
+        ) from None
     return room
 
 
@@ -129,7 +133,7 @@ def room_create_by(
     ROOMS_ROOM_CREATION lets them; `rate_limited` past ROOMS_CREATE_RATE;
     they become its moderator."""
     if not access.may_create_rooms(by):
-        raise RoomsError("forbidden", "Only staff may create rooms here.")
+        raise RoomsError("forbidden", gettext("Only staff may create rooms here."))
     title = check_title(title)
     with transaction.atomic():
         starts.start_record(user=by, kind=RecentStart.Kind.ROOM)
@@ -158,7 +162,9 @@ def room_update_by(
 def _check_slug(slug: str) -> None:
     if not validators.is_slug(slug):
         raise RoomsError(
-            "invalid", "A slug holds 1 to 64 letters, digits, hyphens or underscores.", field="slug"
+            "invalid",
+            gettext("A slug holds 1 to 64 letters, digits, hyphens or underscores."),
+            field="slug",
         )
 
 
@@ -167,13 +173,19 @@ def check_title(title: str | None) -> str:
     title): at most 200 characters (the column's size), no control
     characters (a title is one line of text)."""
     if title is not None and not isinstance(title, str):
-        raise RoomsError("invalid", "A title is text.", field="title")
+        raise RoomsError("invalid", gettext("A title is text."), field="title")
     title = (title or "").strip()
     limit = Room._meta.get_field("title").max_length
     if len(title) > limit:
-        raise RoomsError("invalid", f"A title holds at most {limit} characters.", field="title")
+        raise RoomsError(
+            "invalid",
+            gettext("A title holds at most %(count)d characters.") % {"count": limit},
+            field="title",
+        )
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in title):
         raise RoomsError(
-            "invalid", "A title holds no control characters (nor line breaks).", field="title"
+            "invalid",
+            gettext("A title holds no control characters (nor line breaks)."),
+            field="title",
         )
     return title

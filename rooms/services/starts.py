@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import access
 from ..errors import RoomsError
@@ -54,7 +55,10 @@ def start_record(*, user: AbstractBaseUser, kind: str) -> None:
         retry = (spent["oldest"] + timedelta(seconds=period) - now).total_seconds()
         raise RoomsError(
             "rate_limited",
-            f"At most {count} new rooms, conversations and invitations per {period:g} seconds.",
+            gettext(
+                "At most %(count)d new rooms, conversations and invitations per %(period)s seconds."
+            )
+            % {"count": count, "period": f"{period:g}"},
             retry_after=round(max(retry, 0.001), 3),
         )
     RecentStart.objects.create(user=user, kind=kind, created_at=now)

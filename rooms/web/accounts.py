@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 
 from .. import login_throttle
 from ..ops import metrics
@@ -45,13 +46,20 @@ def login_refused(request, original_response=None, credentials=None):
             address,
             username,
         )
-        refused = f"Too many failed logins from your address. Try again in {minutes} minutes."
+        refused = ngettext(
+            "Too many failed logins from your address. Try again in %(count)d minute.",
+            "Too many failed logins from your address. Try again in %(count)d minutes.",
+            minutes,
+        ) % {"count": minutes}
     else:
         logger.warning("login refused (429): too many failures for %r from %s", username, address)
-        refused = (
+        refused = ngettext(
             "Too many failed logins for this username from your address. "
-            f"Try again in {minutes} minutes."
-        )
+            "Try again in %(count)d minute.",
+            "Too many failed logins for this username from your address. "
+            "Try again in %(count)d minutes.",
+            minutes,
+        ) % {"count": minutes}
     context = {
         "form": AuthenticationForm(request, initial={"username": username}),
         "refused": refused,

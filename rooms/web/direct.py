@@ -8,6 +8,7 @@ import re
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from .. import access, selectors, services
@@ -36,7 +37,7 @@ def usernames_in(values: list[str]) -> list[str]:
 def open_for(user, names: list[str]):
     """(room, created) of `user`'s conversation with the users `names`; `invalid` else."""
     if not names:
-        raise RoomsError("invalid", "Name at least one person.", field="users")
+        raise RoomsError("invalid", gettext("Name at least one person."), field="users")
     return services.direct_open(user=user, others=selectors.users_named(usernames=names))
 
 

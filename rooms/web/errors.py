@@ -7,6 +7,7 @@ import math
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.utils.translation import ngettext
 
 from ..errors import RoomsError
 
@@ -26,12 +27,16 @@ def refusal_text(error: RoomsError) -> str:
     if error.code != "rate_limited" or not error.retry_after:
         return error.message
     seconds = int(error.retry_after_header)
-    wait = (
-        f"{seconds} second{'s' if seconds != 1 else ''}"
-        if seconds < 90
-        else f"{math.ceil(seconds / 60)} minutes"
-    )
-    return f"{error.message} Try again in {wait}."
+    if seconds < 90:
+        wait = ngettext(
+            "Try again in %(count)d second.", "Try again in %(count)d seconds.", seconds
+        ) % {"count": seconds}
+    else:
+        minutes = math.ceil(seconds / 60)
+        wait = ngettext(
+            "Try again in %(count)d minute.", "Try again in %(count)d minutes.", minutes
+        ) % {"count": minutes}
+    return f"{error.message} {wait}"
 
 
 def answer_refusal(response: HttpResponse, error: RoomsError | None) -> HttpResponse:

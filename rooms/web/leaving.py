@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import access, selectors, services
@@ -28,7 +29,7 @@ def room_leave(request, slug):
         services.membership_leave(room=room, user=request.user)
     except RoomsError as error:
         return _refused(request, room, error)
-    messages.success(request, f"You left {name}.")
+    messages.success(request, _("You left %(name)s.") % {"name": name})
     return redirect("room-list")
 
 
@@ -41,7 +42,9 @@ def room_hide(request, slug):
         services.direct_hide(room=room, user=request.user)
     except RoomsError as error:
         return _refused(request, room, error)
-    messages.success(request, f"{capfirst(name)} is hidden until its next message.")
+    messages.success(
+        request, capfirst(_("%(name)s is hidden until its next message.") % {"name": name})
+    )
     return redirect("room-list")
 
 
@@ -57,7 +60,9 @@ def _name(request, room: access.RoomAccess) -> str:
     if not room.is_direct:
         return room.title
     people = selectors.direct_people(user=request.user, room_id=room.id)
-    return f"the conversation with {', '.join(people)}" if people else room.title
+    if not people:
+        return room.title
+    return _("the conversation with %(people)s") % {"people": ", ".join(people)}
 
 
 def _refused(request, room: access.RoomAccess, error: RoomsError):

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import access, selectors, services
 from ..errors import RoomsError
@@ -26,26 +28,26 @@ ACTIONS = {
             is_private=data["is_private"],
             is_archived=data["is_archived"],
         ),
-        "Room settings saved.",
+        gettext_lazy("Room settings saved."),
     ),
     "invite": (
         InviteForm,
         lambda room, by, data: services.membership_invite(
             room=room, by=by, username=data["user"], role=data["role"]
         ),
-        "{user} is now a member.",
+        gettext_lazy("%(user)s is now a member."),
     ),
     "role": (
         MemberRoleForm,
         lambda room, by, data: services.membership_change_role(
             room=room, by=by, username=data["user"], role=data["role"]
         ),
-        "{user}'s role saved.",
+        gettext_lazy("%(user)s's role saved."),
     ),
     "remove": (
         MemberRemoveForm,
         lambda room, by, data: services.membership_revoke(room=room, by=by, username=data["user"]),
-        "{user} was removed.",
+        gettext_lazy("%(user)s was removed."),
     ),
 }
 
@@ -69,7 +71,7 @@ def room_manage(request, slug):
             return render(
                 request,
                 "rooms/room_manage.html",
-                _context(room, refused="Unknown action."),
+                _context(room, refused=_("Unknown action.")),
                 status=400,
             )
         form_class, perform, done = ACTIONS[action]
@@ -85,7 +87,7 @@ def room_manage(request, slug):
                 field = error.field if error.field in form.fields else None
                 form.add_error(field, refusal_text(error))
             else:
-                messages.success(request, done.format(**form.cleaned_data))
+                messages.success(request, str(done) % form.cleaned_data)
                 return _after(request, room)
         bound = (action, form, form.data.get("user"))
     context = _context(room, bound=bound)

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from .. import access, selectors, services
 from ..errors import RoomsError
@@ -28,7 +29,7 @@ def room_list(request):
     refusal = None  # the services' refusal of the room, shown on the form
     if request.method == "POST":
         if not allowed:
-            raise PermissionDenied("You may not create rooms.")
+            raise PermissionDenied(_("You may not create rooms."))
         if form.is_valid():
             try:
                 room = services.room_create_by(
@@ -124,21 +125,23 @@ def _leave_control(room: access.RoomAccess, people: list[str]) -> dict:
     (room-page.js). A room's control is there but hidden for someone who is
     not a member (nothing to leave), until a `rooms` frame says they are."""
     if room.is_direct and len(people) <= 1:
-        return {"action": "hide", "label": "Hide conversation", "shown": True, "question": ""}
+        return {"action": "hide", "label": _("Hide conversation"), "shown": True, "question": ""}
     if room.is_direct:
-        question = f"Leave the conversation with {room.title}? You cannot open it again."
+        question = _("Leave the conversation with %(people)s? You cannot open it again.") % {
+            "people": room.title
+        }
         return {
             "action": "leave",
-            "label": "Leave conversation",
+            "label": _("Leave conversation"),
             "shown": True,
             "question": question,
         }
-    question = f"Leave {room.title}?"
+    question = _("Leave %(room)s?") % {"room": room.title}
     if room.is_private:
-        question += " It is private: only an invitation brings you back."
+        question += " " + _("It is private: only an invitation brings you back.")
     return {
         "action": "leave",
-        "label": "Leave room",
+        "label": _("Leave room"),
         "shown": room.role is not None,
         "question": question,
     }

@@ -1,11 +1,23 @@
 """The pages' routes: the room list, a room (leaving it, hiding a
 conversation), its manage page, search, direct conversations, the user's
-settings and the emails' unsubscribe link, and the accounts pages
+settings and the emails' unsubscribe link, the browser client's words
+in each language, and the accounts pages
 (login, sign-up, Django's own)."""
 
 from django.urls import include, path
 
-from . import accounts, direct, leaving, manage, pwa, rooms, search, settings, unsubscribe
+from . import (
+    accounts,
+    direct,
+    jscatalog,
+    leaving,
+    manage,
+    pwa,
+    rooms,
+    search,
+    settings,
+    unsubscribe,
+)
 
 urlpatterns = [
     path("", rooms.room_list, name="room-list"),
@@ -24,4 +36,6 @@ urlpatterns = [
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("offline/", pwa.offline, name="offline"),
+    # The browser client's words in one language (jscatalog.py).
+    path("jsi18n/<str:language>.js", jscatalog.js_catalog, name="js-catalog"),
 ]

@@ -279,9 +279,10 @@ def test_message_actions_work_from_the_keyboard(deployment, browse, room):
     expect(composer).to_be_focused()
 
     # The reaction picker: focus moves into it, Escape gives it back.
+    two.focus()  # the actions are there while the focus is in the message
     react_button = two.get_by_role("button", name="Add reaction", exact=True)
+    expect(react_button).to_be_visible()
     react_button.focus()
-    expect(react_button).to_be_visible()  # the actions show on keyboard focus
     react_button.press("Enter")
     picker = alice.get_by_role("dialog", name="Add a reaction")
     expect(picker.get_by_role("button", name="React with 👍")).to_be_focused()
@@ -303,6 +304,7 @@ def test_message_actions_work_from_the_keyboard(deployment, browse, room):
     expect(unicorn).to_have_count(0)
 
     # Reply: the composer quotes the message; Escape cancels the reply.
+    message(alice, "one").focus()
     reply_button = message(alice, "one").get_by_role("button", name="Reply", exact=True)
     reply_button.focus()
     reply_button.press("Enter")
@@ -312,6 +314,7 @@ def test_message_actions_work_from_the_keyboard(deployment, browse, room):
     expect(alice.locator("#reply-bar")).to_be_hidden()
 
     # Delete asks first; Escape keeps the message.
+    message(alice, "one").focus()
     delete_button = message(alice, "one").get_by_role("button", name="Delete", exact=True)
     delete_button.focus()
     delete_button.press("Enter")

@@ -334,7 +334,8 @@ def test_the_settings_page_saves_the_address_and_offers_this_devices_push(deploy
     page.goto(deployment.worker.http_url + "/")
     page.get_by_role("link", name="alice").click()  # the top bar's way to one's settings
     page.get_by_label("Email address").fill("alice@example.com")
-    page.get_by_role("button", name="Save").click()
+    # The email card's Save (the language and theme card has its own).
+    page.locator("form:has(#id_email)").get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="saved")).to_be_visible()
     expect(page.get_by_label("Email address")).to_have_value("alice@example.com")
     expect(page.locator("#push-device button")).to_be_disabled()

@@ -4,7 +4,8 @@
 
 import { RoomsClient } from "./client.js";
 import { startRoomPage } from "./room-page.js";
-import { formatWhen } from "./dom.js";
+import { formatFull, formatWhen } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { tabBadge } from "./badges.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn } from "./render.js";
@@ -44,9 +45,6 @@ window.addEventListener("online", () => client.reconnectNow());
 if (navigator.onLine === false) client.disconnect("offline");
 else client.connect();
 
-const TOO_MANY_SOCKETS =
-  "This account has too many open connections (tabs, devices or bots). " +
-  "Close some; this page keeps trying by itself, less often.";
 
 /** The connection badge in the top bar: connected / reconnecting in N s /
  * offline / too many connections / signed out, with a link to log in. */
@@ -58,7 +56,7 @@ function showConnection(client) {
   // After close 4401 nothing reconnects by itself: the way back is logging in.
   const login = document.createElement("a");
   login.className = "conn-login";
-  login.textContent = "Log in";
+  login.textContent = gettext("Log in");
   login.href = `/accounts/login/?next=${encodeURIComponent(location.pathname + location.search)}`;
   login.hidden = true;
   badge.append(login);
@@ -74,14 +72,26 @@ function showConnection(client) {
     const crowded = state === "reconnecting" && reason === "too-many-sockets";
     retry.hidden = state !== "reconnecting" || retryAt == null;
     login.hidden = state !== "signed-out";
-    badge.title = crowded ? TOO_MANY_SOCKETS : "";
-    if (state === "connected") text.textContent = "Connected";
-    else if (state === "connecting") text.textContent = "Connecting…";
-    else if (state === "offline") text.textContent = "Offline";
-    else if (state === "signed-out") text.textContent = "Signed out";
-    else if (crowded) text.textContent = `Too many connections: retrying${seconds > 0 ? ` in ${seconds} s` : "…"}`;
-    else if (state === "reconnecting") {
-      text.textContent = seconds > 0 ? `Reconnecting in ${seconds} s` : "Reconnecting…";
+    badge.title = crowded
+      ? gettext(
+          "This account has too many open connections (tabs, devices or bots). " +
+            "Close some; this page keeps trying by itself, less often.",
+        )
+      : "";
+    if (state === "connected") text.textContent = gettext("Connected");
+    else if (state === "connecting") text.textContent = gettext("Connecting…");
+    else if (state === "offline") text.textContent = gettext("Offline");
+    else if (state === "signed-out") text.textContent = gettext("Signed out");
+    else if (crowded) {
+      text.textContent =
+        seconds > 0
+          ? interpolate(gettext("Too many connections: retrying in %(seconds)s s"), { seconds })
+          : gettext("Too many connections: retrying…");
+    } else if (state === "reconnecting") {
+      text.textContent =
+        seconds > 0
+          ? interpolate(gettext("Reconnecting in %(seconds)s s"), { seconds })
+          : gettext("Reconnecting…");
     } else text.textContent = state;
   };
 
@@ -152,20 +162,23 @@ function startRoomList(client, config) {
     room.row.dataset.unread = String(unread);
     const badge = room.row.querySelector(".unread");
     badge.textContent = unread > 99 ? "99+" : String(unread);
-    badge.setAttribute("aria-label", `${unread} unread`);
+    badge.setAttribute("aria-label", interpolate(ngettext("%(count)s unread", "%(count)s unread", unread), { count: unread }));
     badge.hidden = unread === 0;
     room.row.classList.toggle("room-row--unread", unread > 0);
     const mentions = room.mentions + room.mentioned.length;
     const mentionBadge = room.row.querySelector(".mention-badge");
     mentionBadge.textContent = `@${mentions > 99 ? "99+" : mentions}`;
-    mentionBadge.setAttribute("aria-label", `${mentions} mention${mentions === 1 ? "" : "s"} of you`);
+    mentionBadge.setAttribute(
+      "aria-label",
+      interpolate(ngettext("%(count)s mention of you", "%(count)s mentions of you", mentions), { count: mentions }),
+    );
     mentionBadge.hidden = mentions === 0;
     const activity = room.row.querySelector(".room-activity");
     if (room.at) {
       const time = document.createElement("time");
       time.dateTime = room.at;
       time.textContent = formatWhen(room.at);
-      time.title = new Date(room.at).toLocaleString();
+      time.title = formatFull(room.at);
       activity.replaceChildren(time);
     }
     updateBadge();
@@ -276,7 +289,12 @@ function startRoomList(client, config) {
       room.arrived.push(message.seq);
       if (!message.deleted && mentionsIn(message.body).has(config.user)) {
         room.mentioned.push(message.seq);
-        announce(`${message.author ?? "System"} mentioned you in ${room.title}`);
+        announce(
+          interpolate(gettext("%(name)s mentioned you in %(room)s"), {
+            name: message.author ?? gettext("System"),
+            room: room.title,
+          }),
+        );
       }
       const level = config.notify?.[slug] ?? "mentions";
       if (wanted(message, { me: config.user, level })) {

@@ -6,6 +6,7 @@
 
 import { tabBadge } from "./badges.js";
 import { csrfToken } from "./direct.js";
+import { gettext, interpolate } from "./i18n.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn, plainText } from "./render.js";
 
@@ -21,8 +22,8 @@ export const isNews = (message, me) =>
 export function arrivalText(messages, me) {
   const last = messages.filter((message) => message.author !== me).pop();
   const mentioned = messages.some((message) => message.author !== me && mentionsIn(message.body).has(me));
-  const who = last.author ?? "System";
-  return `${mentioned ? `${who} mentioned you: ` : `${who}: `}${plainText(last.body, 200)}`;
+  const values = { name: last.author ?? gettext("System"), text: plainText(last.body, 200) };
+  return interpolate(mentioned ? gettext("%(name)s mentioned you: %(text)s") : gettext("%(name)s: %(text)s"), values);
 }
 
 /** Messages that came while the tab was hidden and are not read yet: the
@@ -101,11 +102,11 @@ export function startAttention({ client, slug, me, direct, level, timeline, elem
           body: JSON.stringify({ level }),
         });
         if (!response.ok) throw new Error(String(response.status));
-        announce(`Notifications: ${notifyLevel.selectedOptions[0].textContent}`);
+        announce(interpolate(gettext("Notifications: %(level)s"), { level: notifyLevel.selectedOptions[0].textContent }));
       } catch {
         level = previous;
         notifyLevel.value = previous;
-        showNotice("Could not save the notification setting: try again.");
+        showNotice(gettext("Could not save the notification setting: try again."));
       }
     });
     permissionControl(elements.permission, elements.status, announce);

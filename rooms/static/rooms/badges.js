@@ -10,6 +10,7 @@ export function tabBadge(doc = document) {
   const base = doc.title;
   const link = doc.querySelector('link[rel="icon"]');
   const plain = link?.getAttribute("href") ?? "data:,";
+  const plainType = link?.getAttribute("type") ?? "";
   const icons = {};
   let shown = null;
   return function show({ unread = 0, mentioned = false } = {}) {
@@ -19,8 +20,9 @@ export function tabBadge(doc = document) {
     shown = state;
     doc.documentElement.dataset.badge = state;
     if (!link) return;
-    if (state === "none") link.setAttribute("href", plain);
-    else link.setAttribute("href", (icons[state] ??= dotIcon(doc, COLOURS[state])) ?? plain);
+    const icon = state === "none" ? null : (icons[state] ??= dotIcon(doc, COLOURS[state]));
+    link.setAttribute("type", icon ? "image/png" : plainType);
+    link.setAttribute("href", icon ?? plain);
   };
 }
 

@@ -6,6 +6,7 @@
 // acked whose message has not arrived yet.
 
 import { codePoints } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
 import { replyBar } from "./message-actions.js";
 import { pendingItem } from "./message-view.js";
 import { mentionCompleter } from "./mention-complete.js";
@@ -22,7 +23,7 @@ export function composerState(value, { maxBody, readOnly, slug }) {
     counter: length >= maxBody * 0.8 ? `${length} / ${maxBody}` : "",
     over: length > maxBody,
     sendDisabled: readOnly || length > maxBody || !value.trim(),
-    placeholder: readOnly ? "This room is read-only." : `Message #${slug}`,
+    placeholder: readOnly ? gettext("This room is read-only.") : interpolate(gettext("Message %(name)s"), { name: `#${slug}` }),
   };
 }
 

@@ -5,6 +5,7 @@
 // the "New message" field suggests usernames from /api/users.
 
 import { el } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { byActivity, joinPlan } from "./joins.js";
 import { notifyOnce, wanted } from "./notify.js";
 
@@ -15,7 +16,7 @@ const DIRECT_WATCH_LIMIT = 50;
 /** A person's name: a button that offers a direct message, or plain text
  * for the reader themself and for no one (a system message). */
 export function personName(className, name, me) {
-  if (name == null || name === me) return el("span", className, name ?? "unknown");
+  if (name == null || name === me) return el("span", className, name ?? gettext("unknown"));
   const node = el("button", `${className} person`, name);
   node.type = "button";
   node.dataset.person = name;
@@ -68,7 +69,7 @@ export function offerDirectMessages(root = document) {
     menu = el("div", "person-menu");
     menu.setAttribute("role", "menu");
     menu.setAttribute("aria-label", name);
-    const item = el("button", "person-menu-item", `Message ${name}`);
+    const item = el("button", "person-menu-item", interpolate(gettext("Message %(name)s"), { name }));
     item.type = "button";
     item.setAttribute("role", "menuitem");
     item.addEventListener("click", () => {
@@ -82,8 +83,12 @@ export function offerDirectMessages(root = document) {
     document.body.append(menu);
     item.focus();
   });
+  // Escape closes the menu; so does Tab (a menu keeps the focus until it
+  // closes, then gives it back to the name).
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && menu) close({ refocus: true });
+    if (!menu || (event.key !== "Escape" && event.key !== "Tab")) return;
+    event.preventDefault();
+    close({ refocus: true });
   });
   window.addEventListener("resize", () => close());
   document.addEventListener("scroll", () => close(), true);
@@ -97,7 +102,9 @@ export function startDirectList(client, config) {
   const draw = (row) => {
     const others = online.get(row.dataset.room) ?? [];
     const status = row.querySelector(".direct-status");
-    const text = others.length ? `${others.join(", ")} online` : "offline";
+    const text = others.length
+      ? interpolate(gettext("%(names)s online"), { names: others.join(", ") })
+      : gettext("offline");
     row.classList.toggle("room-row--online", others.length > 0);
     if (status && status.textContent !== text) status.textContent = text;
   };
@@ -175,7 +182,16 @@ export function watchDirectConversations(client, config) {
     badge.hidden = arrived === 0;
     back.setAttribute(
       "aria-label",
-      arrived ? `All rooms: ${arrived} new direct message${arrived === 1 ? "" : "s"}` : "All rooms",
+      arrived
+        ? interpolate(
+            ngettext(
+              "All rooms: %(count)s new direct message",
+              "All rooms: %(count)s new direct messages",
+              arrived,
+            ),
+            { count: arrived },
+          )
+        : gettext("All rooms"),
     );
   };
   const watch = (room) => {
@@ -196,7 +212,9 @@ export function watchDirectConversations(client, config) {
       if (message.author === config.user || message.deleted) continue;
       if (message.kind !== "text" && message.kind !== "system") continue;
       arrived += 1;
-      if (live) live.textContent = `${message.author ?? "System"} messaged you`;
+      if (live) {
+        live.textContent = interpolate(gettext("%(name)s messaged you"), { name: message.author ?? gettext("System") });
+      }
       if (wanted(message, { me: config.user, level: room.level })) {
         notifyOnce({
           room: slug,
@@ -236,7 +254,12 @@ export function watchDirectConversations(client, config) {
     }
     if (missed) {
       arrived += missed;
-      if (live) live.textContent = `${missed} new direct message${missed === 1 ? "" : "s"}`;
+      if (live) {
+        live.textContent = interpolate(
+          ngettext("%(count)s new direct message", "%(count)s new direct messages", missed),
+          { count: missed },
+        );
+      }
       show();
     }
   });

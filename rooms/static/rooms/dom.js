@@ -1,6 +1,8 @@
 // Small DOM helpers shared by the pages. Text goes in with textContent only:
 // nothing a user wrote is ever parsed as HTML.
 
+import { locale } from "./i18n.js";
+
 /** <tag class="className">text</tag> */
 export function el(tag, className = "", text = null) {
   const node = document.createElement(tag);
@@ -22,13 +24,21 @@ export function button(className, text = null, label = null) {
   return node;
 }
 
-/** A time in the browser's time zone: "14:05" today, "Mar 3, 14:05" before. */
+/** A time in the page's language and the browser's time zone: "14:05"
+ * today, "Mar 3, 14:05" (in German "3. März, 14:05") before. */
 export function formatWhen(iso) {
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return "";
   const time = { hour: "2-digit", minute: "2-digit" };
-  if (sameDay(when, new Date())) return when.toLocaleTimeString([], time);
-  return when.toLocaleString([], { month: "short", day: "numeric", ...time });
+  const options = sameDay(when, new Date()) ? time : { month: "short", day: "numeric", ...time };
+  return new Intl.DateTimeFormat(locale(), options).format(when);
+}
+
+/** The whole date and time, for a tooltip. */
+export function formatFull(iso) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return "";
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(when);
 }
 
 /** A round badge with the name's initial, coloured from the name. */

@@ -4,6 +4,7 @@
 // (Enter after a name typed in full sends), Escape closes; a click works too.
 
 import { el } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 
 const MAX_SHOWN = 8;
 // "@" and the name typed so far, right before the caret, at a word start
@@ -32,17 +33,17 @@ export function mentionCompleter(input, listbox, { names, me, announce = () => {
   let typed = ""; // the name typed after it so far
 
   listbox.setAttribute("role", "listbox");
-  listbox.setAttribute("aria-label", "People to mention");
+  listbox.setAttribute("aria-label", gettext("People to mention"));
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", listbox.id);
-  input.setAttribute("aria-expanded", "false");
+  // No aria-expanded: a <textarea> is a textbox, which does not take it (and
+  // cannot be a combobox); the list's size is read out instead.
 
   function close() {
     options = [];
     active = -1;
     listbox.hidden = true;
     listbox.replaceChildren();
-    input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
   }
 
@@ -80,10 +81,18 @@ export function mentionCompleter(input, listbox, { names, me, announce = () => {
           return option;
         }),
       );
-      announce(`${found.length} ${found.length === 1 ? "person" : "people"} to mention: arrow keys choose, Enter takes`);
+      announce(
+        interpolate(
+          ngettext(
+            "%(count)s person to mention: arrow keys choose, Enter takes",
+            "%(count)s people to mention: arrow keys choose, Enter takes",
+            found.length,
+          ),
+          { count: found.length },
+        ),
+      );
     }
     listbox.hidden = false;
-    input.setAttribute("aria-expanded", "true");
     highlight(changed || active < 0 ? 0 : Math.min(active, found.length - 1));
   }
 
@@ -97,7 +106,7 @@ export function mentionCompleter(input, listbox, { names, me, announce = () => {
     input.setSelectionRange(at, at);
     close();
     input.dispatchEvent(new Event("input", { bubbles: true }));
-    announce(`@${name} inserted`);
+    announce(interpolate(gettext("@%(name)s inserted"), { name }));
   }
 
   input.addEventListener("input", update);

@@ -4,6 +4,8 @@
 // the page (room-page.js) with what the user chose; none talks to the server.
 
 import { button, codePoints, el } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
+import { openModal, placeNear } from "./focus.js";
 import { snippet } from "./room-log.js";
 
 export const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -16,31 +18,32 @@ export const validEmoji = (text) => codePoints(text) >= 1 && codePoints(text) <=
 let openPickerAnchor = null;
 let closeOpenPicker = null;
 
-/** A small picker in `item`, next to `anchor`: common emoji and a field for
- * any other. `choose(emoji)` is called with the pick. Opening it from the
- * same button again closes it. */
+/** A small picker in `item`, beside `anchor`: common emoji and a field for
+ * any other. `choose(emoji)` is called with the pick. A modal <dialog>
+ * (focus.js): Tab stays in it, Escape or a click outside closes it, and the
+ * focus goes back to `anchor`. Opening it from the same button again
+ * closes it. */
 export function openPicker(item, anchor, choose) {
   const again = openPickerAnchor === anchor;
-  closeOpenPicker?.(again);
+  closeOpenPicker?.();
   if (again) return;
-  const picker = el("div", "picker");
-  picker.setAttribute("role", "dialog");
-  picker.setAttribute("aria-label", "Add a reaction");
+  const picker = el("dialog", "picker");
+  picker.setAttribute("aria-label", gettext("Add a reaction"));
   const row = el("div", "picker-emojis");
   for (const emoji of COMMON_EMOJI) {
-    const pick = button("picker-emoji", emoji, `React with ${emoji}`);
+    const pick = button("picker-emoji", emoji, interpolate(gettext("React with %(emoji)s"), { emoji }));
     pick.addEventListener("click", () => done(emoji));
     row.append(pick);
   }
   const form = el("form", "picker-form");
   const field = el("input", "picker-input");
   field.type = "text";
-  field.placeholder = "Any emoji";
-  field.setAttribute("aria-label", "Any emoji");
+  field.placeholder = gettext("Any emoji");
+  field.setAttribute("aria-label", gettext("Any emoji"));
   field.autocomplete = "off";
-  const add = el("button", "button button--small", "Add");
+  const add = el("button", "button button--small", gettext("Add"));
   add.type = "submit";
-  const error = el("p", "error picker-error", "One emoji, without spaces.");
+  const error = el("p", "error picker-error", gettext("One emoji, without spaces."));
   error.hidden = true;
   error.id = `picker-error-${item.dataset.seq}`;
   field.setAttribute("aria-describedby", error.id);
@@ -57,36 +60,52 @@ export function openPicker(item, anchor, choose) {
   });
   picker.append(row, form);
 
-  const onKey = (event) => {
-    if (event.key !== "Escape") return;
-    event.preventDefault();
-    event.stopPropagation();
-    close(true);
-  };
-  const onOutside = (event) => {
-    if (!picker.contains(event.target) && event.target !== anchor) close(false);
-  };
-  function close(restoreFocus) {
-    if (!picker.isConnected) return;
-    picker.remove();
-    item.classList.remove("msg--picking");
-    document.removeEventListener("pointerdown", onOutside, true);
-    closeOpenPicker = null;
-    openPickerAnchor = null;
-    if (restoreFocus && anchor.isConnected) anchor.focus();
-  }
+  // A press on the backdrop (outside the picker's box) closes it.
+  picker.addEventListener("pointerdown", (event) => {
+    if (event.target !== picker) return;
+    const box = picker.getBoundingClientRect();
+    const inside =
+      event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom;
+    if (!inside) picker.close();
+  });
+  // Escape is the dialog's own `cancel`; stop it here so that nothing
+  // around the message takes it too.
+  picker.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") event.stopPropagation();
+  });
+  let chosen = null;
   function done(emoji) {
-    close(true);
-    choose(emoji);
+    chosen = emoji;
+    picker.close();
   }
+  const place = () => {
+    const { top, left } = placeNear(anchor.getBoundingClientRect(), picker.getBoundingClientRect(), {
+      width: document.documentElement.clientWidth,
+      height: document.documentElement.clientHeight,
+    });
+    picker.style.top = `${top}px`;
+    picker.style.left = `${left}px`;
+  };
 
-  picker.addEventListener("keydown", onKey);
-  document.addEventListener("pointerdown", onOutside, true);
-  closeOpenPicker = close;
+  closeOpenPicker = () => picker.close();
   openPickerAnchor = anchor;
   item.classList.add("msg--picking");
   item.append(picker);
-  picker.scrollIntoView({ block: "nearest" });
+  openModal(picker, {
+    opener: anchor,
+    onClose: () => {
+      picker.remove();
+      // Back to the button while the actions still show (they hide with
+      // msg--picking unless the focus is in the message).
+      if (anchor.isConnected) anchor.focus();
+      item.classList.remove("msg--picking");
+      closeOpenPicker = null;
+      openPickerAnchor = null;
+      if (chosen != null) choose(chosen);
+      return false;
+    },
+  });
+  place();
   row.firstElementChild.focus();
 }
 
@@ -107,15 +126,15 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
   const area = el("textarea", "msg-editor-input");
   area.rows = 1;
   area.value = message.body;
-  area.setAttribute("aria-label", "Edit message");
-  const hint = el("span", "muted small", "Enter saves · Escape cancels");
+  area.setAttribute("aria-label", gettext("Edit message"));
+  const hint = el("span", "muted small", gettext("Enter saves · Escape cancels"));
   hint.id = `editor-hint-${message.seq}`;
   area.setAttribute("aria-describedby", hint.id);
   const error = el("p", "error");
   error.hidden = true;
-  const saveButton = el("button", "button button--small button--primary", "Save");
+  const saveButton = el("button", "button button--small button--primary", gettext("Save"));
   saveButton.type = "submit";
-  const cancel = button("button button--small button--ghost", "Cancel");
+  const cancel = button("button button--small button--ghost", gettext("Cancel"));
   const foot = el("div", "msg-editor-foot");
   foot.append(hint, cancel, saveButton);
   form.append(area, error, foot);
@@ -141,8 +160,8 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = area.value;
-    if (!body.trim()) return fail("A message cannot be empty: delete it instead.");
-    if (codePoints(body) > maxBody) return fail(`At most ${maxBody} characters.`);
+    if (!body.trim()) return fail(gettext("A message cannot be empty: delete it instead."));
+    if (codePoints(body) > maxBody) return fail(interpolate(gettext("At most %(count)s characters."), { count: maxBody }));
     close();
     save(body);
   });
@@ -175,11 +194,15 @@ export function openEditor(item, message, { maxBody, save, returnFocus }) {
 /** Ask before deleting, in the page's <dialog>; resolves true to delete. */
 export function confirmDelete(dialog, message, me) {
   if (dialog.open) return Promise.resolve(false);
-  const whose = message.author === me ? "your message" : `this message by ${message.author ?? "the system"}`;
-  dialog.querySelector(".dialog-text").textContent = `Delete ${whose}? Everyone will see “message deleted” instead.`;
+  dialog.querySelector(".dialog-text").textContent =
+    message.author === me
+      ? gettext("Delete your message? Everyone will see “message deleted” instead.")
+      : interpolate(gettext("Delete this message by %(name)s? Everyone will see “message deleted” instead."), {
+          name: message.author ?? gettext("the system"),
+        });
   dialog.querySelector(".dialog-quote").textContent = snippet(message, 200);
   dialog.returnValue = "";
-  dialog.showModal();
+  openModal(dialog); // kept answered, the focus goes back to the button
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
   });
@@ -212,7 +235,7 @@ export function replyBar(container, { lookup, onStart, onCancel }) {
     /** The original changed (edited, deleted): show it as it is now. */
     refresh(seq, original) {
       if (seq !== bar.seq || !original) return;
-      author.textContent = original.author ?? "System";
+      author.textContent = original.author ?? gettext("System");
       text.textContent = snippet(original, 160);
     },
   };

@@ -6,7 +6,8 @@
 // (room-page.js). Names and other text go in with textContent; the body is
 // rich text through render.js (markdown-it, then DOMPurify).
 
-import { avatar, button, el, formatWhen } from "./dom.js";
+import { avatar, button, el, formatFull, formatWhen } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
 import { plainText, renderBody } from "./render.js";
 import { snippet } from "./room-log.js";
 import { personName } from "./direct.js";
@@ -51,36 +52,36 @@ export function messageItem(message, page, on) {
   if (!system) meta.append(personName("msg-author", message.author, page.me));
   const time = el("time", "msg-time", formatWhen(message.created_at));
   time.dateTime = message.created_at;
-  time.title = new Date(message.created_at).toLocaleString();
+  time.title = formatFull(message.created_at);
   meta.append(time);
 
   const quote = button("msg-quote");
   quote.hidden = true;
-  quote.append(el("span", "sr-only", "In reply to "), el("span", "msg-quote-author"), el("span", "msg-quote-text"));
+  quote.append(el("span", "sr-only", `${gettext("In reply to")} `), el("span", "msg-quote-author"), el("span", "msg-quote-text"));
   quote.addEventListener("click", () => on.jump(Number(quote.dataset.seq)));
 
   const content = el("div", "msg-content");
-  const edited = el("span", "msg-edited", "(edited)");
+  const edited = el("span", "msg-edited", gettext("(edited)"));
   edited.hidden = true;
   edited.append(el("span", "sr-only msg-edited-when"));
   content.append(el("div", "msg-body"), " ", edited, el("span", "msg-unsent"));
 
   const reactions = el("div", "msg-reactions");
   reactions.setAttribute("role", "group");
-  reactions.setAttribute("aria-label", "Reactions");
+  reactions.setAttribute("aria-label", gettext("Reactions"));
   main.append(meta, quote, content, reactions);
 
   const seq = message.seq;
   const tools = el("div", "msg-tools");
   tools.setAttribute("role", "group");
-  tools.setAttribute("aria-label", "Message actions");
-  const react = button("tool tool--react", "☺", "Add reaction");
+  tools.setAttribute("aria-label", gettext("Message actions"));
+  const react = button("tool tool--react", "☺", gettext("Add reaction"));
   react.addEventListener("click", () => on.react(seq, react));
-  const reply = button("tool tool--reply", "↩", "Reply");
+  const reply = button("tool tool--reply", "↩", gettext("Reply"));
   reply.addEventListener("click", () => on.reply(seq));
-  const edit = button("tool tool--edit", "✎", "Edit");
+  const edit = button("tool tool--edit", "✎", gettext("Edit"));
   edit.addEventListener("click", () => on.edit(seq));
-  const remove = button("tool tool--delete", "🗑", "Delete");
+  const remove = button("tool tool--delete", "🗑", gettext("Delete"));
   remove.addEventListener("click", () => on.delete(seq));
   tools.append(react, reply, edit, remove);
 
@@ -105,7 +106,7 @@ export function renderMessage(item, message, page) {
   const shownBody = message.deleted ? null : message.body ?? "";
   if (renderedBody.get(item) !== shownBody) {
     renderedBody.set(item, shownBody);
-    if (shownBody == null) body.textContent = "message deleted";
+    if (shownBody == null) body.textContent = gettext("message deleted");
     else renderBody(body, shownBody, { me: page.me });
   }
   item.classList.toggle("msg--mentions-me", body.querySelector(".mention--me") != null);
@@ -113,13 +114,13 @@ export function renderMessage(item, message, page) {
   const edited = item.querySelector(".msg-edited");
   edited.hidden = !message.edited_at || message.deleted;
   if (message.edited_at) {
-    const when = new Date(message.edited_at).toLocaleString();
-    edited.title = `Edited ${when}`;
+    const when = formatFull(message.edited_at);
+    edited.title = interpolate(gettext("Edited %(when)s"), { when });
     edited.querySelector(".msg-edited-when").textContent = ` ${when}`;
   }
   const unsent = pending.edit || pending.delete || pending.reactions.length > 0;
   item.classList.toggle("msg--unsent", unsent);
-  item.querySelector(".msg-unsent").textContent = unsent ? " · not saved yet" : "";
+  item.querySelector(".msg-unsent").textContent = unsent ? ` · ${gettext("not saved yet")}` : "";
 
   renderReactions(item, message, page, pending);
   const allowed = allowedActions(message, page);
@@ -146,13 +147,13 @@ function renderReactions(item, message, page, pending) {
     chip.querySelector(".reaction-emoji").textContent = emoji;
     chip.querySelector(".reaction-count").textContent = String(users.length);
     chip.setAttribute("aria-pressed", String(users.includes(page.me)));
-    chip.title = `${users.join(", ")} reacted with ${emoji}`;
+    chip.title = interpolate(gettext("%(names)s reacted with %(emoji)s"), { names: users.join(", "), emoji });
     chip.disabled = !canReact;
     chip.classList.toggle("reaction--pending", pending.reactions.includes(emoji));
     wanted.push(chip);
   }
   if (wanted.length && canReact) {
-    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "+", "Add another reaction");
+    const add = row.querySelector(".reaction--add") ?? button("reaction reaction--add", "+", gettext("Add another reaction"));
     wanted.push(add);
   }
   const focused = row.contains(document.activeElement) ? document.activeElement : null;
@@ -168,9 +169,9 @@ export function renderQuote(item, replyTo, original) {
   quote.hidden = replyTo == null || item.classList.contains("msg--deleted");
   if (replyTo == null) return;
   quote.dataset.seq = String(replyTo);
-  quote.title = "Go to the original message";
-  quote.querySelector(".msg-quote-author").textContent = original ? `${original.author ?? "System"}:` : "";
-  quote.querySelector(".msg-quote-text").textContent = original ? quoteText(original) : "an earlier message";
+  quote.title = gettext("Go to the original message");
+  quote.querySelector(".msg-quote-author").textContent = original ? `${original.author ?? gettext("System")}:` : "";
+  quote.querySelector(".msg-quote-text").textContent = original ? quoteText(original) : gettext("an earlier message");
   quote.classList.toggle("msg-quote--deleted", Boolean(original?.deleted));
 }
 
@@ -187,17 +188,17 @@ export function pendingItem(item, { me, connected, original, retry, discard }) {
   const main = el("div", "msg-main");
   const meta = el("div", "msg-meta");
   meta.append(el("span", "msg-author", me));
-  let status = connected ? "Sending…" : "Waiting for connection…";
-  if (item.status === "failed") status = `Not sent: ${item.error || "error"}`;
-  else if (item.status === "sent") status = "Sent";
+  let status = connected ? gettext("Sending…") : gettext("Waiting for connection…");
+  if (item.status === "failed") status = interpolate(gettext("Not sent: %(error)s"), { error: item.error || gettext("error") });
+  else if (item.status === "sent") status = gettext("Sent");
   meta.append(el("span", "msg-status", status));
   main.append(meta);
   if (item.reply_to != null) {
     const quote = el("div", "msg-quote");
     quote.append(
-      el("span", "sr-only", "In reply to "),
-      el("span", "msg-quote-author", original ? `${original.author ?? "System"}:` : ""),
-      el("span", "msg-quote-text", original ? quoteText(original) : "an earlier message"),
+      el("span", "sr-only", `${gettext("In reply to")} `),
+      el("span", "msg-quote-author", original ? `${original.author ?? gettext("System")}:` : ""),
+      el("span", "msg-quote-text", original ? quoteText(original) : gettext("an earlier message")),
     );
     main.append(quote);
   }
@@ -205,10 +206,10 @@ export function pendingItem(item, { me, connected, original, retry, discard }) {
   if (item.status === "failed") {
     row.classList.add("msg--failed");
     const actions = el("div", "msg-actions");
-    const retryButton = el("button", "button button--small", "Retry");
+    const retryButton = el("button", "button button--small", gettext("Retry"));
     retryButton.type = "button";
     retryButton.addEventListener("click", retry);
-    const discardButton = el("button", "button button--small button--ghost", "Discard");
+    const discardButton = el("button", "button button--small button--ghost", gettext("Discard"));
     discardButton.type = "button";
     discardButton.addEventListener("click", discard);
     actions.append(retryButton, discardButton);

@@ -2,6 +2,7 @@
 // user activates, never on page load), deciding which messages notify under
 // a room's setting, and showing each one once however many tabs are open.
 
+import { gettext, interpolate } from "./i18n.js";
 import { mentionsIn, plainText } from "./render.js";
 
 const CLAIMS_KEY = "rooms.notified";
@@ -35,11 +36,12 @@ export async function notifyOnce({ room, title, message, me, open, direct = fals
   const show = () => {
     if (!claim(key)) return false;
     const mentioned = mentionsIn(message.body).has(me);
-    const author = message.author ?? "System";
+    const values = { name: message.author ?? gettext("System"), room: title };
     // A direct conversation is named after its people: "alice in alice" says nothing.
-    const where = direct ? "" : ` in ${title}`;
+    let heading = direct ? gettext("%(name)s messaged you") : gettext("%(name)s in %(room)s");
+    if (mentioned) heading = direct ? gettext("%(name)s mentioned you") : gettext("%(name)s mentioned you in %(room)s");
     const notification = new window.Notification(
-      mentioned ? `${author} mentioned you${where}` : direct ? `${author} messaged you` : `${author}${where}`,
+      interpolate(heading, values),
       { body: plainText(message.body, 160), tag: `rooms:${key}` },
     );
     notification.onclick = () => {
@@ -82,9 +84,9 @@ export function permissionControl(button, status, announce = () => {}) {
     const state = permission();
     button.hidden = state !== "default";
     status.textContent = {
-      granted: "Browser notifications are on while this tab is in the background.",
-      denied: "Browser notifications are blocked for this site (change it in the browser's site settings).",
-      unsupported: "This browser cannot show notifications.",
+      granted: gettext("Browser notifications are on while this tab is in the background."),
+      denied: gettext("Browser notifications are blocked for this site (change it in the browser's site settings)."),
+      unsupported: gettext("This browser cannot show notifications."),
       default: "",
     }[state];
     status.hidden = !status.textContent;
@@ -93,7 +95,7 @@ export function permissionControl(button, status, announce = () => {}) {
     if (!supported()) return;
     await window.Notification.requestPermission();
     render();
-    announce(status.textContent || "Notifications not enabled.");
+    announce(status.textContent || gettext("Notifications not enabled."));
   });
   render();
   return render;

@@ -5,15 +5,18 @@
 
 import { avatar, el } from "./dom.js";
 import { personName } from "./direct.js";
+import { gettext, interpolate } from "./i18n.js";
 
 export const TYPING_SHOWN_MS = 5000;
 
 /** The typing line for the typists `names`, in the order they started. */
 export function typingText(names) {
   if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  return "Several people are typing…";
+  if (names.length === 1) return interpolate(gettext("%(name)s is typing…"), { name: names[0] });
+  if (names.length === 2) {
+    return interpolate(gettext("%(first)s and %(second)s are typing…"), { first: names[0], second: names[1] });
+  }
+  return gettext("Several people are typing…");
 }
 
 /** The people typing now: each for `shownMs` after their last `typing`
@@ -72,7 +75,7 @@ export function startPresence({ me, elements, timers }) {
       const rows = users.map((user) => {
         const row = el("li", "presence-user");
         row.append(avatar(user), personName("presence-name", user, me));
-        if (user === me) row.append(el("span", "muted small", "(you)"));
+        if (user === me) row.append(el("span", "muted small", gettext("(you)")));
         return row;
       });
       elements.list.replaceChildren(...rows);

@@ -6,6 +6,7 @@
 // device stops them first.
 
 import { csrfToken } from "./direct.js";
+import { gettext } from "./i18n.js";
 import { deviceControl, sameKey, urlBase64ToUint8Array } from "./webpush.js";
 
 const KEY_URL = "/api/push/key";
@@ -76,7 +77,6 @@ async function deviceSlot(slot) {
   const note = document.createElement("p");
   note.className = "muted small";
   note.setAttribute("role", "status");
-  slot.replaceChildren(button, note);
 
   const key = supported ? await serverKey() : null;
   const registration = supported && key ? await activeRegistration() : null;
@@ -94,6 +94,8 @@ async function deviceSlot(slot) {
     button.disabled = !state.action;
     note.textContent = outcome || state.note;
     note.hidden = !note.textContent;
+    // In the page once it has its words: an empty button has no name.
+    if (!button.isConnected) slot.replaceChildren(button, note);
     return subscription;
   };
 
@@ -110,7 +112,7 @@ async function deviceSlot(slot) {
       }
     } catch (error) {
       console.warn("rooms: push on this device", error);
-      outcome = "That did not work; try again later.";
+      outcome = gettext("That did not work; try again later.");
     }
     await render(outcome);
   });

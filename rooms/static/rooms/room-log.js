@@ -5,6 +5,7 @@
 // room's messages, its stream position and this user's changes in flight.
 // DOM-free and socket-free: the client (client.js) drives it.
 
+import { gettext } from "./i18n.js";
 import { outboxChange } from "./outbox.js";
 
 export const MESSAGE_KINDS = new Set(["text", "system"]);
@@ -71,7 +72,7 @@ export function applyChange(message, change) {
 
 /** A short one-line excerpt of a message, for reply quotes. */
 export function snippet(message, length = 120) {
-  if (message.deleted) return "message deleted";
+  if (message.deleted) return gettext("message deleted");
   const line = message.body.replace(/\s+/g, " ").trim();
   const points = [...line];
   return points.length > length ? `${points.slice(0, length - 1).join("")}…` : line;

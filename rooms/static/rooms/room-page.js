@@ -6,6 +6,7 @@
 //   composer.js    the send box, replies, edit-last, the sends not shown yet
 //   presence.js    who is online, who is typing
 //   attention.js   read marking, the tab's badge, notifications, the live region
+//   message-focus.js  the list for the keyboard: one roving Tab stop
 // Here: the message actions (edit, delete, react, reply: message-actions.js)
 // wired to the client, the room's title and read-only state, the notice
 // line under the messages, and the header's and sidebar's controls that
@@ -19,13 +20,19 @@ import { startComposer } from "./composer.js";
 import { startPresence } from "./presence.js";
 import { seqInHash, startScrollback } from "./scrollback.js";
 import { createTimeline } from "./timeline.js";
+import { gettext, interpolate } from "./i18n.js";
+import { startMessageFocus } from "./message-focus.js";
 
 const NOTICE_SHOWN_MS = 8000;
 
 /** The notice line for a change the server refused (a `rejected` event). */
 export function rejectionText(item, message) {
-  const what = { edit: "edit the message", delete: "delete the message", react: "react" }[actionOf(item)];
-  return `Could not ${what ?? "do that"}: ${message}`;
+  const texts = {
+    edit: gettext("Could not edit the message: %(reason)s"),
+    delete: gettext("Could not delete the message: %(reason)s"),
+    react: gettext("Could not react: %(reason)s"),
+  };
+  return interpolate(texts[actionOf(item)] ?? gettext("Could not do that: %(reason)s"), { reason: message });
 }
 
 /** The room page for `config` (the page's rooms-config). `doc` and `win`
@@ -73,7 +80,13 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     edit: (seq) => startEditing(seq),
     delete: async (seq) => {
       const message = client.message(slug, seq);
-      if (!message || !(await confirmDelete($("confirm-delete"), message, me))) return;
+      if (!message) return;
+      // Its actions stay while the dialog asks, so the focus can come back to them.
+      const item = timeline.item(seq);
+      item?.classList.add("msg--picking");
+      const yes = await confirmDelete($("confirm-delete"), message, me);
+      item?.classList.remove("msg--picking");
+      if (!yes) return;
       client.delete(slug, seq);
       composer.focus(); // the message's buttons are gone with it
     },
@@ -112,6 +125,7 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     onQuoteChanged: (seq, original) => composer.reply.refresh(seq, original),
     viewed: () => attention.scheduleRead(),
   });
+  startMessageFocus({ list: $("messages"), composer: $("body") });
   const scrollback = startScrollback({
     client,
     slug,
@@ -180,11 +194,15 @@ export function startRoomPage(client, config, { doc = document, win = window } =
   client.on("messages", ({ room, messages, live }) => {
     if (room !== slug) return;
     const stick = timeline.nearBottom();
-    const added = timeline.insert(messages);
+    // The log reads out live messages of others as they go in; while it is
+    // busy with something else, the live region says them instead.
+    const heard = timeline.announces();
+    const news = live && messages.some((message) => message.author !== me && !timeline.has(message.seq));
+    const added = timeline.insert(messages, { news });
     for (const message of messages) if (message.author) presence.typists.stop(message.author);
     composer.renderPending();
     const fromOthers = added.filter((item) => item.dataset.author !== me).length;
-    if (live && fromOthers) attention.announce(arrivalText(messages, me));
+    if (live && fromOthers && !heard) attention.announce(arrivalText(messages, me));
     if (live) attention.arrived(messages);
     if (stick) timeline.toBottom();
     else timeline.countUnseen(fromOthers);
@@ -202,9 +220,9 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     presence.typists.stopAll();
     composer.renderPending();
     if (state === "signed-out") {
-      showNotice("You are signed out: log in again (top right). Unsent messages wait in this browser.");
+      showNotice(gettext("You are signed out: log in again (top right). Unsent messages wait in this browser."));
     } else if (reason === "too-many-sockets") {
-      showNotice("Too many open connections for your account: close other tabs. This page keeps trying.");
+      showNotice(gettext("Too many open connections for your account: close other tabs. This page keeps trying."));
     }
   });
   client.on("presence", (frame) => frame.room === slug && presence.show(frame.users));
@@ -231,7 +249,7 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     if (room !== slug || reason !== "removed") return;
     setReadOnly(true);
     composer.update();
-    showNotice("You were removed from this room.");
+    showNotice(gettext("You were removed from this room."));
     win.clearTimeout(noticeTimer);
     for (const control of [$("manage-link"), leave]) if (control) control.hidden = true;
   });

@@ -8,6 +8,7 @@
 
 import { button, el } from "./dom.js";
 import { aroundRequest, gapBetween, loadDown, newerRequest, planOpen } from "./history-window.js";
+import { gettext } from "./i18n.js";
 
 const FIRST_SCREEN = 20; // load history until at least this many messages show
 const PAGE = 50; // messages per page of older history
@@ -38,9 +39,9 @@ export function startScrollback({ client, slug, timeline, elements, target, show
   const history = (before, limit) => client.history(slug, before, limit);
 
   const gapItem = el("li", "history-gap");
-  const gapText = el("p", "history-gap-text", "Newer messages are not loaded here.");
-  const newerButton = button("button button--ghost small", "Load newer messages");
-  const latestButton = button("button button--ghost small", "Jump to the latest ↓");
+  const gapText = el("p", "history-gap-text", gettext("Newer messages are not loaded here."));
+  const newerButton = button("button button--ghost small", gettext("Load newer messages"));
+  const latestButton = button("button button--ghost small", gettext("Jump to the latest ↓"));
   gapItem.append(gapText, el("div", "history-gap-actions"));
   gapItem.lastElementChild.append(newerButton, latestButton);
   newerButton.addEventListener("click", async () => {
@@ -140,7 +141,7 @@ export function startScrollback({ client, slug, timeline, elements, target, show
     }
     const item = timeline.item(seq);
     if (!item) {
-      showNotice("That message is not available: it was deleted or is no longer kept.");
+      showNotice(gettext("That message is not available: it was deleted or is no longer kept."));
       return;
     }
     item.scrollIntoView({ block: "center" });

@@ -2,7 +2,7 @@
 // it, unless the reader is typing somewhere already. On the search page the
 // results' times are shown in the reader's time zone, as on the room page.
 
-import { formatWhen } from "./dom.js";
+import { formatFull, formatWhen } from "./dom.js";
 
 const box = document.getElementById("search-q");
 
@@ -18,6 +18,6 @@ document.addEventListener("keydown", (event) => {
 for (const time of document.querySelectorAll("time.search-hit-time")) {
   const text = formatWhen(time.dateTime);
   if (!text) continue;
-  time.title = new Date(time.dateTime).toLocaleString();
+  time.title = formatFull(time.dateTime);
   time.textContent = text;
 }

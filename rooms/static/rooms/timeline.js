@@ -7,9 +7,15 @@
 // further up. The client owns the messages; this module only shows them.
 
 import { messageItem, renderMessage, renderQuote } from "./message-view.js";
+import { interpolate, ngettext } from "./i18n.js";
 
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 64;
+// The list is the page's role="log": a screen reader reads out what is
+// added to it. Whatever is not news (the first screen, older pages, a
+// window moved, redraws) goes in while it is aria-busy, until this long
+// after the last such change.
+const QUIET_MS = 1000;
 
 /** Whether `next` goes under the header of `previous`, the message shown
  * before it: {author, at (ISO time), system, quoted (shows a quote)} each.
@@ -26,7 +32,8 @@ export function sharesHeader(previous, next) {
 }
 
 /** The jump button's text for `count` messages below the view. */
-export const unseenLabel = (count) => `${count} new message${count === 1 ? "" : "s"} ↓`;
+export const unseenLabel = (count) =>
+  interpolate(ngettext("%(count)s new message ↓", "%(count)s new messages ↓", count), { count });
 
 /** What sharesHeader() needs to know of a shown <li>. */
 const headerOf = (item) => ({
@@ -51,6 +58,18 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
   const repliesTo = new Map(); // seq -> Set of seqs of shown messages quoting it
   let gapMarker = null; // the <li> that marks messages not loaded (placeGap)
   let unseen = 0;
+  let quietTimer = null;
+  const log = list.closest('[role="log"]') ?? list;
+
+  /** A change that is not news: the log is busy (not read out) for a while. */
+  function quiet() {
+    log.setAttribute("aria-busy", "true");
+    clearTimeout(quietTimer);
+    quietTimer = setTimeout(() => {
+      quietTimer = null;
+      log.removeAttribute("aria-busy");
+    }, QUIET_MS);
+  }
 
   const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
   const toBottom = () => {
@@ -86,8 +105,10 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
   }
 
   /** Put messages in seq order; a seq already shown is skipped. Returns
-   * the <li> of each message added. */
-  function insert(messages) {
+   * the <li> of each message added. Unless they are `news` (live, from
+   * others), they go in quietly. */
+  function insert(messages, { news = false } = {}) {
+    if (!news) quiet();
     const added = [];
     for (const message of messages) {
       if (shown.has(message.seq)) continue;
@@ -145,6 +166,8 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
       return first ? Number(first.dataset.seq) : null;
     },
     insert,
+    /** Whether what is added now is read out: the log is not busy. */
+    announces: () => quietTimer == null,
     /** Insert older messages above, keeping the view still. */
     insertOlder(messages) {
       const height = scroller.scrollHeight;
@@ -154,6 +177,7 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
     },
     /** Take messages off the screen (an old window replaced by another). */
     drop(seqs) {
+      quiet();
       for (const seq of seqs) {
         shown.get(seq)?.remove();
         shown.delete(seq);
@@ -163,10 +187,12 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
     render,
     /** Redraw every message (what the reader may do changed). */
     renderAll() {
+      quiet();
       for (const seq of shown.keys()) render(client.message(slug, seq));
     },
     /** `message` changed: redraw it, staying at the bottom if there. */
     changed(message) {
+      quiet();
       const stick = nearBottom();
       render(message);
       if (stick) toBottom();
@@ -175,6 +201,7 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
      * the messages up to `gap.after` and those from `gap.before`, or take it
      * out when `gap` is null. */
     placeGap(marker, gap) {
+      quiet();
       const below = marker.isConnected ? marker.nextElementSibling : null;
       gapMarker = marker;
       if (gap) {
@@ -204,8 +231,9 @@ export function createTimeline({ client, slug, page, elements, handlers, onShown
       jump.textContent = unseenLabel(unseen);
       jump.hidden = false;
     },
+    /** The focus to the list: its current message (message-focus.js). */
     focus() {
-      scroller.focus({ preventScroll: true });
+      (list.querySelector(':scope > [tabindex="0"]') ?? scroller).focus({ preventScroll: true });
     },
     /** My last own text message that can still be edited, newest first. */
     lastEditable() {

@@ -3,6 +3,8 @@
 // what the "Notify me on this device" control offers in each state. No DOM
 // here, so node tests it (tests/js/push.test.mjs).
 
+import { gettext } from "./i18n.js";
+
 /** A base64url text (padded or not), as the server's public key is sent, as bytes. */
 export function urlBase64ToUint8Array(text) {
   const base64 = `${text}${"=".repeat((4 - (text.length % 4)) % 4)}`.replace(/-/g, "+").replace(/_/g, "/");
@@ -29,26 +31,26 @@ export function sameKey(buffer, text) {
  */
 export function deviceControl({ supported, key, permission, subscribed }) {
   if (!supported) {
-    return { label: "This browser cannot get push notifications", action: null, note: "" };
+    return { label: gettext("This browser cannot get push notifications"), action: null, note: "" };
   }
-  if (!key) return { label: "Push notifications are not set up on this server", action: null, note: "" };
+  if (!key) return { label: gettext("Push notifications are not set up on this server"), action: null, note: "" };
   if (permission === "denied") {
     return {
-      label: "Notifications are blocked for this site",
+      label: gettext("Notifications are blocked for this site"),
       action: null,
-      note: "Allow them in the browser's site settings, then reload the page.",
+      note: gettext("Allow them in the browser's site settings, then reload the page."),
     };
   }
   if (subscribed) {
     return {
-      label: "Stop on this device",
+      label: gettext("Stop on this device"),
       action: "unsubscribe",
-      note: "This device gets a notification of what you miss while away.",
+      note: gettext("This device gets a notification of what you miss while away."),
     };
   }
   return {
-    label: "Notify me on this device",
+    label: gettext("Notify me on this device"),
     action: "subscribe",
-    note: "A notification on this device when you are mentioned or messaged while away.",
+    note: gettext("A notification on this device when you are mentioned or messaged while away."),
   };
 }

@@ -1,0 +1,32 @@
+"""A person's display settings: their language and colour theme
+(rooms/display_models.py). No row reads as the defaults."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+
+from ..display_models import UserSettings
+
+
+@dataclass(frozen=True)
+class Display:
+    language: str  # a code of settings.LANGUAGES; "": the browser's choice
+    theme: str  # UserSettings.Theme
+
+
+DEFAULT_DISPLAY = Display(language="", theme=UserSettings.Theme.AUTO)
+
+
+def user_display(*, user: AbstractBaseUser) -> Display:
+    row = UserSettings.objects.filter(user_id=user.pk).values("language", "theme").first()
+    return Display(**row) if row else DEFAULT_DISPLAY
+
+
+def user_language(*, user_id: int) -> str:
+    """The language to write to a person in when no browser asks (emails):
+    their setting, else the site's default."""
+    language = (
+        UserSettings.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+    )
+    return language or settings.LANGUAGE_CODE

@@ -12,6 +12,7 @@ import { describe, test } from "node:test";
 import {
   MAX_FILES,
   Uploads,
+  filesText,
   fitWithin,
   formatSize,
   isImage,
@@ -22,8 +23,10 @@ import { filesOf } from "../../rooms/static/rooms/attach-composer.js";
 import { fileLabel, uploadStatus } from "../../rooms/static/rooms/attachment-view.js";
 import { composerState } from "../../rooms/static/rooms/composer.js";
 import { outboxFrame } from "../../rooms/static/rooms/outbox.js";
+import { arrivalText } from "../../rooms/static/rooms/attention.js";
+import { snippet } from "../../rooms/static/rooms/room-log.js";
 import { memoryUploadStore, uploadStore } from "../../rooms/static/rooms/upload-store.js";
-import { MemoryStorage, connectAndJoin, setup } from "./fakes.mjs";
+import { MemoryStorage, connectAndJoin, message, setup } from "./fakes.mjs";
 
 describe("sizes, boxes and answers", () => {
   test("sizes read as people expect, in steps of 1024", () => {
@@ -414,6 +417,16 @@ describe("the outbox and the page", () => {
     const item = { room: "lobby", client_id: "c1", action: "send", body: "", attachments: ["a", "b"] };
     assert.deepEqual(outboxFrame(item).attachments, ["a", "b"]);
     assert.equal("attachments" in outboxFrame({ ...item, attachments: [] }), false);
+  });
+
+  test("a message of files alone is quoted and read out by their names", () => {
+    const files = message(5, { body: "", attachments: [{ name: "a.png" }, { name: "b.pdf" }] });
+    assert.equal(filesText(files), "📎 a.png, b.pdf");
+    assert.equal(snippet(files), "📎 a.png, b.pdf");
+    assert.equal(arrivalText([files], "alice"), "bob: 📎 a.png, b.pdf");
+    assert.equal(snippet({ ...files, body: "see" }), "see", "text comes first");
+    assert.equal(filesText({ ...files, deleted: true }), "");
+    assert.equal(filesText(message(6)), "");
   });
 
   test("only files are taken from a paste or a drop", () => {

@@ -19,6 +19,7 @@ const TEXT = {
   network: "Could not reach the server.",
   failed: (status) => `Upload failed (HTTP ${status}).`,
   notSent: (name, error) => `${name}: ${error}`,
+  files: (names) => `📎 ${names}`,
 };
 
 /** At most this many files go with one message (the server's limit too). */
@@ -48,6 +49,13 @@ export function formatSize(bytes) {
 export function fitWithin(width, height, maxWidth, maxHeight) {
   const scale = Math.min(1, maxWidth / width, maxHeight / height);
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** What stands for a message's files where its text is shown alone (a
+ * quote, a notification) and it has none: "📎 a.png, b.pdf", or "". */
+export function filesText(message) {
+  const names = (message.attachments ?? []).map((attachment) => attachment.name);
+  return names.length && !message.deleted ? TEXT.files(names.join(", ")) : "";
 }
 
 /** Whether an attachment shows as a picture: the server made a thumbnail

@@ -8,6 +8,7 @@ import { tabBadge } from "./badges.js";
 import { csrfToken } from "./direct.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn, plainText } from "./render.js";
+import { filesText } from "./attachments.js";
 
 const READ_DELAY_MS = 200;
 
@@ -22,7 +23,7 @@ export function arrivalText(messages, me) {
   const last = messages.filter((message) => message.author !== me).pop();
   const mentioned = messages.some((message) => message.author !== me && mentionsIn(message.body).has(me));
   const who = last.author ?? "System";
-  return `${mentioned ? `${who} mentioned you: ` : `${who}: `}${plainText(last.body, 200)}`;
+  return `${mentioned ? `${who} mentioned you: ` : `${who}: `}${plainText(last.body, 200) || filesText(last)}`;
 }
 
 /** Messages that came while the tab was hidden and are not read yet: the

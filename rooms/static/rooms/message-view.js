@@ -11,9 +11,11 @@ import { plainText, renderBody } from "./render.js";
 import { snippet } from "./room-log.js";
 import { personName } from "./direct.js";
 import { renderAttachments } from "./attachment-view.js";
+import { filesText } from "./attachments.js";
 
 /** A quote's text: the original's words without their Markdown. */
-const quoteText = (message) => (message.deleted ? snippet(message) : plainText(message.body, 120));
+const quoteText = (message) =>
+  message.deleted ? snippet(message) : plainText(message.body, 120) || filesText(message);
 
 // The body each item shows, so a reaction or an edit mark does not parse it again.
 const renderedBody = new WeakMap();

@@ -3,6 +3,7 @@
 // a room's setting, and showing each one once however many tabs are open.
 
 import { mentionsIn, plainText } from "./render.js";
+import { filesText } from "./attachments.js";
 
 const CLAIMS_KEY = "rooms.notified";
 const CLAIMS_KEPT = 200;
@@ -40,7 +41,7 @@ export async function notifyOnce({ room, title, message, me, open, direct = fals
     const where = direct ? "" : ` in ${title}`;
     const notification = new window.Notification(
       mentioned ? `${author} mentioned you${where}` : direct ? `${author} messaged you` : `${author}${where}`,
-      { body: plainText(message.body, 160), tag: `rooms:${key}` },
+      { body: plainText(message.body, 160) || filesText(message), tag: `rooms:${key}` },
     );
     notification.onclick = () => {
       window.focus();

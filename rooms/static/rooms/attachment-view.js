@@ -142,7 +142,28 @@ function createViewer() {
 
 // --- uploads ---------------------------------------------------------------
 
-const previews = new WeakMap(); // <li> -> object URL of its file's preview
+// A staged picture's preview is drawn small into a canvas and shown as a
+// data: URL, which the Content-Security-Policy's img-src allows (blob: it
+// does not); a picture the browser cannot decode keeps the kind's label.
+const PREVIEW_PX = 80;
+
+async function preview(file, thumb) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = PREVIEW_PX;
+    const scale = PREVIEW_PX / Math.min(bitmap.width, bitmap.height);
+    const [width, height] = [bitmap.width * scale, bitmap.height * scale];
+    canvas.getContext("2d").drawImage(bitmap, (PREVIEW_PX - width) / 2, (PREVIEW_PX - height) / 2, width, height);
+    bitmap.close();
+    const img = el("img", "upload-thumb");
+    img.alt = "";
+    img.src = canvas.toDataURL("image/png");
+    thumb.replaceWith(img);
+  } catch {
+    // not a picture this browser can read: the label stays
+  }
+}
 
 /** What an upload's line says: its progress, or why it waits or failed. */
 export function uploadStatus(record, connected) {
@@ -157,15 +178,8 @@ export function uploadStatus(record, connected) {
 function uploadItem(record, { cancel, retry }) {
   const row = el("li", "upload");
   row.dataset.key = record.key;
-  let thumb;
-  if (record.file && record.type.startsWith("image/") && globalThis.URL?.createObjectURL) {
-    thumb = el("img", "upload-thumb");
-    thumb.alt = "";
-    thumb.src = URL.createObjectURL(record.file);
-    previews.set(row, thumb.src);
-  } else {
-    thumb = el("span", "upload-thumb attachment-file-icon", fileLabel(record.name));
-  }
+  const thumb = el("span", "upload-thumb attachment-file-icon", fileLabel(record.name));
+  if (record.file && record.type.startsWith("image/") && globalThis.createImageBitmap) preview(record.file, thumb);
   const text = el("div", "upload-text");
   const progress = el("progress", "upload-progress");
   progress.setAttribute("aria-label", TEXT.uploading(record.name));
@@ -218,10 +232,7 @@ export function renderUploads(list, records, handlers, connected) {
     updateUploadItem(row, record, connected);
     return row;
   });
-  for (const row of lines.values()) {
-    if (previews.has(row)) URL.revokeObjectURL(previews.get(row));
-    row.remove();
-  }
+  for (const row of lines.values()) row.remove();
   wanted.forEach((row, index) => {
     if (list.children[index] !== row) list.insertBefore(row, list.children[index] ?? null);
   });

@@ -127,6 +127,14 @@ export function startAttachments({ client, slug, page, maxBytes = null, elements
     event.preventDefault();
     add(filesOf(event.dataTransfer));
   });
+  // A file dropped beside the room (the sidebar, the top bar) must not
+  // replace the page with itself, as browsers do by default.
+  document.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event) || chat.contains(event.target)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "none";
+  });
+  document.addEventListener("drop", (event) => carriesFiles(event) && event.preventDefault());
 
   client.on("status", ({ state }) => {
     if (state === "connected") uploads.connected();

@@ -1,8 +1,9 @@
 """What one person starts that reaches other people: rooms they create,
 direct conversations they open (new ones only) and invitations they send,
 counted together against ROOMS_CREATE_RATE (docs/room-management.md,
-Limits). Operators' writes (`room_create`, `membership_set_role`: the admin,
-`createroom`) and staff are not limited.
+Limits); uploads the same way against ROOMS_UPLOAD_RATE, apart
+(docs/attachments.md). Operators' writes (`room_create`,
+`membership_set_role`: the admin, `createroom`) and staff are not limited.
 
 Counted from what is stored, so every worker process agrees: a RecentStart
 row per start, written in the transaction of what it starts (a start that
@@ -24,6 +25,8 @@ from .. import access
 from ..errors import RoomsError
 from ..models import RecentStart
 
+UPLOAD = RecentStart.Kind.UPLOAD
+
 
 def start_lock(*, user: AbstractBaseUser) -> None:
     """Lock `user`'s row until the commit (start_record does it too): a
@@ -40,21 +43,37 @@ def start_record(*, user: AbstractBaseUser, kind: str) -> None:
     """Count one start (RecentStart.Kind) of `user`, inside the caller's
     transaction; `rate_limited` with `retry_after` (the seconds until the
     oldest start in the period leaves it) when the period's are spent."""
-    limit = settings.ROOMS_CREATE_RATE
+    _spend(
+        user=user,
+        kind=kind,
+        limit=settings.ROOMS_CREATE_RATE,
+        what="new rooms, conversations and invitations",
+    )
+
+
+def upload_record(*, user: AbstractBaseUser) -> None:
+    """Count one upload of `user` against ROOMS_UPLOAD_RATE (its own budget,
+    apart from the starts), like start_record."""
+    _spend(user=user, kind=UPLOAD, limit=settings.ROOMS_UPLOAD_RATE, what="uploads")
+
+
+def _spend(*, user: AbstractBaseUser, kind: str, limit, what: str) -> None:
     if limit is None or access.is_operator(user):
         return
     count, period = limit
     now = timezone.now()
     since = now - timedelta(seconds=period)
     start_lock(user=user)
+    # Uploads and starts are counted apart, each against its own limit.
     mine = RecentStart.objects.filter(user=user)
+    mine = mine.filter(kind=UPLOAD) if kind == UPLOAD else mine.exclude(kind=UPLOAD)
     mine.filter(created_at__lte=since).delete()  # out of every period from now on
     spent = mine.aggregate(oldest=Min("created_at"), total=Count("id"))
     if spent["total"] >= count:
         retry = (spent["oldest"] + timedelta(seconds=period) - now).total_seconds()
         raise RoomsError(
             "rate_limited",
-            f"At most {count} new rooms, conversations and invitations per {period:g} seconds.",
+            f"At most {count} {what} per {period:g} seconds.",
             retry_after=round(max(retry, 0.001), 3),
         )
     RecentStart.objects.create(user=user, kind=kind, created_at=now)

@@ -412,6 +412,39 @@ describe("after a reload", () => {
   });
 });
 
+describe("files not kept", () => {
+  /** A send made with files on a page whose store is gone with it. */
+  function sentThenClosed() {
+    const storage = new MemoryStorage();
+    const first = setup({ storage });
+    const { uploads } = uploadsOn(first);
+    uploads.stage([png()]);
+    const item = uploads.send("words");
+    return { storage, item };
+  }
+
+  test("a send waiting for files no tab has fails, and says Retry sends the text alone", async () => {
+    const { storage, item } = sentThenClosed();
+    const ctx = setup({ storage });
+    const { uploads } = uploadsOn(ctx, { locks: { request: async (name, options, callback) => callback({ name }) } });
+    await uploads.resume();
+    const failed = ctx.client.outbox.get(item.client_id);
+    assert.deepEqual([failed.status, failed.files], ["failed", []]);
+    assert.match(failed.error, /Retry sends the text alone/);
+    connectAndJoin(ctx);
+    uploads.retryMessage(item.client_id);
+    assert.deepEqual(sends(ctx).map((frame) => [frame.body, frame.attachments ?? null]), [["words", null]]);
+  });
+
+  test("while another tab holds its lock, it keeps waiting", async () => {
+    const { storage, item } = sentThenClosed();
+    const ctx = setup({ storage });
+    const { uploads } = uploadsOn(ctx, { locks: { request: async (name, options, callback) => callback(null) } });
+    await uploads.resume();
+    assert.equal(ctx.client.outbox.get(item.client_id).status, "uploading");
+  });
+});
+
 describe("the outbox and the page", () => {
   test("a send's frame carries its attachments; without them, none", () => {
     const item = { room: "lobby", client_id: "c1", action: "send", body: "", attachments: ["a", "b"] };

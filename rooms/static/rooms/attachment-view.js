@@ -207,7 +207,9 @@ function updateUploadItem(row, record, connected) {
   progress.hidden = state !== "uploading";
   const status = row.querySelector(".upload-status");
   status.textContent = uploadStatus(record, connected);
-  status.setAttribute("role", state === "failed" ? "alert" : "status");
+  // A refusal is said at once; progress is not read out at every step.
+  if (state === "failed") status.setAttribute("role", "alert");
+  else status.removeAttribute("role");
   // A line of what another tab uploads, or of a send on its way, offers nothing.
   const retry = row.querySelector(".upload-retry");
   if (retry) retry.hidden = state !== "failed" || Boolean(record.foreign);

@@ -20,6 +20,7 @@ const TEXT = {
   failed: (status) => `Upload failed (HTTP ${status}).`,
   notSent: (name, error) => `${name}: ${error}`,
   files: (names) => `📎 ${names}`,
+  lost: "its files were not kept in this browser; Retry sends the text alone.",
 };
 
 /** At most this many files go with one message (the server's limit too). */
@@ -331,6 +332,18 @@ export class Uploads {
     this.locks.request(`rooms.upload:${owner}`, () => (then(), held)).catch(() => {});
   }
 
+  /** Send `owner` waits for files this browser did not keep (no IndexedDB,
+   * and the page that had them closed): unless a tab still uploads them
+   * (it holds the lock), the send fails, and Retry sends its text alone. */
+  lost(owner) {
+    const fail = () => {
+      if (this.client.outbox.get(owner)?.status !== "uploading") return;
+      this.client.updateSend(owner, { status: "failed", files: [], error: TEXT.lost });
+    };
+    if (!this.locks) return fail();
+    this.locks.request(`rooms.upload:${owner}`, { ifAvailable: true }, (lock) => lock && fail()).catch(() => {});
+  }
+
   /** After a reload: take up the files of this room's sends still waiting
    * for them (another tab may be at it: the lock waits for that tab), and
    * drop those of sends that went or were discarded meanwhile. */
@@ -343,6 +356,9 @@ export class Uploads {
     }
     const owners = new Map();
     for (const entry of saved) owners.set(entry.owner, [...(owners.get(entry.owner) ?? []), entry]);
+    for (const item of this.client.outbox.forRoom(this.slug)) {
+      if (item.status === "uploading" && !owners.has(item.client_id)) this.lost(item.client_id);
+    }
     for (const [owner, entries] of owners) {
       const waiting = () => ["uploading", "failed"].includes(this.client.outbox.get(owner)?.status);
       if (!waiting()) {

@@ -182,7 +182,9 @@ def test_a_dropped_pdf_shows_as_a_card_with_a_working_download_link(deployment, 
     assert Path(download.value.path()).read_text() == content
 
 
-def test_a_message_with_a_picture_made_offline_goes_once_when_back(deployment, browse, room):
+def test_a_message_with_a_picture_made_offline_goes_once_when_back_even_after_a_reload(
+    deployment, browse, room
+):
     slug = room()
     context = browse("alice")
     alice = open_room(context, deployment, slug)
@@ -203,6 +205,31 @@ def test_a_message_with_a_picture_made_offline_goes_once_when_back(deployment, b
     expect(img).to_have_attribute("height", "200")
     expect(pending).to_have_count(0)
     assert stored_count(deployment, slug, "made offline") == 1
+
+    # Made offline and the page closed: the file waited in IndexedDB, and the
+    # room's next page uploads it and sends the message.
+    context.set_offline(True)
+    expect(alice.locator("#conn")).to_have_attribute("data-state", "offline")
+    paste_picture(alice, "closed.png", 240, 240)
+    send(alice, "closed offline")
+    expect(alice.locator("#pending .upload-name")).to_have_text("closed.png")
+    alice.close()
+    context.set_offline(False)
+    alice = open_room(context, deployment, slug)
+    img = message(bob, "closed offline").locator(".attachment-image img")
+    expect(img).to_have_attribute("width", "240")
+    expect(alice.locator("#pending .msg")).to_have_count(0)
+    assert stored_count(deployment, slug, "closed offline") == 1
+    assert (
+        alice.evaluate(
+            "async () => (await new Promise((resolve) => {"
+            "  const open = indexedDB.open('rooms.uploads:alice');"
+            "  open.onsuccess = () => open.result.transaction('files').objectStore('files')"
+            "    .count().onsuccess = (event) => resolve(event.target.result);"
+            "}))"
+        )
+        == 0
+    ), "the file is no longer kept"
 
 
 def test_a_refused_file_says_why_and_offers_retry(deployment, browse, room):

@@ -436,6 +436,19 @@ describe("files not kept", () => {
     assert.deepEqual(sends(ctx).map((frame) => [frame.body, frame.attachments ?? null]), [["words", null]]);
   });
 
+  test("a send made while the page reads the store is not taken for one whose files were lost", async () => {
+    const ctx = setup();
+    let answer;
+    const store = { ...memoryUploadStore(), all: () => new Promise((resolve) => (answer = resolve)) };
+    const { uploads } = uploadsOn(ctx, { store });
+    const reading = uploads.resume();
+    uploads.stage([png()]);
+    const item = uploads.send("");
+    answer([]);
+    await reading;
+    assert.equal(ctx.client.outbox.get(item.client_id).status, "uploading");
+  });
+
   test("while another tab holds its lock, it keeps waiting", async () => {
     const { storage, item } = sentThenClosed();
     const ctx = setup({ storage });

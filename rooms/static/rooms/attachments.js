@@ -356,10 +356,14 @@ export class Uploads {
     }
     const owners = new Map();
     for (const entry of saved) owners.set(entry.owner, [...(owners.get(entry.owner) ?? []), entry]);
+    // Sends made on this page meanwhile are this page's already.
+    const mine = (owner) => this.of(owner).length > 0;
     for (const item of this.client.outbox.forRoom(this.slug)) {
-      if (item.status === "uploading" && !owners.has(item.client_id)) this.lost(item.client_id);
+      const id = item.client_id;
+      if (item.status === "uploading" && !owners.has(id) && !mine(id)) this.lost(id);
     }
     for (const [owner, entries] of owners) {
+      if (mine(owner)) continue;
       const waiting = () => ["uploading", "failed"].includes(this.client.outbox.get(owner)?.status);
       if (!waiting()) {
         for (const entry of entries) this.store.delete(entry.key);

@@ -15,6 +15,7 @@ def attachments_storage(
                 # Another host than the bucket's own (MinIO, Ceph): path-style
                 # addresses, as such servers expect.
                 "addressing_style": "path" if endpoint_url else None,
+                "signature_version": "s3v4",  # presigned addresses that say when they expire
                 "default_acl": None,  # private: read only through presigned addresses
                 "querystring_auth": True,
                 "querystring_expire": url_expiry,

@@ -124,3 +124,15 @@ def test_behind_nginx_the_worker_authorizes_and_names_the_file(lobby, alice, bob
     assert (response["Content-Type"], body(response)) == ("image/png", b"")
     assert response["Content-Security-Policy"] == "sandbox"
     assert Client().get(image["url"]).status_code == 404
+
+
+def test_a_bot_fetches_files_with_its_api_token(lobby, alice, bob):
+    text = sent(lobby, alice, TEXT, "digits.txt")
+    token = services.api_token_issue(user=bob)
+    response = Client(headers={"Authorization": f"Bearer {token}"}).get(text["url"])
+    assert (response.status_code, body(response)) == (200, TEXT)
+    wrong = Client(headers={"Authorization": "Bearer rooms_nope"})
+    assert wrong.get(text["url"]).status_code == 404
+    # A bad token is nobody, even beside a session.
+    session = client_of(bob)
+    assert session.get(text["url"], headers={"Authorization": "Bearer x"}).status_code == 404

@@ -137,15 +137,21 @@ def claim_take(request, free: dict[str, tuple]) -> list[tuple]:
     return [free.pop(upload_id)[1] for upload_id in request.attachments]
 
 
-def claim(*, message: Message, taken: list[tuple]) -> list[dict]:
-    """Give the taken uploads to the stored `message`, in the order the send
-    named them; returns their objects for the message's JSON."""
-    if not taken:
-        return []
-    ids = [columns[0] for columns in taken]
-    order = Case(*(When(pk=upload_id, then=Value(i)) for i, upload_id in enumerate(ids)))
-    Attachment.objects.filter(pk__in=ids).update(message=message, position=order)
-    return [attachment_object(*columns) for columns in taken]
+def claim(*, messages: list[Message], taken: list[list[tuple]]) -> list[list[dict]]:
+    """Give each stored message the uploads taken for it, in the order its
+    send named them, in one UPDATE for the batch; returns each message's
+    attachment objects for its JSON."""
+    owner = [
+        (columns[0], message.pk, position)
+        for message, files in zip(messages, taken, strict=True)
+        for position, columns in enumerate(files)
+    ]
+    if owner:
+        Attachment.objects.filter(pk__in=[upload_id for upload_id, _, _ in owner]).update(
+            message_id=Case(*(When(pk=i, then=Value(pk)) for i, pk, _ in owner)),
+            position=Case(*(When(pk=i, then=Value(place)) for i, _, place in owner)),
+        )
+    return [[attachment_object(*columns) for columns in files] for files in taken]
 
 
 # --- Deleting files -------------------------------------------------------------------

@@ -250,9 +250,9 @@ def _store_room(
         _bring_back(room.id, rows, post.hidden_by)
     stored.append(mentions.Stored(room.id, post.is_private, rows, is_direct=post.is_direct))
     published = []
-    for (index, request), row, files in zip(allowed, rows, taken, strict=True):
+    claimed = attachments.claim(messages=rows, taken=taken)  # one UPDATE, if any
+    for (index, request), row, files in zip(allowed, rows, claimed, strict=True):
         author = request.author.get_username() if request.author is not None else None
-        files = attachments.claim(message=row, taken=files)
         text = selectors.entry_json(room=room.slug, entry=row, author=author, attachments=files)
         results[index] = EntryResult(
             seq=row.seq, client_id=row.client_id, duplicate=False, entry=text

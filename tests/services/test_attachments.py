@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
@@ -236,3 +238,16 @@ def test_pruning_a_message_deletes_its_files(lobby, alice, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         assert services.messages_prune(older_than=timedelta(days=1)) == 1
     assert not Attachment.objects.exists() and not in_storage(attachment.key)
+
+
+def test_a_batch_claims_in_one_update_and_a_send_without_files_asks_nothing(lobby, alice):
+    ids = [stored_upload(alice, lobby).id for _ in range(5)]
+    requests = [EntryRequest(room=lobby, author=alice, body="", attachments=(i,)) for i in ids]
+    table = Attachment._meta.db_table
+    with CaptureQueriesContext(connection) as batch:
+        services.entry_post_many(requests)
+    touching = [query["sql"] for query in batch if table in query["sql"]]
+    assert [sql.split()[0] for sql in touching] == ["SELECT", "UPDATE"]
+    with CaptureQueriesContext(connection) as plain:
+        send(lobby, alice, body="no files")
+    assert not [query for query in plain if table in query["sql"]]

@@ -84,6 +84,8 @@ DJANGO_SECURE_COOKIES=0
 DATABASE_URL=$DATABASE
 REDIS_URL=$REDIS
 ROOMS_REDIS_PREFIX=$PREFIX
+ROOMS_MEDIA_ROOT=$DIR/media
+ROOMS_ACCEL_REDIRECT=/_protected/
 EOF
 }
 
@@ -220,7 +222,8 @@ nginx_alive() { alive nginx/nginx "nginx: master"; }
 render_nginx() {
   mkdir -p "$NGINX_DIR/temp"
   awk -v listen="127.0.0.1:$PORT" -v workers="$WORKERS" \
-    -v access_log="$NGINX_DIR/rooms.access.log" -v static="$ROOT/staticfiles/" '
+    -v access_log="$NGINX_DIR/rooms.access.log" -v static="$ROOT/staticfiles/" \
+    -v media="$DIR/media/" '
     /^upstream rooms_workers[[:space:]]*\{/ { upstream = 1 }
     upstream && /^\}/ { upstream = 0 }
     upstream && /^[[:space:]]*server[[:space:]]/ {
@@ -237,6 +240,7 @@ render_nginx() {
     /^[[:space:]]*listen[[:space:]]/ { sub(/listen[^;]*;/, "listen " listen ";") }
     /^[[:space:]]*server_name[[:space:]]/ { sub(/server_name[^;]*;/, "server_name 127.0.0.1 localhost;") }
     /^[[:space:]]*access_log[[:space:]]/ { sub(/access_log[[:space:]]+[^[:space:];]+/, "access_log " access_log) }
+    /^[[:space:]]*alias[[:space:]]+\/srv\/rooms\/media\// { sub(/alias[^;]*;/, "alias " media ";"); print; next }
     /^[[:space:]]*alias[[:space:]]/ { sub(/alias[^;]*;/, "alias " static ";") }
     { print }
   ' "$ROOT/deploy/nginx.conf" >"$NGINX_DIR/rooms.conf"

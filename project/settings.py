@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project import email_url, logfilters
+from project import email_url, file_storage, logfilters
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -371,6 +371,31 @@ ROOMS_VAPID_PRIVATE_KEY = os.environ.get("ROOMS_VAPID_PRIVATE_KEY", "").strip() 
 ROOMS_VAPID_SUBJECT = (
     os.environ.get("ROOMS_VAPID_SUBJECT", "").strip() or f"mailto:{ROOMS_EMAIL_FROM}"
 )
+
+# --- Attachments (docs/attachments.md) ---------------------------------------
+
+# The largest file one upload may carry, in bytes (413 past it, refused on
+# the Content-Length before the body is read: rooms/files/uploads.py).
+ROOMS_MAX_UPLOAD_BYTES = int(os.environ.get("ROOMS_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+# Uploads one user may make per period (seconds), like ROOMS_CREATE_RATE.
+ROOMS_UPLOAD_RATE = _rate_limit(os.environ.get("ROOMS_UPLOAD_RATE", "60/3600"))
+# Files on the filesystem: media/ beside the SQLite database (or the checkout).
+_DB = DATABASES["default"]
+_BESIDE = Path(_DB["NAME"]).parent if _DB["ENGINE"].endswith("sqlite3") else BASE_DIR
+ROOMS_MEDIA_ROOT = os.environ.get("ROOMS_MEDIA_ROOT", "").strip() or str(_BESIDE / "media")
+# Or a bucket; its credentials and region are boto3's usual AWS_* variables.
+ROOMS_S3_BUCKET = os.environ.get("ROOMS_S3_BUCKET", "").strip() or None
+ROOMS_S3_ENDPOINT_URL = os.environ.get("ROOMS_S3_ENDPOINT_URL", "").strip() or None
+ROOMS_S3_URL_EXPIRY = 300  # seconds a presigned address of a file stays good
+STORAGES["attachments"] = file_storage.attachments_storage(
+    bucket=ROOMS_S3_BUCKET,
+    endpoint_url=ROOMS_S3_ENDPOINT_URL,
+    media_root=ROOMS_MEDIA_ROOT,
+    url_expiry=ROOMS_S3_URL_EXPIRY,
+)
+# Behind nginx: its `internal` location serving ROOMS_MEDIA_ROOT
+# (deploy/nginx.conf); workers authorize and answer with X-Accel-Redirect.
+ROOMS_ACCEL_REDIRECT = os.environ.get("ROOMS_ACCEL_REDIRECT", "").strip() or None
 
 # --- Logs --------------------------------------------------------------------
 

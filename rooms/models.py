@@ -117,6 +117,7 @@ class RecentStart(models.Model):
         ROOM = "room", "Room"
         DIRECT = "direct", "Direct conversation"
         INVITE = "invite", "Invitation"
+        UPLOAD = "upload", "Upload"  # counted against ROOMS_UPLOAD_RATE instead
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -351,5 +352,6 @@ class NotificationSetting(models.Model):
         return f"{self.user_id} in {self.room_id}: {self.level}"
 
 
+from .attachment_models import Attachment  # noqa: E402, F401
 from .away_models import EmailPreference, NotifyState, PushSubscription  # noqa: E402, F401
 from .display_models import UserSettings  # noqa: E402, F401

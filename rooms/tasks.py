@@ -21,3 +21,12 @@ def push_send(subscription_id: int, payload: dict, attempt: int) -> str:
     from .services import away
 
     return away.away_push_send(subscription_id=subscription_id, payload=payload, attempt=attempt)
+
+
+@task()
+def forget_upload(attachment_id: str) -> bool:
+    """Delete an upload a day old that no message has claimed
+    (services.attachments_cleanup; `pruneuploads` sweeps what this missed)."""
+    from .services import attachments_cleanup
+
+    return attachments_cleanup.upload_forget(attachment_id=attachment_id)

@@ -15,22 +15,28 @@ from .errors import RoomsError
 MAX_INT = 2**53 - 1
 MAX_CLIENT_ID = 64  # code points
 MAX_EMOJI = 16  # code points
+MAX_ATTACHMENTS = 10  # files one message carries
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ATTACHMENT_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def is_slug(room: str) -> bool:
     return bool(_SLUG.fullmatch(room))
 
 
-def check_body(body: Any, *, max_body: int) -> str:
-    """The body rules every write path shares (WebSocket, HTTP, admin, CLI)."""
+def check_body(body: Any, *, max_body: int, may_be_empty: bool = False) -> str:
+    """The body rules every write path shares (WebSocket, HTTP, admin, CLI).
+    `may_be_empty`: a message that carries attachments needs no text (a
+    missing body is then "")."""
+    if body is None and may_be_empty:
+        return ""
     if body is None:
         raise RoomsError("invalid", "`body` is required.", field="body")
     if not isinstance(body, str):
         raise RoomsError("invalid", "`body` must be a string.", field="body")
-    if not body.strip():
+    if not may_be_empty and not body.strip():
         raise RoomsError("invalid", "`body` must not be empty or only whitespace.", field="body")
     if len(body) > max_body:
         raise RoomsError("invalid", f"`body` may hold at most {max_body} characters.", field="body")
@@ -80,3 +86,23 @@ def check_emoji(emoji: Any) -> str:
             field="emoji",
         )
     return emoji
+
+
+def check_attachment_ids(value: Any) -> tuple[str, ...]:
+    """A message's attachments: a list of at most MAX_ATTACHMENTS distinct
+    upload ids (None or [] for none). Whether each names an upload the
+    sender may use is the group commit's to say."""
+    if value is None:
+        return ()
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_ATTACHMENTS
+        or not all(isinstance(item, str) and _ATTACHMENT_ID.fullmatch(item) for item in value)
+        or len(set(value)) != len(value)
+    ):
+        raise RoomsError(
+            "invalid",
+            f"`attachments` must be a list of at most {MAX_ATTACHMENTS} distinct upload ids.",
+            field="attachments",
+        )
+    return tuple(value)

@@ -94,6 +94,18 @@ def fresh_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def attachments_in_tmp(settings, tmp_path_factory):
+    """Uploaded files go to a directory of the test's own, never into the
+    checkout's media/ (settings.STORAGES: Django renews its storages)."""
+    storages = {**settings.STORAGES}
+    storages["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path_factory.mktemp("media")), "base_url": None},
+    }
+    settings.STORAGES = storages
+
+
+@pytest.fixture(autouse=True)
 def read_budget_mid_window(monkeypatch):
     """The read budget counts in fixed windows (rooms/budgets.py): a test
     that crossed a window's edge would find its budget renewed halfway. The

@@ -26,6 +26,7 @@ from .. import services
 from ..errors import RoomsError
 from ..models import Message
 from ..selectors import admin as admin_selectors
+from .attachments import AttachmentInline
 from .forms import PostMessageForm, may_act_as_others
 
 # The admin's one audit logger, whichever of its modules writes (docs/security.md).
@@ -79,6 +80,7 @@ class MessageAdmin(admin.ModelAdmin):
         "reaction_on",
     )
     readonly_fields = fields
+    inlines = (AttachmentInline,)
     actions = ("delete_messages",)
     change_list_template = "admin/rooms/message/change_list.html"
 

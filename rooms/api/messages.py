@@ -56,9 +56,13 @@ def _page(request, user, slug: str) -> HttpResponse:
 
 def _publish(request, user, slug: str) -> HttpResponse:
     """Store a message like a WebSocket `send` (same checks, same order of
-    errors, G4 idempotency); 201 when stored, 200 for a duplicate."""
+    errors, G4 idempotency), with its `attachments` (uploads' ids, the body
+    then optional); 201 when stored, 200 for a duplicate."""
     payload = read_json(request)
-    body = protocol.check_body(payload.get("body"), max_body=settings.ROOMS_MAX_BODY)
+    attachments = protocol.check_attachment_ids(payload.get("attachments"))
+    body = protocol.check_body(
+        payload.get("body"), max_body=settings.ROOMS_MAX_BODY, may_be_empty=bool(attachments)
+    )
     client_id = protocol.check_client_id(payload.get("client_id"))
     reply_to = payload.get("reply_to")
     if reply_to is not None:
@@ -69,7 +73,12 @@ def _publish(request, user, slug: str) -> HttpResponse:
         "message",
         room,
         services.message_post(
-            room=room, author=user, body=body, client_id=client_id, reply_to=reply_to
+            room=room,
+            author=user,
+            body=body,
+            client_id=client_id,
+            reply_to=reply_to,
+            attachments=attachments,
         ),
     )
 

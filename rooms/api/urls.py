@@ -3,7 +3,7 @@ optional everywhere; any other path is a JSON 404."""
 
 from django.urls import re_path
 
-from . import direct, members, messages, notifications, push, rooms, search, users
+from . import attachments, direct, members, messages, notifications, push, rooms, search, users
 from .http import unknown_endpoint
 
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
         messages.message_reactions,
         name="api-message-reactions",
     ),
+    re_path(r"^rooms/(?P<slug>[^/]+)/attachments/?$", attachments.room_attachments),
     re_path(
         r"^rooms/(?P<slug>[^/]+)/notifications/?$",
         notifications.room_notifications,

@@ -8,7 +8,14 @@ the rules of what people type are the domain's, in rooms/validators.py.
 Callers use `protocol.X`, re-exported here.
 """
 
-from ..validators import check_body, check_client_id, check_emoji, check_seq, is_slug
+from ..validators import (
+    check_attachment_ids,
+    check_body,
+    check_client_id,
+    check_emoji,
+    check_seq,
+    is_slug,
+)
 from .codes import (
     CLOSE_BACKLOG,
     CLOSE_TOO_LARGE,
@@ -71,6 +78,7 @@ __all__ = [
     "ack",
     "backfill",
     "backfill_overhead",
+    "check_attachment_ids",
     "check_body",
     "check_client_id",
     "check_emoji",

@@ -64,10 +64,13 @@ def entry_json(
     target: int | None = None,
     emoji: str = "",
     on: bool | None = None,
+    attachments: list[dict] | None = None,
 ) -> str:
     """One entry of the log, serialized once for every frame that carries it.
     A message (`text`, `system`) carries its current state; a change carries
-    its target and what it assigns."""
+    its target and what it assigns. `attachments` (the objects of
+    docs/attachments.md) appear only on a message that has some and is not
+    deleted: a message without files costs no byte more."""
     entry = {
         "seq": seq,
         "room": room,
@@ -82,6 +85,8 @@ def entry_json(
         entry["edited_at"] = timestamp(edited_at) if edited_at is not None else None
         entry["deleted"] = deleted
         entry["reactions"] = {} if deleted else (reactions or {})
+        if attachments and not deleted:
+            entry["attachments"] = attachments
     else:
         entry["target"] = target
         if kind == "edit":

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import RoomsError
-from ..validators import MAX_INT, check_body, check_client_id, check_emoji
+from ..validators import MAX_INT, check_attachment_ids, check_body, check_client_id, check_emoji
 from .codes import DEFAULT_PAGE, MAX_REF, utf8_len
 
 
@@ -130,10 +130,17 @@ def _parse_room_only(kind):
 
 def _parse_send(raw, ref, *, max_body, **_):
     room = _room(raw)
-    body = check_body(raw.get("body"), max_body=max_body)
+    # With attachments the body may be empty (docs/attachments.md).
+    attachments = check_attachment_ids(raw.get("attachments"))
+    body = check_body(raw.get("body"), max_body=max_body, may_be_empty=bool(attachments))
     client_id = check_client_id(raw.get("client_id"))
     reply_to = _int(raw, "reply_to")
-    return Frame("send", ref, room, {"body": body, "client_id": client_id, "reply_to": reply_to})
+    return Frame(
+        "send",
+        ref,
+        room,
+        {"body": body, "client_id": client_id, "reply_to": reply_to, "attachments": attachments},
+    )
 
 
 def _parse_edit(raw, ref, *, max_body, **_):

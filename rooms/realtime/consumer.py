@@ -303,7 +303,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         await self.send_text(protocol.left(room=room.slug, ref=frame.ref, reason="leave"))
 
     async def on_send(self, frame):
-        await self._store(frame, body=frame.args["body"], reply_to=frame.args["reply_to"])
+        await self._store(frame, **{k: frame.args[k] for k in ("body", "reply_to", "attachments")})
 
     async def on_edit(self, frame):
         await self._store(frame, kind="edit", target=frame.args["seq"], body=frame.args["body"])

@@ -4,14 +4,15 @@ builder of an entry's JSON), `listings` (the rooms a user may see, a room's
 detail, operators' counts), `members` (members, users by name, who is
 online), `direct` (direct conversations), `notifications`, `search`,
 `display` (a person's language and theme),
-`realtime` (what the hubs re-read to repair) and `commit` (the group
-commit's reads).
+`realtime` (what the hubs re-read to repair), `commit` (the group
+commit's reads) and `attachments` (files' objects, and who may have one).
 
 Who may see, post in, moderate or manage a room is rooms/access.py's to
 say; the selectors that list rooms use its queryset form
 (access.visible_rooms). Callers use `selectors.X`, re-exported here.
 """
 
+from .attachments import attachment_json, attachment_to_serve, attachments_by_message
 from .commit import PostAccess, post_access, seqs_by_client_id
 from .direct import direct_conversations, direct_people, direct_people_by_room, direct_room
 from .display import DEFAULT_DISPLAY, Display, user_display, user_language
@@ -55,6 +56,9 @@ __all__ = [
     "SearchHit",
     "SearchResults",
     "access_snapshot",
+    "attachment_json",
+    "attachment_to_serve",
+    "attachments_by_message",
     "backfill_pages",
     "direct_conversations",
     "direct_people",

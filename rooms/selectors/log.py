@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from .. import access, protocol
 from ..models import Message, Reaction, Room
+from .attachments import attachments_by_message
 
 
 class EntryRow(NamedTuple):
@@ -60,10 +61,12 @@ def entry_json(
     entry: Message | EntryRow,
     author: str | None,
     reactions: dict[str, list[str]] | None = None,
+    attachments: list[dict] | None = None,
 ) -> str:
     """The JSON of one entry of room `room` (docs/protocol.md): a message in
     its current state, or a change. `entry` is a stored Message or a row of
-    a page; `author` its author's username."""
+    a page; `author` its author's username; `attachments` its files'
+    objects (selectors.attachments)."""
     return protocol.entry_json(
         seq=entry.seq,
         room=room,
@@ -79,12 +82,13 @@ def entry_json(
         target=entry.target,
         emoji=entry.emoji,
         on=entry.reaction_on,
+        attachments=attachments,
     )
 
 
 def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[int, str]]:
     """(seq, entry JSON) for rows of ENTRY_COLUMNS, with the messages'
-    current reactions read in one query."""
+    current reactions read in one query, and their attachments in another."""
     rows = [EntryRow._make(row) for row in rows]
     message_pks = [row.pk for row in rows if row.kind in Message.MESSAGE_KINDS and not row.deleted]
     reactions: dict[int, dict[str, list[str]]] = {}
@@ -96,11 +100,16 @@ def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[int, str]]:
         )
         for message_pk, emoji, username in held:
             reactions.setdefault(message_pk, {}).setdefault(emoji, []).append(username)
+    files = attachments_by_message(message_pks=message_pks)
     return [
         (
             row.seq,
             entry_json(
-                room=slug, entry=row, author=row.author_name, reactions=reactions.get(row.pk)
+                room=slug,
+                entry=row,
+                author=row.author_name,
+                reactions=reactions.get(row.pk),
+                attachments=files.get(row.pk),
             ),
         )
         for row in rows

@@ -2,7 +2,9 @@
 and their changes, through the group commit of `commit`; read cursors;
 typing), `rooms`, `memberships`, `direct`, `retention`, `tokens`,
 `presence`, `notifications`, `away` (email and push for people away),
-`display` (a person's language and theme).
+`display` (a person's language and theme), `attachments` (uploads,
+claimed by the group commit; their files deleted with their messages) and
+`attachments_cleanup` (uploads nobody sent).
 
 Each write checks what it needs and changes the database in one
 transaction; a write that open sockets must hear of publishes its live
@@ -35,6 +37,8 @@ direct_open, direct_hide, membership_leave, notification_level_set) take
 that user as `author` or `user`.
 """
 
+from .attachments import attachment_upload_by
+from .attachments_cleanup import upload_forget, uploads_prune
 from .away import (
     away_deliver,
     away_note,
@@ -95,6 +99,7 @@ __all__ = [
     "api_token_issue",
     "api_token_revoke_all",
     "api_tokens_revoke",
+    "attachment_upload_by",
     "away_deliver",
     "away_note",
     "check_title",
@@ -129,5 +134,7 @@ __all__ = [
     "token_hash",
     "typing_notify",
     "unsubscribe_url",
+    "upload_forget",
+    "uploads_prune",
     "user_settings_set",
 ]

@@ -15,7 +15,7 @@ serves an earlier version of a deleted message.
 """
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,7 +28,7 @@ from django.utils import timezone
 from .. import access, broadcast, events, mentions, selectors, validators
 from ..errors import RoomsError
 from ..models import Membership, Message, Reaction, Room
-from . import away
+from . import attachments, away
 
 Kind = Message.Kind
 # The kinds whose entry carries a body: messages, and edits (the new body).
@@ -52,6 +52,7 @@ class EntryRequest:
     check_rate: bool = True
     # An operator's tool (the admin): staff act on rooms they are not members of.
     operator: bool = False
+    attachments: tuple[str, ...] = ()  # text: ids of the author's uploads to this room
 
     @property
     def entry_kind(self) -> str:
@@ -84,8 +85,14 @@ def _checked(request: EntryRequest) -> EntryRequest:
     kind = request.entry_kind
     if kind not in Kind.values:
         raise RoomsError("invalid", f"No entry kind {kind!r}.", field="kind")
+    files = validators.check_attachment_ids(list(request.attachments) or None)
+    if files and kind != Kind.TEXT:
+        raise RoomsError("invalid", "Only a user's message carries files.", field="attachments")
     if kind in WITH_BODY:
-        validators.check_body(request.body, max_body=settings.ROOMS_MAX_BODY)
+        body = validators.check_body(
+            request.body, max_body=settings.ROOMS_MAX_BODY, may_be_empty=bool(files)
+        )
+        request = replace(request, body=body, attachments=files)
     validators.check_client_id(request.client_id)
     if kind in Message.CHANGE_KINDS:
         if request.author is None:
@@ -204,13 +211,14 @@ def _store_room(
             room_id=room.id, seq__in=wanted, kind__in=Message.MESSAGE_KINDS
         ).values_list("seq", "kind", "author_id", "deleted", "pk")
     }
+    free = attachments.claimable(room_id=room.id, requests=[r for _, r in group])
     budgets: dict[int, list] = {}
-    allowed = []
+    allowed, taken = [], []
     for index, request in group:
         if request.author is not None and request.author.pk not in active:
             results[index] = RoomsError("auth_required", "This account is deactivated.")
             continue
-        refusal = _refusal(request, post, targets)
+        refusal = _refusal(request, post, targets, free)
         if refusal is None and request.author is not None and request.check_rate:
             refusal = _spend_rate(budgets, request.author)
         if refusal is not None:
@@ -219,6 +227,7 @@ def _store_room(
         if request.entry_kind == Kind.DELETE:
             targets[request.target].deleted = True  # later changes in the batch see it
         allowed.append((index, request))
+        taken.append(attachments.claim_take(request, free))
     if not allowed:
         return []
     with connection.cursor() as cursor:
@@ -241,9 +250,10 @@ def _store_room(
         _bring_back(room.id, rows, post.hidden_by)
     stored.append(mentions.Stored(room.id, post.is_private, rows, is_direct=post.is_direct))
     published = []
-    for (index, request), row in zip(allowed, rows, strict=True):
+    claimed = attachments.claim(messages=rows, taken=taken)  # one UPDATE, if any
+    for (index, request), row, files in zip(allowed, rows, claimed, strict=True):
         author = request.author.get_username() if request.author is not None else None
-        text = selectors.entry_json(room=room.slug, entry=row, author=author)
+        text = selectors.entry_json(room=room.slug, entry=row, author=author, attachments=files)
         results[index] = EntryResult(
             seq=row.seq, client_id=row.client_id, duplicate=False, entry=text
         )
@@ -252,7 +262,7 @@ def _store_room(
 
 
 def _refusal(
-    request: EntryRequest, post: selectors.PostAccess, targets: dict[int, _Target]
+    request: EntryRequest, post: selectors.PostAccess, targets: dict[int, _Target], free: dict
 ) -> RoomsError | None:
     """What stops the request, in the protocol's precedence: not_found, then
     a target that names no suitable message (invalid), forbidden, read_only.
@@ -267,6 +277,8 @@ def _refusal(
     kind = request.entry_kind
     if request.reply_to is not None and request.reply_to not in targets:
         return RoomsError("invalid", "`reply_to` names no message of this room.", field="reply_to")
+    if request.attachments and (refusal := attachments.claim_refusal(request, free)):
+        return refusal
     target = targets.get(request.target) if request.target is not None else None
     if kind in Message.CHANGE_KINDS:
         if target is None:
@@ -325,6 +337,7 @@ def _apply_changes(
                 if earlier.kind == Kind.EDIT and earlier.target == row.target:
                     earlier.body = ""
             Reaction.objects.filter(message_id=targets[row.target].pk).delete()
+            attachments.attachments_drop(message_pk=targets[row.target].pk)  # files after commit
         elif row.kind == Kind.REACTION:
             holding = {"message_id": targets[row.target].pk, "user": request.author}
             if row.reaction_on:

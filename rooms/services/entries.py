@@ -31,13 +31,15 @@ def message_post(
     client_id: str | None = None,
     reply_to: int | None = None,
     check_rate: bool = True,
+    attachments: tuple[str, ...] = (),
 ) -> EntryResult:
     """Store a message with the room's next seq; broadcast it after commit.
 
     A client_id already used by the same author in the same room (or by a
     system message, when `author` is None) stores nothing: the result holds
-    the original seq and `duplicate=True` (G4). Raises RoomsError (invalid,
-    not_found, forbidden, read_only, rate_limited).
+    the original seq and `duplicate=True` (G4). `attachments`: ids of the
+    author's uploads to the room, claimed in the same transaction. Raises
+    RoomsError (invalid, not_found, forbidden, read_only, rate_limited).
     """
     return entry_post(
         room=room,
@@ -46,6 +48,7 @@ def message_post(
         client_id=client_id,
         reply_to=reply_to,
         check_rate=check_rate,
+        attachments=tuple(attachments),
     )
 
 

@@ -3,6 +3,9 @@ keeping what the protocol promises: seq continues after pruning, a message
 never loses a change or keeps one without itself, and a pruned client_id is
 still a duplicate (G4).
 
+A pruned message's attachments go with it, their files once the
+transaction has committed.
+
 Nothing is published: a client finds out by what a join backfills, which
 starts at the oldest seq still stored (`truncated`, selectors.join_start).
 """
@@ -14,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Message, PrunedClientId, Room
+from . import attachments
 
 PRUNE_BATCH = 5000  # rows a DELETE statement of retention names at once
 
@@ -54,6 +58,7 @@ def messages_prune(
             for start in range(0, len(doomed), PRUNE_BATCH):
                 chunk = log.filter(pk__in=doomed[start : start + PRUNE_BATCH])
                 _keep_client_ids(chunk)
+                attachments.files_of_messages_on_commit(messages=chunk)  # their rows cascade
                 total += chunk.delete()[1].get(Message._meta.label, 0)
     return total
 

@@ -1,8 +1,9 @@
 """What one person starts that reaches other people: rooms they create,
 direct conversations they open (new ones only) and invitations they send,
 counted together against ROOMS_CREATE_RATE (docs/room-management.md,
-Limits). Operators' writes (`room_create`, `membership_set_role`: the admin,
-`createroom`) and staff are not limited.
+Limits); uploads the same way against ROOMS_UPLOAD_RATE, apart
+(docs/attachments.md). Operators' writes (`room_create`,
+`membership_set_role`: the admin, `createroom`) and staff are not limited.
 
 Counted from what is stored, so every worker process agrees: a RecentStart
 row per start, written in the transaction of what it starts (a start that
@@ -19,11 +20,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 
 from .. import access
 from ..errors import RoomsError
 from ..models import RecentStart
+
+UPLOAD = RecentStart.Kind.UPLOAD
 
 
 def start_lock(*, user: AbstractBaseUser) -> None:
@@ -41,24 +44,44 @@ def start_record(*, user: AbstractBaseUser, kind: str) -> None:
     """Count one start (RecentStart.Kind) of `user`, inside the caller's
     transaction; `rate_limited` with `retry_after` (the seconds until the
     oldest start in the period leaves it) when the period's are spent."""
-    limit = settings.ROOMS_CREATE_RATE
+    _spend(
+        user=user,
+        kind=kind,
+        limit=settings.ROOMS_CREATE_RATE,
+        message=gettext_lazy(
+            "At most %(count)d new rooms, conversations and invitations per %(period)s seconds."
+        ),
+    )
+
+
+def upload_record(*, user: AbstractBaseUser) -> None:
+    """Count one upload of `user` against ROOMS_UPLOAD_RATE (its own budget,
+    apart from the starts), like start_record."""
+    _spend(
+        user=user,
+        kind=UPLOAD,
+        limit=settings.ROOMS_UPLOAD_RATE,
+        message=gettext_lazy("At most %(count)d uploads per %(period)s seconds."),
+    )
+
+
+def _spend(*, user: AbstractBaseUser, kind: str, limit, message) -> None:
     if limit is None or access.is_operator(user):
         return
     count, period = limit
     now = timezone.now()
     since = now - timedelta(seconds=period)
     start_lock(user=user)
+    # Uploads and starts are counted apart, each against its own limit.
     mine = RecentStart.objects.filter(user=user)
+    mine = mine.filter(kind=UPLOAD) if kind == UPLOAD else mine.exclude(kind=UPLOAD)
     mine.filter(created_at__lte=since).delete()  # out of every period from now on
     spent = mine.aggregate(oldest=Min("created_at"), total=Count("id"))
     if spent["total"] >= count:
         retry = (spent["oldest"] + timedelta(seconds=period) - now).total_seconds()
         raise RoomsError(
             "rate_limited",
-            gettext(
-                "At most %(count)d new rooms, conversations and invitations per %(period)s seconds."
-            )
-            % {"count": count, "period": f"{period:g}"},
+            str(message) % {"count": count, "period": f"{period:g}"},
             retry_after=round(max(retry, 0.001), 3),
         )
     RecentStart.objects.create(user=user, kind=kind, created_at=now)

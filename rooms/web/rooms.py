@@ -76,6 +76,8 @@ def render_room_page(
         "page": "room",
         "user": request.user.get_username(),
         "maxBody": settings.ROOMS_MAX_BODY,
+        # The composer refuses a larger file before uploading it (the API checks again).
+        "maxUpload": settings.ROOMS_MAX_UPLOAD_BYTES,
         "room": {
             "slug": room.slug,
             "title": room.title,

@@ -1,13 +1,14 @@
 """The pages' routes: the room list, a room (leaving it, hiding a
 conversation), its manage page, search, direct conversations, the user's
-settings and the emails' unsubscribe link, the browser client's words
-in each language, and the accounts pages
-(login, sign-up, Django's own)."""
+settings and the emails' unsubscribe link, the files of attachments, the
+browser client's words in each language, and the accounts pages (login,
+sign-up, Django's own)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import (
     accounts,
+    attachments,
     direct,
     jscatalog,
     leaving,
@@ -29,6 +30,17 @@ urlpatterns = [
     path("direct/", direct.direct_open, name="direct-open"),
     path("settings/", settings.settings_page, name="settings"),
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    # Files of attachments (docs/attachments.md); selectors.attachments builds these addresses.
+    re_path(
+        r"^attachments/thumbnails/(?P<attachment_id>[0-9a-f]{32})\.webp$",
+        attachments.attachment_thumbnail,
+        name="attachment-thumbnail",
+    ),
+    re_path(
+        r"^attachments/(?P<attachment_id>[0-9a-f]{32})/(?P<name>[^/]+)$",
+        attachments.attachment_file,
+        name="attachment",
+    ),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

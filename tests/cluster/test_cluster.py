@@ -22,6 +22,7 @@ import urllib.request
 
 import pytest
 
+from .attachments import check_nginx_sends_attachments
 from .conftest import Cluster, provision
 from .crowd import Crowd
 
@@ -116,6 +117,7 @@ def check_nginx_serves_modules_as_javascript(cluster: Cluster) -> None:
 
 async def test_a_worker_killed_with_sigkill_loses_no_acked_entry(cluster):
     await asyncio.to_thread(check_nginx_serves_modules_as_javascript, cluster)
+    await asyncio.to_thread(check_nginx_sends_attachments, cluster)
     victim = cluster.worker_ports[0]
 
     async def kill_one(crowd: Crowd) -> None:

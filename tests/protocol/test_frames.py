@@ -193,7 +193,7 @@ def test_body_limit_counts_code_points_so_4000_astral_characters_fit():
 def test_body_is_kept_exactly_as_sent():
     body = "  padded\nline  \u00e9\u0301 "
     frame = parse_obj({"type": "send", "room": "a", "body": body, "client_id": "c-1"})
-    assert frame.args == {"body": body, "client_id": "c-1", "reply_to": None}
+    assert frame.args == {"body": body, "client_id": "c-1", "reply_to": None, "attachments": ()}
 
 
 def test_client_id_counts_code_points():
@@ -265,7 +265,7 @@ def test_every_client_type_parses_to_its_frame():
     parsed = [parse_obj(frame) for frame in frames]
     assert [frame.type for frame in parsed] == list(protocol.CLIENT_TYPES)
     assert parsed[0].args == {"since": 3, "limit": 10, "presence": True}
-    assert parsed[2].args == {"body": "hi", "client_id": None, "reply_to": None}
+    assert parsed[2].args == {"body": "hi", "client_id": None, "reply_to": None, "attachments": ()}
     assert parsed[3].args == {"seq": 2, "body": "hey", "client_id": "e"}
     assert parsed[4].args == {"seq": 2, "client_id": None}
     assert parsed[5].args == {"seq": 2, "emoji": "👍", "on": True, "client_id": None}

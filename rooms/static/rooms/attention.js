@@ -9,6 +9,7 @@ import { csrfToken } from "./direct.js";
 import { gettext, interpolate } from "./i18n.js";
 import { notifyOnce, permissionControl, wanted } from "./notify.js";
 import { mentionsIn, plainText } from "./render.js";
+import { filesText } from "./attachments.js";
 
 const READ_DELAY_MS = 200;
 
@@ -22,7 +23,7 @@ export const isNews = (message, me) =>
 export function arrivalText(messages, me) {
   const last = messages.filter((message) => message.author !== me).pop();
   const mentioned = messages.some((message) => message.author !== me && mentionsIn(message.body).has(me));
-  const values = { name: last.author ?? gettext("System"), text: plainText(last.body, 200) };
+  const values = { name: last.author ?? gettext("System"), text: plainText(last.body, 200) || filesText(last) };
   return interpolate(mentioned ? gettext("%(name)s mentioned you: %(text)s") : gettext("%(name)s: %(text)s"), values);
 }
 

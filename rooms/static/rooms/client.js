@@ -201,13 +201,22 @@ export class RoomsClient {
 
   // --- sending (delivery.js) ------------------------------------------------------
 
-  /** Queue a message (a reply when `replyTo` is the seq of a message): it is
-   * in the outbox (and storage) before this returns, and goes out now if the
-   * room is joined, else after the next join. */
-  send(room, body, { replyTo = null } = {}) {
+  /** Queue a message (a reply when `replyTo` is the seq of a message; with
+   * the ids of uploaded `attachments`): it is in the outbox (and storage)
+   * before this returns, and goes out now if the room is joined, else after
+   * the next join. With `uploading`, it waits until updateSend() gives it
+   * its attachments and status "pending"; `files` describe them meanwhile. */
+  send(room, body, { replyTo = null, attachments = [], files = null, uploading = false } = {}) {
     const fields = { action: "send", body };
     if (replyTo != null) fields.reply_to = replyTo;
-    return this.delivery.enqueue(room, fields);
+    if (attachments.length) fields.attachments = attachments;
+    if (files) fields.files = files;
+    return this.delivery.enqueue(room, fields, uploading ? "uploading" : "pending");
+  }
+
+  /** Change a send waiting for its files: {status, error, attachments}. */
+  updateSend(clientId, changes) {
+    this.delivery.update(clientId, changes);
   }
 
   /** Replace the body of message `seq` (the user's own). */

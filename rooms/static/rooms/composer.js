@@ -1,8 +1,9 @@
 // The room page's send box (room-page.js): the body with its length counter
 // and limit, Enter to send, ↑ in an empty box to edit one's last message,
 // the "Replying to …" bar, @ suggestions (mention-complete.js), `typing`
-// frames. And what was sent from it but is not in the timeline yet: the
-// outbox's sends, pending or failed (with Retry and Discard), and sends
+// frames, files to send with the message (attach-composer.js). And what was
+// sent from it but is not in the timeline yet: the outbox's sends, pending,
+// waiting for their files, or failed (with Retry and Discard), and sends
 // acked whose message has not arrived yet.
 
 import { codePoints } from "./dom.js";
@@ -11,18 +12,20 @@ import { replyBar } from "./message-actions.js";
 import { pendingItem } from "./message-view.js";
 import { mentionCompleter } from "./mention-complete.js";
 import { actionOf } from "./outbox.js";
+import { startAttachments } from "./attach-composer.js";
 
 const MAX_HEIGHT_PX = 200;
 
-/** What the composer shows for the text `value`: the counter's text (from
- * 80 % of the limit on), whether the text is over the limit, whether Send
- * is off, and the placeholder. */
-export function composerState(value, { maxBody, readOnly, slug }) {
+/** What the composer shows for the text `value` with `files` staged (one
+ * of them failed: `blocked`): the counter's text (from 80 % of the limit
+ * on), whether the text is over the limit, whether Send is off, and the
+ * placeholder. With files, the text may be empty. */
+export function composerState(value, { maxBody, readOnly, slug, files = 0, blocked = false }) {
   const length = codePoints(value);
   return {
     counter: length >= maxBody * 0.8 ? `${length} / ${maxBody}` : "",
     over: length > maxBody,
-    sendDisabled: readOnly || length > maxBody || !value.trim(),
+    sendDisabled: readOnly || length > maxBody || (!value.trim() && !files) || blocked,
     placeholder: readOnly ? gettext("This room is read-only.") : interpolate(gettext("Message %(name)s"), { name: `#${slug}` }),
   };
 }
@@ -35,11 +38,13 @@ export const editsLast = (event, value) =>
 /**
  * The composer of room `slug` for `page` ({me, readOnly}: read when it
  * draws). `elements`: form, input, send, counter, replyBar, mentionList,
- * pending (the list of messages not yet sent). `names()` are the people to
+ * pending (the list of messages not yet sent), and for files chat, attach,
+ * picker, staged (attach-composer.js). `names()` are the people to
  * suggest; `edit(seq, returnFocus)` opens the editor of a message;
- * `announce(text)` reads text out.
+ * `announce(text)` reads text out; `showNotice(text)` says what went wrong.
  */
-export function startComposer({ client, slug, page, maxBody, timeline, elements, names, edit, announce }) {
+export function startComposer(options) {
+  const { client, slug, page, maxBody, maxUpload, timeline, elements, names, edit, announce, showNotice } = options;
   const { form, input, counter } = elements;
   const me = page.me;
   const mineShown = new Set(); // client_ids of my messages on screen
@@ -53,15 +58,25 @@ export function startComposer({ client, slug, page, maxBody, timeline, elements,
   });
 
   const completer = mentionCompleter(input, elements.mentionList, { names, me, announce });
+  const files = startAttachments({
+    client,
+    slug,
+    page,
+    maxBytes: maxUpload ?? null,
+    elements,
+    changed: () => update(),
+    showNotice,
+  });
 
   function update() {
-    const state = composerState(input.value, { maxBody, readOnly: page.readOnly, slug });
+    const state = composerState(input.value, { maxBody, readOnly: page.readOnly, slug, ...files.state() });
     counter.textContent = state.counter;
     counter.classList.toggle("counter--over", state.over);
     input.setAttribute("aria-invalid", String(state.over));
     input.disabled = page.readOnly;
     input.placeholder = state.placeholder;
     elements.send.disabled = state.sendDisabled;
+    files.setReadOnly(page.readOnly);
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, MAX_HEIGHT_PX)}px`;
     if (page.readOnly) reply.cancel(false);
@@ -70,8 +85,8 @@ export function startComposer({ client, slug, page, maxBody, timeline, elements,
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = input.value;
-    if (page.readOnly || !body.trim() || codePoints(body) > maxBody) return;
-    client.send(slug, body, { replyTo: reply.seq });
+    if (composerState(body, { maxBody, readOnly: page.readOnly, slug, ...files.state() }).sendDisabled) return;
+    files.uploads.send(body, { replyTo: reply.seq });
     reply.cancel(false);
     input.value = "";
     update();
@@ -114,8 +129,9 @@ export function startComposer({ client, slug, page, maxBody, timeline, elements,
         me,
         connected,
         original: item.reply_to == null ? null : client.message(slug, item.reply_to),
-        retry: () => client.retry(item.client_id),
-        discard: () => client.discard(item.client_id),
+        files: files.filesFor(item),
+        retry: () => files.uploads.retryMessage(item.client_id),
+        discard: () => files.uploads.discardMessage(item.client_id),
       }),
     );
     elements.pending.replaceChildren(...rows);

@@ -71,9 +71,12 @@ export class OutboxDelivery {
     this.joinRetries = new Map(); // room -> timer of a join to send again
   }
 
-  /** Sends and changes share one outbox, so they go out in the order made. */
-  enqueue(room, fields) {
-    const item = { client_id: newClientId(this.random), room, ...fields, status: "pending", at: Date.now() };
+  /** Sends and changes share one outbox, so they go out in the order made.
+   * An item made with `status` "uploading" waits (flush sends only pending
+   * items) until update() makes it pending: a send whose files are not
+   * uploaded yet (attachments.js). */
+  enqueue(room, fields, status = "pending") {
+    const item = { client_id: newClientId(this.random), room, ...fields, status, at: Date.now() };
     this.outbox.add(item);
     this.emit("outbox", { room });
     if (item.seq != null) this.changed(room, item.seq);
@@ -89,6 +92,16 @@ export class OutboxDelivery {
     this.outbox.update(clientId, { status: "pending", error: null });
     this.emit("outbox", { room: item.room });
     this.flush(item.room, [{ ...item, status: "pending" }]);
+  }
+
+  /** Change item `clientId` (a held send's status, error or attachments),
+   * and send it if that makes it pending. */
+  update(clientId, changes) {
+    const item = this.outbox.get(clientId);
+    if (!item) return;
+    this.outbox.update(clientId, changes);
+    this.emit("outbox", { room: item.room });
+    this.flush(item.room, [{ ...item, ...changes }]);
   }
 
   discard(clientId) {

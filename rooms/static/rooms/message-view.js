@@ -11,9 +11,12 @@ import { gettext, interpolate } from "./i18n.js";
 import { plainText, renderBody } from "./render.js";
 import { snippet } from "./room-log.js";
 import { personName } from "./direct.js";
+import { renderAttachments } from "./attachment-view.js";
+import { filesText } from "./attachments.js";
 
 /** A quote's text: the original's words without their Markdown. */
-const quoteText = (message) => (message.deleted ? snippet(message) : plainText(message.body, 120));
+const quoteText = (message) =>
+  message.deleted ? snippet(message) : plainText(message.body, 120) || filesText(message);
 
 // The body each item shows, so a reaction or an edit mark does not parse it again.
 const renderedBody = new WeakMap();
@@ -65,11 +68,14 @@ export function messageItem(message, page, on) {
   edited.hidden = true;
   edited.append(el("span", "sr-only msg-edited-when"));
   content.append(el("div", "msg-body"), " ", edited, el("span", "msg-unsent"));
+  const attachments = el("div", "msg-attachments");
+  attachments.setAttribute("role", "group");
+  attachments.setAttribute("aria-label", "Attachments");
 
   const reactions = el("div", "msg-reactions");
   reactions.setAttribute("role", "group");
   reactions.setAttribute("aria-label", gettext("Reactions"));
-  main.append(meta, quote, content, reactions);
+  main.append(meta, quote, content, attachments, reactions);
 
   const seq = message.seq;
   const tools = el("div", "msg-tools");
@@ -110,6 +116,7 @@ export function renderMessage(item, message, page) {
     else renderBody(body, shownBody, { me: page.me });
   }
   item.classList.toggle("msg--mentions-me", body.querySelector(".mention--me") != null);
+  renderAttachments(item, message);
 
   const edited = item.querySelector(".msg-edited");
   edited.hidden = !message.edited_at || message.deleted;
@@ -177,11 +184,12 @@ export function renderQuote(item, replyTo, original) {
 
 /**
  * A send still in the outbox (below the list until its message arrives):
- * "Waiting for connection…", "Sending…", "Sent", or "Not sent: …" with
- * Retry and Discard. `options` = {me, connected, original (the message it
- * replies to, if held), retry(), discard()}.
+ * "Waiting for connection…", "Uploading…", "Sending…", "Sent", or "Not
+ * sent: …" with Retry and Discard. `options` = {me, connected, original
+ * (the message it replies to, if held), files (the list of its files, or
+ * null), retry(), discard()}.
  */
-export function pendingItem(item, { me, connected, original, retry, discard }) {
+export function pendingItem(item, { me, connected, original, files, retry, discard }) {
   const row = el("li", "msg msg--mine msg--pending");
   row.dataset.clientId = item.client_id;
   row.append(avatar(me));
@@ -191,6 +199,7 @@ export function pendingItem(item, { me, connected, original, retry, discard }) {
   let status = connected ? gettext("Sending…") : gettext("Waiting for connection…");
   if (item.status === "failed") status = interpolate(gettext("Not sent: %(error)s"), { error: item.error || gettext("error") });
   else if (item.status === "sent") status = gettext("Sent");
+  else if (item.status === "uploading" && connected) status = gettext("Uploading…");
   meta.append(el("span", "msg-status", status));
   main.append(meta);
   if (item.reply_to != null) {
@@ -202,7 +211,8 @@ export function pendingItem(item, { me, connected, original, retry, discard }) {
     );
     main.append(quote);
   }
-  main.append(el("p", "msg-body", item.body));
+  if (item.body) main.append(el("p", "msg-body", item.body));
+  if (files) main.append(files);
   if (item.status === "failed") {
     row.classList.add("msg--failed");
     const actions = el("div", "msg-actions");

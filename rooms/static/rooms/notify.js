@@ -4,6 +4,7 @@
 
 import { gettext, interpolate } from "./i18n.js";
 import { mentionsIn, plainText } from "./render.js";
+import { filesText } from "./attachments.js";
 
 const CLAIMS_KEY = "rooms.notified";
 const CLAIMS_KEPT = 200;
@@ -42,7 +43,7 @@ export async function notifyOnce({ room, title, message, me, open, direct = fals
     if (mentioned) heading = direct ? gettext("%(name)s mentioned you") : gettext("%(name)s mentioned you in %(room)s");
     const notification = new window.Notification(
       interpolate(heading, values),
-      { body: plainText(message.body, 160), tag: `rooms:${key}` },
+      { body: plainText(message.body, 160) || filesText(message), tag: `rooms:${key}` },
     );
     notification.onclick = () => {
       window.focus();

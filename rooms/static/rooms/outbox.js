@@ -24,6 +24,7 @@ export function outboxFrame(item) {
     default: {
       const frame = { type: "send", ...base, body: item.body };
       if (item.reply_to != null) frame.reply_to = item.reply_to;
+      if (item.attachments?.length) frame.attachments = item.attachments;
       return frame;
     }
   }

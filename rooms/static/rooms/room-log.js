@@ -7,6 +7,7 @@
 
 import { gettext } from "./i18n.js";
 import { outboxChange } from "./outbox.js";
+import { filesText } from "./attachments.js";
 
 export const MESSAGE_KINDS = new Set(["text", "system"]);
 export const CHANGE_KINDS = new Set(["edit", "delete", "reaction"]);
@@ -73,7 +74,7 @@ export function applyChange(message, change) {
 /** A short one-line excerpt of a message, for reply quotes. */
 export function snippet(message, length = 120) {
   if (message.deleted) return gettext("message deleted");
-  const line = message.body.replace(/\s+/g, " ").trim();
+  const line = message.body.replace(/\s+/g, " ").trim() || filesText(message);
   const points = [...line];
   return points.length > length ? `${points.slice(0, length - 1).join("")}…` : line;
 }

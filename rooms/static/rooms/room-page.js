@@ -3,7 +3,7 @@
 // the outbox; the parts only show and ask:
 //   timeline.js    the message list, its order, the scroll position
 //   scrollback.js  older pages, a window opened at an old message (`#seq-N`)
-//   composer.js    the send box, replies, edit-last, the sends not shown yet
+//   composer.js    the send box, replies, edit-last, files, the sends not shown yet
 //   presence.js    who is online, who is typing
 //   attention.js   read marking, the tab's badge, notifications, the live region
 //   message-focus.js  the list for the keyboard: one roving Tab stop
@@ -163,8 +163,13 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     slug,
     page,
     maxBody: config.maxBody,
+    maxUpload: config.maxUpload,
     timeline,
     elements: {
+      chat: $("chat"),
+      attach: $("attach"),
+      picker: $("attach-picker"),
+      staged: $("staged"),
       form: $("composer"),
       input: $("body"),
       send: $("send"),
@@ -176,6 +181,7 @@ export function startRoomPage(client, config, { doc = document, win = window } =
     names: () => [...(config.members ?? []), ...presence.online()],
     edit: startEditing,
     announce: attention.announce,
+    showNotice,
   });
 
   // --- client events ---------------------------------------------------------------------

@@ -76,7 +76,7 @@ from django.contrib.auth import get_user_model
 from rooms import services
 from rooms.models import PushSubscription
 from rooms.services import EntryRequest
-from django_tasks_db.models import DBTaskResult
+from rooms.models import NotifyState
 started = time.monotonic()
 users, rooms, group, per = PLAN
 User = get_user_model()
@@ -108,17 +108,21 @@ for g in range(0, len(people), 20):
             EntryRequest(direct, poster, f"psst {m}", check_rate=False) for m in range(per)
         ]
     services.entry_post_many(requests)
-jobs = DBTaskResult.objects.filter(task_path__endswith="deliver_away")
+pending = NotifyState.objects.exclude(due_at=None)
 print("@@" + json.dumps({"seed_seconds": round(time.monotonic() - started, 1),
-                        "jobs": jobs.count()}))
+                        "deliveries": pending.count()}))
 """
 
 JOBS = """
 import json
 from django.db.models import Count
 from django_tasks_db.models import DBTaskResult
+from rooms.models import NotifyState
 rows = DBTaskResult.objects.values_list("task_path", "status").annotate(n=Count("id"))
-print("@@" + json.dumps({f"{path.rsplit('.', 1)[1]}:{status}": n for path, status, n in rows}))
+print("@@" + json.dumps({
+    "jobs": {f"{path.rsplit('.', 1)[1]}:{status}": n for path, status, n in rows},
+    "deliveries_pending": NotifyState.objects.exclude(due_at=None).count(),
+}))
 """
 
 
@@ -223,7 +227,7 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
     }
     deployment = Deployment(workdir, database=database, env=env)  # runs migrate
     subscriptions = [(f"{push.url}/push/{n}", *browser_keys()) for n in range(plan.users)]
-    log(f"   notifications: seeding {2 * plan.per_channel:,} jobs ({target.backend})")
+    log(f"   notifications: seeding {2 * plan.per_channel:,} deliveries ({target.backend})")
     seeded = _at_at(
         deployment.shell(
             f"PLAN = {(plan.users, plan.rooms, plan.group, plan.messages)!r}\n"
@@ -260,7 +264,7 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
         _stop(worker)
     seconds = (done_at or time.monotonic()) - started
     sent = smtp.total() + push.total()
-    jobs = _at_at(deployment.shell(JOBS))
+    after = _at_at(deployment.shell(JOBS))
     record = {
         "backend": target.backend,
         "expected_emails": expected,
@@ -281,7 +285,8 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
         "worker_cpu_ms_per_notification": round(1000 * cpu / sent, 2) if sent else None,
         "machine_busy_cores": round((busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1), 2),
         "profiled": profile_file is not None,
-        "jobs_after": jobs,
+        "jobs_after": after["jobs"],  # push_send retries only: none here
+        "deliveries_pending_after": after["deliveries_pending"],
         **seeded,
     }
     if profile_file is not None and profile_file.exists():

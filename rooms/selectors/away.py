@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 
 from .. import access
@@ -205,8 +205,27 @@ def away_channels(*, user_ids: set[int], email: bool, push: bool) -> dict[int, l
     return channels
 
 
-def push_subscriptions(*, user_id: int) -> list[PushSubscription]:
-    return list(PushSubscription.objects.filter(user_id=user_id).order_by("pk"))
+def push_subscriptions_of(*, user_ids: set[int]) -> dict[int, list[PushSubscription]]:
+    """{user id: their subscriptions}, for a batch of deliveries in one query."""
+    found: dict[int, list[PushSubscription]] = {}
+    for subscription in PushSubscription.objects.filter(user_id__in=user_ids).order_by("pk"):
+        found.setdefault(subscription.user_id, []).append(subscription)
+    return found
+
+
+def deliveries_due(*, now) -> bool:
+    """Whether a NotifyState row is due (the worker's sweep takes it)."""
+    return NotifyState.objects.filter(due_at__lte=now).exists()
+
+
+def deliveries_waiting() -> int:
+    """NotifyState rows with a delivery pending, due or not."""
+    return NotifyState.objects.exclude(due_at=None).count()
+
+
+def oldest_delivery_due():
+    """When the row waiting longest was due (None: nothing pending)."""
+    return NotifyState.objects.exclude(due_at=None).aggregate(since=Min("due_at"))["since"]
 
 
 def email_settings(*, user: AbstractBaseUser) -> dict:

@@ -35,7 +35,6 @@ that user as `author` or `user`.
 """
 
 from .away import (
-    away_deliver,
     away_note,
     email_settings_set,
     email_unsubscribe,
@@ -43,6 +42,7 @@ from .away import (
     push_subscription_save,
     unsubscribe_url,
 )
+from .away_delivery import away_deliver, away_deliver_due
 from .commit import EntryRequest, EntryResult
 from .direct import direct_hide, direct_open
 from .entries import (
@@ -94,6 +94,7 @@ __all__ = [
     "api_token_revoke_all",
     "api_tokens_revoke",
     "away_deliver",
+    "away_deliver_due",
     "away_note",
     "check_title",
     "direct_hide",

@@ -82,9 +82,10 @@ def inbox(smtp_server, settings):
 
 
 def run_due_jobs() -> None:
-    """Run every job due now, in this process, as `manage.py worker --batch`
-    does (without taking over this process's signals)."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    """Deliver every notification and run every job due now, in this
+    process, as `manage.py worker --batch` does (without taking over this
+    process's signals)."""
+    from rooms.worker import Worker
 
     Worker(
         queue_names=["*"],
@@ -99,14 +100,16 @@ def run_due_jobs() -> None:
 
 
 def pending_jobs() -> int:
-    from django_tasks_db.models import DBTaskResult
+    """Deliveries pending (NotifyState rows with `due_at`) and jobs not yet
+    run: the worker's queue (/metrics' rooms_task_queue_depth)."""
+    from rooms.selectors import jobs
 
-    return DBTaskResult.objects.filter(status="READY").count()
+    return jobs.jobs_waiting()
 
 
 def drain(*, timeout: float = 20.0) -> None:
-    """Run jobs as they fall due until none is left (every send is done
-    when its job is: smtplib returns once the server has accepted)."""
+    """Run the worker as things fall due until none is left (every send is
+    done when its delivery is: smtplib returns once the server has accepted)."""
     deadline = time.monotonic() + timeout
     while pending_jobs():
         assert time.monotonic() < deadline, "jobs still pending"

@@ -63,7 +63,7 @@ def test_the_compiled_decision_query_answers_as_the_orm_does(user_factory, lobby
     assert answers[12] is None and answers[15][1] == 21  # carol: no address; her cursor
 
 
-def test_pushes_are_sent_by_the_delivering_job_itself(
+def test_pushes_are_sent_by_the_worker_itself_without_a_job(
     inbox, settings, monkeypatch, alice, bob, lobby
 ):
     from django_tasks_db.models import DBTaskResult
@@ -84,8 +84,7 @@ def test_pushes_are_sent_by_the_delivering_job_itself(
     post(lobby, alice, "@bob hi")
     drain()
     assert len(sent) == 2
-    paths = set(DBTaskResult.objects.values_list("task_path", flat=True))
-    assert paths == {"rooms.tasks.deliver_away"}
+    assert not DBTaskResult.objects.exists()  # push_send jobs are only for retries
 
 
 def test_consecutive_emails_share_a_connection_and_a_dropped_one_is_reopened(

@@ -96,16 +96,12 @@ def away_deliver(*, user_id: int, room_id: int, channel: str) -> int:
 
 def _decide(states: list[NotifyState]) -> list[_Decided]:
     """Inside the transaction that locked `states`: for each, what reaches
-    its user now (one query each, the read cursor, level, access and address
-    read in it), `notified_seq` moved past it and `due_at` cleared."""
+    its user now (the decision query: the read cursor, level, access and
+    address read in it; one query for them all on PostgreSQL),
+    `notified_seq` moved past it and `due_at` cleared."""
+    wanted = [(s.user, s.room_id, s.channel, s.notified_seq) for s in states]
     decided = []
-    for state in states:
-        batch = reads.away_batch(
-            user=state.user,
-            room_id=state.room_id,
-            channel=state.channel,
-            after_seq=state.notified_seq,
-        )
+    for state, batch in zip(states, reads.away_batches(wanted=wanted), strict=True):
         state.due_at = None
         if batch is not None:
             decided.append(_Decided(state, batch, state.notified_seq))

@@ -4,6 +4,7 @@ with short delays, and a way to run the due jobs in this process."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -24,8 +25,11 @@ class Inbox:
 
     messages: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: float = 0.0  # seconds the server takes to accept each message
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(parsed)

@@ -32,6 +32,7 @@ is private to the run and dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pstats
@@ -142,6 +143,24 @@ def _analyze(url: str) -> float:
     return round(time.monotonic() - started, 1)
 
 
+def _backends_cpu(url: str) -> float:
+    """CPU seconds of the PostgreSQL server processes connected to the run's
+    database (the worker's: the run's only client then), from /proc."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    total = 0.0
+    for (pid,) in pids:
+        with contextlib.suppress(OSError):  # gone meanwhile, or not on this machine
+            total += cpu_ticks(pid)
+    return total
+
+
 def _busy_jiffies() -> tuple[int, int]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -246,10 +265,11 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
         profile.mkdir(parents=True, exist_ok=True)
         profile_file = profile / f"notifications-{target.name}.prof"
     busy0, total0 = _busy_jiffies()
+    sinks0 = time.process_time()  # this process: the two sinks (and this loop)
     started = time.monotonic()
     worker = _start_worker(deployment, profile_file)
     done_at = None
-    cpu = 0.0
+    cpu = database_cpu = 0.0
     try:
         deadline = started + plan.wait
         while time.monotonic() < deadline and worker.poll() is None:
@@ -259,6 +279,9 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
                 break
             time.sleep(0.1)  # the sinks fill from their own threads
         busy1, total1 = _busy_jiffies()
+        sinks = time.process_time() - sinks0
+        if database:
+            database_cpu = _backends_cpu(database)
         exited = worker.poll()
     finally:
         _stop(worker)
@@ -283,6 +306,12 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
         "target_per_s": TARGET_RATE,
         "worker_cpu_seconds": round(cpu, 2),
         "worker_cpu_ms_per_notification": round(1000 * cpu / sent, 2) if sent else None,
+        # The other ends' CPU, on the same cores: the sinks (this process)
+        # and, on PostgreSQL, the server processes of the worker's connections.
+        "sinks_cpu_ms_per_notification": round(1000 * sinks / sent, 2) if sent else None,
+        "database_cpu_ms_per_notification": (
+            round(1000 * database_cpu / sent, 2) if sent and database else None
+        ),
         "machine_busy_cores": round((busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1), 2),
         "profiled": profile_file is not None,
         "jobs_after": after["jobs"],  # push_send retries only: none here
@@ -298,13 +327,15 @@ def summary(records: list[dict]) -> str:
     """A Markdown table: one row per target."""
     head = (
         "| target | emails + pushes | complete | seconds | notifications/s | "
-        "worker CPU ms / notification | machine busy cores |\n"
-        "| --- | --- | --- | --- | --- | --- | --- |\n"
+        "worker CPU ms / notification | sinks, database CPU ms / notification | "
+        "machine busy cores |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
     )
     return head + "\n".join(
         f"| {r['target']}{' (cProfile)' if r['profiled'] else ''} "
         f"| {r['emails']:,} + {r['pushes']:,} | {r['complete']} | {r['seconds']} "
         f"| {r['notifications_per_s']} | {r['worker_cpu_ms_per_notification']} "
+        f"| {r.get('sinks_cpu_ms_per_notification')}, {r.get('database_cpu_ms_per_notification')} "
         f"| {r['machine_busy_cores']} |"
         for r in records
     )

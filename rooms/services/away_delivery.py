@@ -154,7 +154,7 @@ def _send(decided: list[_Decided], stop: Callable[[], bool]) -> None:
 
 def _send_email(delivery: _Decided) -> OSError | None:
     """Send it on the worker's held connection; the error when nothing was
-    handed over."""
+    handed over and a later try may succeed."""
     user = delivery.state.user
     try:
         email_delivery.send_away_email(
@@ -166,6 +166,11 @@ def _send_email(delivery: _Decided) -> OSError | None:
     except OSError as error:
         logger.exception("Email to user %s failed; retrying in a minute.", user.pk)
         return error
+    except Exception:
+        # It cannot be built (an address no server would take, say): trying
+        # again would fail the same way, and must not hold up the batch.
+        logger.exception("Email to user %s could not be sent; dropped.", user.pk)
+        return None
     metrics.NOTIFICATIONS_SENT.labels(Channel.EMAIL).inc()
     return None
 

@@ -83,3 +83,16 @@ def test_a_deliver_away_job_finds_a_row_the_sweep_took_done(inbox, five_mentione
     assert away_delivery.away_deliver(user_id=first.pk, room_id=lobby_id, channel="email") == 0
     texts = [m.get_body(("plain",)).get_content() for m in inbox.received()]
     assert len(texts) == 5 and all(re.findall(r"#seq-1\b", text) for text in texts)
+
+
+def test_an_email_that_cannot_be_built_is_dropped_and_the_batch_goes_on(
+    inbox, five_mentioned, caplog
+):
+    from django.contrib.auth import get_user_model
+
+    # Set behind the settings page's check: a header no mail server takes.
+    get_user_model().objects.filter(username="u2").update(email="u2@example.com\nBcc: x@y")
+    assert away_delivery.away_deliver_due() == 5
+    assert addresses(inbox) == [f"u{n}@example.com" for n in (0, 1, 3, 4)]
+    assert "could not be sent; dropped" in caplog.text
+    assert not NotifyState.objects.exclude(due_at=None).exists()

@@ -32,6 +32,7 @@ is private to the run and dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pstats
@@ -76,7 +77,7 @@ from django.contrib.auth import get_user_model
 from rooms import services
 from rooms.models import PushSubscription
 from rooms.services import EntryRequest
-from django_tasks_db.models import DBTaskResult
+from rooms.models import NotifyState
 started = time.monotonic()
 users, rooms, group, per = PLAN
 User = get_user_model()
@@ -108,17 +109,21 @@ for g in range(0, len(people), 20):
             EntryRequest(direct, poster, f"psst {m}", check_rate=False) for m in range(per)
         ]
     services.entry_post_many(requests)
-jobs = DBTaskResult.objects.filter(task_path__endswith="deliver_away")
+pending = NotifyState.objects.exclude(due_at=None)
 print("@@" + json.dumps({"seed_seconds": round(time.monotonic() - started, 1),
-                        "jobs": jobs.count()}))
+                        "deliveries": pending.count()}))
 """
 
 JOBS = """
 import json
 from django.db.models import Count
 from django_tasks_db.models import DBTaskResult
+from rooms.models import NotifyState
 rows = DBTaskResult.objects.values_list("task_path", "status").annotate(n=Count("id"))
-print("@@" + json.dumps({f"{path.rsplit('.', 1)[1]}:{status}": n for path, status, n in rows}))
+print("@@" + json.dumps({
+    "jobs": {f"{path.rsplit('.', 1)[1]}:{status}": n for path, status, n in rows},
+    "deliveries_pending": NotifyState.objects.exclude(due_at=None).count(),
+}))
 """
 
 
@@ -136,6 +141,24 @@ def _analyze(url: str) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return round(time.monotonic() - started, 1)
+
+
+def _backends_cpu(url: str) -> float:
+    """CPU seconds of the PostgreSQL server processes connected to the run's
+    database (the worker's: the run's only client then), from /proc."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    total = 0.0
+    for (pid,) in pids:
+        with contextlib.suppress(OSError):  # gone meanwhile, or not on this machine
+            total += cpu_ticks(pid)
+    return total
 
 
 def _busy_jiffies() -> tuple[int, int]:
@@ -223,7 +246,7 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
     }
     deployment = Deployment(workdir, database=database, env=env)  # runs migrate
     subscriptions = [(f"{push.url}/push/{n}", *browser_keys()) for n in range(plan.users)]
-    log(f"   notifications: seeding {2 * plan.per_channel:,} jobs ({target.backend})")
+    log(f"   notifications: seeding {2 * plan.per_channel:,} deliveries ({target.backend})")
     seeded = _at_at(
         deployment.shell(
             f"PLAN = {(plan.users, plan.rooms, plan.group, plan.messages)!r}\n"
@@ -242,10 +265,11 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
         profile.mkdir(parents=True, exist_ok=True)
         profile_file = profile / f"notifications-{target.name}.prof"
     busy0, total0 = _busy_jiffies()
+    sinks0 = time.process_time()  # this process: the two sinks (and this loop)
     started = time.monotonic()
     worker = _start_worker(deployment, profile_file)
     done_at = None
-    cpu = 0.0
+    cpu = database_cpu = 0.0
     try:
         deadline = started + plan.wait
         while time.monotonic() < deadline and worker.poll() is None:
@@ -255,12 +279,15 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
                 break
             time.sleep(0.1)  # the sinks fill from their own threads
         busy1, total1 = _busy_jiffies()
+        sinks = time.process_time() - sinks0
+        if database:
+            database_cpu = _backends_cpu(database)
         exited = worker.poll()
     finally:
         _stop(worker)
     seconds = (done_at or time.monotonic()) - started
     sent = smtp.total() + push.total()
-    jobs = _at_at(deployment.shell(JOBS))
+    after = _at_at(deployment.shell(JOBS))
     record = {
         "backend": target.backend,
         "expected_emails": expected,
@@ -279,9 +306,16 @@ def _measure(target, plan, workdir, database, smtp, push, log, profile) -> dict:
         "target_per_s": TARGET_RATE,
         "worker_cpu_seconds": round(cpu, 2),
         "worker_cpu_ms_per_notification": round(1000 * cpu / sent, 2) if sent else None,
+        # The other ends' CPU, on the same cores: the sinks (this process)
+        # and, on PostgreSQL, the server processes of the worker's connections.
+        "sinks_cpu_ms_per_notification": round(1000 * sinks / sent, 2) if sent else None,
+        "database_cpu_ms_per_notification": (
+            round(1000 * database_cpu / sent, 2) if sent and database else None
+        ),
         "machine_busy_cores": round((busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1), 2),
         "profiled": profile_file is not None,
-        "jobs_after": jobs,
+        "jobs_after": after["jobs"],  # push_send retries only: none here
+        "deliveries_pending_after": after["deliveries_pending"],
         **seeded,
     }
     if profile_file is not None and profile_file.exists():
@@ -293,13 +327,15 @@ def summary(records: list[dict]) -> str:
     """A Markdown table: one row per target."""
     head = (
         "| target | emails + pushes | complete | seconds | notifications/s | "
-        "worker CPU ms / notification | machine busy cores |\n"
-        "| --- | --- | --- | --- | --- | --- | --- |\n"
+        "worker CPU ms / notification | sinks, database CPU ms / notification | "
+        "machine busy cores |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
     )
     return head + "\n".join(
         f"| {r['target']}{' (cProfile)' if r['profiled'] else ''} "
         f"| {r['emails']:,} + {r['pushes']:,} | {r['complete']} | {r['seconds']} "
         f"| {r['notifications_per_s']} | {r['worker_cpu_ms_per_notification']} "
+        f"| {r.get('sinks_cpu_ms_per_notification')}, {r.get('database_cpu_ms_per_notification')} "
         f"| {r['machine_busy_cores']} |"
         for r in records
     )

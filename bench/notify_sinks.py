@@ -52,7 +52,9 @@ class SmtpSink:
 
 class PushSink:
     """A push service on 127.0.0.1: every POST answers 201 at once and is
-    counted per path (one path per subscription); its encoding is checked."""
+    counted per path (one path per subscription); its encoding is checked.
+    HTTP/1.1, so a sender may keep its connection, as real push services
+    let it."""
 
     def __init__(self):
         sink = self
@@ -61,6 +63,9 @@ class PushSink:
         self.lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as push services allow: one connection per sender.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):  # http.server's hook
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""

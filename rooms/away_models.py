@@ -30,8 +30,9 @@ class PushSubscription(models.Model):
 
 class NotifyState(models.Model):
     """Per (user, room, channel): the newest seq already notified, and when
-    the pending delivery job is due (None: no job pending). The job locks
-    this row, so two workers never notify the same message twice."""
+    the pending delivery is due (None: none pending). The rows with `due_at`
+    set are the worker's queue; the worker locks a row to deliver it, so two
+    workers never notify the same message twice."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -47,6 +48,14 @@ class NotifyState(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "room", "channel"], name="notifystate_unique_user_room_channel"
+            )
+        ]
+        # The worker's queue: the rows with a delivery pending, by when due.
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="notifystate_pending_due",
+                condition=models.Q(due_at__isnull=False),
             )
         ]
 

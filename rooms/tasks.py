@@ -8,19 +8,23 @@ from django_tasks import task
 
 @task()
 def deliver_away(user_id: int, room_id: int, channel: str) -> int:
-    """Notify a user of what in a room still reaches them (services.away)."""
-    from .services import away  # the services enqueue these jobs: no import cycle
+    """Notify a user of what in a room still reaches them. The worker's sweep
+    of due NotifyState rows does this without a job (services.away_deliver);
+    this one runs the jobs enqueued before it did."""
+    from .services import away_delivery  # the services enqueue jobs: no import cycle
 
-    return away.away_deliver(user_id=user_id, room_id=room_id, channel=channel)
+    return away_delivery.away_deliver(user_id=user_id, room_id=room_id, channel=channel)
 
 
 @task()
 def push_send(subscription_id: int, payload: dict, attempt: int) -> str:
     """Try a push to one subscription again, when the push service asked to
-    (429, 5xx); first pushes are sent by `deliver_away` itself."""
-    from .services import away
+    (429, 5xx); first pushes are sent by the worker's sweep itself."""
+    from .services import away_delivery
 
-    return away.away_push_send(subscription_id=subscription_id, payload=payload, attempt=attempt)
+    return away_delivery.away_push_send(
+        subscription_id=subscription_id, payload=payload, attempt=attempt
+    )
 
 
 @task()

@@ -65,7 +65,8 @@ async def _layer_ok() -> bool:
 
 
 def _jobs() -> dict | None:
-    """The background worker's queue (docs/notifications.md, The worker).
+    """The background worker's queue, notifications and jobs
+    (docs/notifications.md, The worker).
     Said, not judged: a stuck worker must not take the web workers out of
     the load balancer, so `ok` does not depend on it."""
     try:

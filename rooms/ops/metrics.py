@@ -200,8 +200,9 @@ NOTIFICATIONS_SENT = Counter(
 
 
 def _queue_depth() -> float:
-    """Delayed jobs waiting for a worker, due or not: read at scrape time.
-    One count on the database; NaN when it cannot be read."""
+    """What waits for the worker, due or not (notifications pending and
+    jobs not yet run): read at scrape time, two counts on the database; NaN
+    when it cannot be read."""
     from ..selectors import jobs
 
     try:
@@ -210,5 +211,7 @@ def _queue_depth() -> float:
         return float("nan")
 
 
-QUEUE_DEPTH = Gauge("rooms_task_queue_depth", "Delayed jobs waiting for `manage.py worker`")
+QUEUE_DEPTH = Gauge(
+    "rooms_task_queue_depth", "Notifications and delayed jobs waiting for `manage.py worker`"
+)
 QUEUE_DEPTH.set_function(_queue_depth)

@@ -8,12 +8,13 @@ in a direct conversation they are in, in a room they may see whose level
 for them is not `none`, not deleted, above their read cursor.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 
 from .. import access
@@ -157,7 +158,7 @@ def away_batch(
     """The messages of the room that reach `user` and are still unread by
     them, above `after_seq` (the newest already notified), in ONE query: the
     read cursor, the level, access and (email) the user's address are read
-    in it, so a job decides from one consistent view of them. None when
+    in it, so a delivery decides from one consistent view of them. None when
     there is nothing."""
     compiled = _compiled_query(channel)
     values = {_USER: user.pk, _ROOM: room_id, _AFTER: after_seq}
@@ -165,10 +166,79 @@ def away_batch(
     with connections[router.db_for_read(Message)].cursor() as cursor:
         cursor.execute(compiled.sql, params)
         found = cursor.fetchall()
-    if compiled.converters:
-        found = [
-            tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)
+    return _batch_of(_converted(compiled, found))
+
+
+def away_batches(*, wanted: list[tuple[AbstractBaseUser, int, str, int]]) -> list:
+    """`away_batch` for each (user, room id, channel, after_seq) of `wanted`,
+    in its order. On PostgreSQL in one query per channel: the same compiled
+    query, joined LATERAL to the list of values (one round trip and one plan
+    for a whole sweep, not one each); elsewhere one query each (SQLite keeps
+    the statement prepared)."""
+    alias = router.db_for_read(Message)
+    if connections[alias].vendor != "postgresql":
+        return [
+            away_batch(user=user, room_id=room_id, channel=channel, after_seq=after_seq)
+            for user, room_id, channel, after_seq in wanted
         ]
+    found: list = [None] * len(wanted)
+    for channel in {channel for _, _, channel, _ in wanted}:
+        which = [index for index, row in enumerate(wanted) if row[2] == channel]
+        compiled = _compiled_query(channel)
+        sql, params = _lateral(compiled)
+        arrays = [
+            [wanted[i][column].pk if column == 0 else wanted[i][column] for i in which]
+            for column in (0, 1, 3)
+        ]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [*arrays, *params])
+            rows = cursor.fetchall()
+        groups: dict[int, list] = {}
+        for number, row in zip(
+            [row[0] for row in rows], _converted(compiled, [row[1:] for row in rows]), strict=True
+        ):
+            groups.setdefault(number, []).append(row)
+        for number, group in groups.items():
+            group.sort(key=lambda row: row[0], reverse=True)  # the newest first, as away_batch
+            found[which[number - 1]] = _batch_of(group)
+    return found
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+_COLUMNS = {_USER: "away_s.u", _ROOM: "away_s.r", _AFTER: "away_s.a"}
+
+
+def _lateral(compiled: _Compiled) -> tuple[str, list]:
+    """The compiled query with each stand-in's placeholder replaced by the
+    column of the values it stands for, LATERAL to them; and the other
+    parameters, in order."""
+    params, kept = iter(compiled.params), []
+
+    def swap(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%%"
+        param = next(params)
+        if isinstance(param, int) and not isinstance(param, bool) and int(param) in _COLUMNS:
+            return _COLUMNS[int(param)]
+        kept.append(param)
+        return "%s"
+
+    inner = _PLACEHOLDER.sub(swap, compiled.sql)
+    sql = (
+        "SELECT away_s.n, q.* FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) "
+        f"WITH ORDINALITY AS away_s(u, r, a, n) CROSS JOIN LATERAL ({inner}) AS q"
+    )
+    return sql, kept
+
+
+def _converted(compiled: _Compiled, rows: list) -> list[tuple]:
+    if not compiled.converters:
+        return [tuple(row) for row in rows]
+    return [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
+
+
+def _batch_of(found: list[tuple]) -> AwayBatch | None:
+    """The AwayBatch of the decision query's rows (the newest first)."""
     if not found:
         return None
     messages = [AwayMessage(seq, author, body, at) for seq, author, body, at, *_ in found]
@@ -205,8 +275,27 @@ def away_channels(*, user_ids: set[int], email: bool, push: bool) -> dict[int, l
     return channels
 
 
-def push_subscriptions(*, user_id: int) -> list[PushSubscription]:
-    return list(PushSubscription.objects.filter(user_id=user_id).order_by("pk"))
+def push_subscriptions_of(*, user_ids: set[int]) -> dict[int, list[PushSubscription]]:
+    """{user id: their subscriptions}, for a batch of deliveries in one query."""
+    found: dict[int, list[PushSubscription]] = {}
+    for subscription in PushSubscription.objects.filter(user_id__in=user_ids).order_by("pk"):
+        found.setdefault(subscription.user_id, []).append(subscription)
+    return found
+
+
+def deliveries_due(*, now) -> bool:
+    """Whether a NotifyState row is due (the worker's sweep takes it)."""
+    return NotifyState.objects.filter(due_at__lte=now).exists()
+
+
+def deliveries_waiting() -> int:
+    """NotifyState rows with a delivery pending, due or not."""
+    return NotifyState.objects.exclude(due_at=None).count()
+
+
+def oldest_delivery_due():
+    """When the row waiting longest was due (None: nothing pending)."""
+    return NotifyState.objects.exclude(due_at=None).aggregate(since=Min("due_at"))["since"]
 
 
 def email_settings(*, user: AbstractBaseUser) -> dict:

@@ -30,3 +30,14 @@ def user_language(*, user_id: int) -> str:
         UserSettings.objects.filter(user_id=user_id).values_list("language", flat=True).first()
     )
     return language or settings.LANGUAGE_CODE
+
+
+def user_languages(*, user_ids: set[int]) -> dict[int, str]:
+    """{user id: the language to write to them in} for many people at once
+    (the worker's batch of emails and pushes): one query."""
+    chosen = dict(
+        UserSettings.objects.filter(user_id__in=user_ids)
+        .exclude(language="")
+        .values_list("user_id", "language")
+    )
+    return {user_id: chosen.get(user_id) or settings.LANGUAGE_CODE for user_id in user_ids}

@@ -40,7 +40,6 @@ that user as `author` or `user`.
 from .attachments import attachment_upload_by
 from .attachments_cleanup import upload_forget, uploads_prune
 from .away import (
-    away_deliver,
     away_note,
     email_settings_set,
     email_unsubscribe,
@@ -48,6 +47,7 @@ from .away import (
     push_subscription_save,
     unsubscribe_url,
 )
+from .away_delivery import away_deliver, away_deliver_due
 from .commit import EntryRequest, EntryResult
 from .direct import direct_hide, direct_open
 from .display import user_settings_set
@@ -101,6 +101,7 @@ __all__ = [
     "api_tokens_revoke",
     "attachment_upload_by",
     "away_deliver",
+    "away_deliver_due",
     "away_note",
     "check_title",
     "direct_hide",

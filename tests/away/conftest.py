@@ -4,6 +4,7 @@ with short delays, and a way to run the due jobs in this process."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -24,8 +25,11 @@ class Inbox:
 
     messages: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: float = 0.0  # seconds the server takes to accept each message
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(parsed)
@@ -82,9 +86,10 @@ def inbox(smtp_server, settings):
 
 
 def run_due_jobs() -> None:
-    """Run every job due now, in this process, as `manage.py worker --batch`
-    does (without taking over this process's signals)."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    """Deliver every notification and run every job due now, in this
+    process, as `manage.py worker --batch` does (without taking over this
+    process's signals)."""
+    from rooms.worker import Worker
 
     Worker(
         queue_names=["*"],
@@ -99,14 +104,16 @@ def run_due_jobs() -> None:
 
 
 def pending_jobs() -> int:
-    from django_tasks_db.models import DBTaskResult
+    """Deliveries pending (NotifyState rows with `due_at`) and jobs not yet
+    run: the worker's queue (/metrics' rooms_task_queue_depth)."""
+    from rooms.selectors import jobs
 
-    return DBTaskResult.objects.filter(status="READY").count()
+    return jobs.jobs_waiting()
 
 
 def drain(*, timeout: float = 20.0) -> None:
-    """Run jobs as they fall due until none is left (every send is done
-    when its job is: smtplib returns once the server has accepted)."""
+    """Run the worker as things fall due until none is left (every send is
+    done when its delivery is: smtplib returns once the server has accepted)."""
     deadline = time.monotonic() + timeout
     while pending_jobs():
         assert time.monotonic() < deadline, "jobs still pending"

@@ -1,6 +1,6 @@
 """`manage.py worker` as a process: two of them on one PostgreSQL database
 notify every message exactly once, and a worker stops within 10 s of
-SIGTERM without losing the job it had not run yet."""
+SIGTERM without losing what it had not sent yet, idle or mid-batch."""
 
 from __future__ import annotations
 
@@ -35,13 +35,15 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def deployment_for(workdir, smtp_port: int, database: str | None = None) -> Deployment:
+def deployment_for(
+    workdir, smtp_port: int, database: str | None = None, delay: float = DELAY
+) -> Deployment:
     return Deployment(
         workdir,
         database=database,
         env={
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-            "ROOMS_NOTIFY_EMAIL_DELAY": str(DELAY),
+            "ROOMS_NOTIFY_EMAIL_DELAY": str(delay),
             "ROOMS_BASE_URL": "https://rooms.example",
         },
     )
@@ -149,3 +151,48 @@ def test_a_worker_stops_within_10_s_of_sigterm_and_the_next_one_does_its_job(tmp
     finally:
         stop(first)
         deployment.stop()
+
+
+BACKLOG = """
+from django.contrib.auth import get_user_model
+from rooms import services
+User = get_user_model()
+poster = User.objects.create_user("poster")
+User.objects.bulk_create(
+    [User(username=f"u{n}", email=f"u{n}@example.com") for n in range(150)]
+)
+room, _ = services.room_create_or_update(slug="lobby")
+for start in range(0, 150, 50):
+    names = " ".join(f"@u{n}" for n in range(start, start + 50))
+    services.message_post(room=room, author=poster, body=names, check_rate=False)
+"""
+
+
+def test_a_worker_stopped_mid_batch_exits_in_time_and_the_next_one_sends_the_rest(
+    tmp_path, smtp_server
+):
+    controller, inbox = smtp_server
+    inbox.delay = 0.02  # 150 emails take the server 3 s: SIGTERM lands mid-batch
+    deployment = deployment_for(tmp_path, controller.port, delay=0)
+    deployment.shell(BACKLOG)
+    first = start_worker(deployment, "first")
+    try:
+        inbox.wait_for(1, timeout=30)
+        stopping = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=10) == 0
+        assert time.monotonic() - stopping < 10
+        sent_by_first = len(inbox.received())
+        assert sent_by_first < 150
+        second = start_worker(deployment, "second")
+        try:
+            inbox.wait_for(150, timeout=60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=10) == 0
+    finally:
+        stop(first)
+        deployment.stop()
+    assert sorted(m["To"] for m in inbox.received()) == sorted(
+        f"u{n}@example.com" for n in range(150)
+    )

@@ -63,7 +63,7 @@ def test_the_compiled_decision_query_answers_as_the_orm_does(user_factory, lobby
     assert answers[12] is None and answers[15][1] == 21  # carol: no address; her cursor
 
 
-def test_pushes_are_sent_by_the_delivering_job_itself(
+def test_pushes_are_sent_by_the_worker_itself_without_a_job(
     inbox, settings, monkeypatch, alice, bob, lobby
 ):
     from django_tasks_db.models import DBTaskResult
@@ -84,8 +84,7 @@ def test_pushes_are_sent_by_the_delivering_job_itself(
     post(lobby, alice, "@bob hi")
     drain()
     assert len(sent) == 2
-    paths = set(DBTaskResult.objects.values_list("task_path", flat=True))
-    assert paths == {"rooms.tasks.deliver_away"}
+    assert not DBTaskResult.objects.exists()  # push_send jobs are only for retries
 
 
 def test_consecutive_emails_share_a_connection_and_a_dropped_one_is_reopened(
@@ -131,3 +130,65 @@ def test_a_message_that_mentions_nobody_in_a_room_costs_the_send_no_away_query(
     noted = queries("hi @bob")
     assert any(NotifyState._meta.db_table in sql for sql in noted)
     assert NotifyState.objects.filter(user=bob, room=lobby, channel="email").count() == 1
+
+
+LATERAL = """
+from django.contrib.auth import get_user_model
+from rooms import access, services
+from rooms.models import EmailPreference
+from rooms.selectors import away as reads
+User = get_user_model()
+alice = User.objects.create_user("alice", email="alice@example.com")
+bob = User.objects.create_user("bob", email="bob@example.com")
+carol = User.objects.create_user("carol")
+dave = User.objects.create_user("dave", email="dave@example.com")
+lobby, _ = services.room_create_or_update(slug="lobby")
+hidden, _ = services.room_create_or_update(slug="hidden", is_private=True)
+services.membership_set_role(room=hidden, user=alice)
+services.membership_set_role(room=hidden, user=bob)  # carol and dave may not see it
+for room in (lobby, hidden):
+    for n in range(25):
+        services.message_post(
+            room=room, author=alice, body=f"@bob @carol @dave {n}", check_rate=False
+        )
+gone = services.message_post(room=lobby, author=alice, body="@bob gone", check_rate=False)
+services.entry_post(room=lobby, author=alice, kind="delete", target=gone.seq, check_rate=False)
+services.message_post(room=lobby, author=bob, body="@alice hi", check_rate=False)
+direct, _ = services.direct_open(user=alice, others=[bob])
+for n in range(3):
+    services.message_post(room=direct, author=alice, body=f"psst {n}", check_rate=False)
+services.read_cursor_advance(
+    user=dave, room=access.room_access(user=dave, slug="lobby"), seq=10
+)
+services.notification_level_set(
+    user=carol, room=access.room_access(user=carol, slug="lobby"), level="none"
+)
+EmailPreference.objects.create(user=dave, enabled=False)
+wanted = [
+    (user, room.pk, channel, after)
+    for user in (alice, bob, carol, dave)
+    for room in (lobby, hidden, direct)
+    for channel in ("email", "push")
+    for after in (0, 12, 30)
+]
+one_by_one = [
+    reads.away_batch(user=u, room_id=r, channel=c, after_seq=a) for u, r, c, a in wanted
+]
+together = reads.away_batches(wanted=wanted)
+print("@@", len(wanted), sum(b is not None for b in one_by_one), together == one_by_one)
+"""
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_sweeps_one_query_answers_as_one_query_per_row(tmp_path, postgres_url):
+    from tests.harness.deployment import Deployment
+
+    deployment = Deployment(tmp_path, database=postgres_url, env={"EMAIL_URL": "console:"})
+    try:
+        out = deployment.shell(LATERAL)
+    finally:
+        deployment.stop()
+    line = next(line for line in out.splitlines() if line.startswith("@@ "))
+    count, found, same = line.split()[1:]
+    assert (int(count), same) == (72, "True")
+    assert 10 < int(found) < 72  # some rows reach, some do not

@@ -47,9 +47,18 @@ class PushService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as push services allow
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                service.requests.append({"path": self.path, "headers": self.headers, "body": body})
+                service.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": self.headers,
+                        "body": body,
+                        "client": self.client_address,  # (host, port): which connection
+                    }
+                )
                 time.sleep(service.delay)
                 self.send_response(service.status)
                 for name, value in service.headers.items():
@@ -238,6 +247,24 @@ def test_a_slow_push_service_is_given_up_on_and_retried(service, vapid, browser,
     monkeypatch.setattr(push, "TIMEOUT", 0.1)
     service.delay = 0.5
     assert send(browser) == "retry"
+
+
+def test_pushes_to_one_service_share_a_connection_and_a_vapid_token(service, vapid, browser):
+    assert send(browser) == "sent" and send(browser) == "sent"
+    first, second = service.requests
+    assert first["client"] == second["client"]
+    assert first["headers"]["Authorization"] == second["headers"]["Authorization"]
+    assert browser.decrypt(first["body"]) == browser.decrypt(second["body"]) == payload()
+    assert first["body"] != second["body"]  # each push encrypted anew
+
+
+def test_a_connection_that_timed_out_is_not_used_again(service, vapid, browser, monkeypatch):
+    monkeypatch.setattr(push, "TIMEOUT", 0.2)
+    service.delay = 0.5
+    assert send(browser) == "retry"
+    service.delay = 0
+    assert send(browser) == "sent"
+    assert service.requests[0]["client"] != service.requests[1]["client"]
 
 
 def test_a_redirect_is_not_followed(service, vapid, browser):

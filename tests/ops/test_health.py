@@ -92,3 +92,28 @@ async def test_healthz_says_when_the_background_worker_is_stuck_but_stays_ok(asy
     assert body["ok"] is True
     assert body["jobs"]["waiting"] == 1 and body["jobs"]["stuck"] is True
     assert body["jobs"]["oldest_due_seconds"] >= jobs.STUCK_AFTER.total_seconds()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_healthz_counts_a_late_notification_as_the_worker_being_stuck(
+    async_client, user_factory, room_factory
+):
+    """The worker's other queue: a NotifyState row due long ago (its email or
+    push not sent) is waiting work, and late like a job."""
+    from asgiref.sync import sync_to_async
+    from django.utils import timezone
+
+    from rooms.models import NotifyState
+    from rooms.selectors import jobs
+
+    bob, lobby = (
+        await sync_to_async(user_factory)("bob"),
+        await sync_to_async(room_factory)("lobby"),
+    )
+    late = timezone.now() - jobs.STUCK_AFTER - timedelta(seconds=30)
+    await sync_to_async(NotifyState.objects.create)(
+        user=bob, room=lobby, channel="email", due_at=late
+    )
+    body = (await async_client.get("/healthz")).json()
+    assert body["ok"] is True
+    assert body["jobs"]["waiting"] == 1 and body["jobs"]["stuck"] is True

@@ -11,6 +11,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django_asgi_app = get_asgi_application()
 
+from project import daphne_bodies  # noqa: E402
+
+daphne_bodies.install()  # a body past the upload limit never fills daphne's memory
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 

@@ -351,3 +351,14 @@ def test_the_shipped_nginx_config_logs_no_query_string():
     assert access_logs
     for directive in access_logs:
         assert directive.strip() == "off" or directive.split()[1:2] == ["rooms"], directive
+
+
+def test_pictures_from_a_bucket_are_allowed_from_its_host_only(client, settings):
+    # A file's address redirects to a presigned one on the bucket's host
+    # (docs/attachments.md): the page must be allowed to show it.
+    assert policy(client.get(LOGIN))["img-src"] == "'self' data:"
+    settings.ROOMS_S3_BUCKET = "files"
+    settings.ROOMS_S3_ENDPOINT_URL = "https://s3.example.org:9000/"
+    assert policy(client.get(LOGIN))["img-src"] == "'self' data: https://s3.example.org:9000"
+    settings.ROOMS_S3_ENDPOINT_URL = None
+    assert policy(client.get(LOGIN))["img-src"] == "'self' data: https://*.amazonaws.com"

@@ -4,34 +4,65 @@ key to subscribe with; `POST /api/push/subscriptions` stores the browser's
 `PushSubscription.toJSON()` (201 new, 200 known), `DELETE` with
 `{"endpoint"}` forgets it (204)."""
 
-from django.http import HttpResponse
+from ninja import Router, Schema, Status
+from pydantic import Field, StrictStr
 
 from .. import services
 from ..delivery import push
 from ..errors import RoomsError
-from .http import dumps, endpoint, json_response, read_json
+from .http import answers
+
+router = Router(tags=["push"])
 
 
-@endpoint("GET")
-def push_key(request, user):
+class PublicKey(Schema):
+    public_key: str = Field(description="The base64url uncompressed P-256 point.")
+
+
+class SubscriptionKeys(Schema):
+    p256dh: StrictStr
+    auth: StrictStr
+
+
+class Subscription(Schema):
+    """The browser's `PushSubscription.toJSON()`."""
+
+    endpoint: StrictStr = Field(description="The push service's https URL.")
+    keys: SubscriptionKeys
+    expirationTime: float | None = None  # the browser's name; unused
+
+
+class Endpoint(Schema):
+    endpoint: StrictStr
+
+
+@router.get("/push/key", response=answers({200: PublicKey}, 404))
+def push_key(request):
+    """404 when Web Push is not configured (ROOMS_VAPID_PRIVATE_KEY unset)."""
     key = push.vapid_public_key()
     if key is None:
         raise RoomsError("not_found", "Web Push is not configured on this server.")
-    return json_response(dumps({"public_key": key}))
+    return {"public_key": key}
 
 
-@endpoint("POST", "DELETE")
-def push_subscriptions(request, user):
-    body = read_json(request, optional=request.method == "DELETE")
-    if request.method == "DELETE":
-        services.push_subscription_delete(user=user, endpoint=body.get("endpoint"))
-        return HttpResponse(status=204)
-    keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+SAVED = {201: Endpoint, 200: Endpoint}
+
+
+@router.post("/push/subscriptions", response=answers(SAVED, 400, 403, 413))
+def push_subscribe(request, payload: Subscription):
+    """Store the caller's subscription: 201 new, 200 already stored."""
     created = services.push_subscription_save(
-        user=user,
-        endpoint=body.get("endpoint"),
-        p256dh=keys.get("p256dh"),
-        auth=keys.get("auth"),
+        user=request.auth,
+        endpoint=payload.endpoint,
+        p256dh=payload.keys.p256dh,
+        auth=payload.keys.auth,
         session_key=request.session.session_key if hasattr(request, "session") else None,
     )
-    return json_response(dumps({"endpoint": body["endpoint"]}), 201 if created else 200)
+    return Status(201 if created else 200, {"endpoint": payload.endpoint})
+
+
+@router.delete("/push/subscriptions", response=answers({204: None}, 400, 403, 413))
+def push_unsubscribe(request, payload: Endpoint):
+    """Forget the caller's subscription of this endpoint (also when there was none)."""
+    services.push_subscription_delete(user=request.auth, endpoint=payload.endpoint)
+    return Status(204, None)

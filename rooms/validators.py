@@ -16,7 +16,8 @@ MAX_INT = 2**53 - 1
 MAX_CLIENT_ID = 64  # code points
 MAX_EMOJI = 16  # code points
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+SLUG_PATTERN = r"[-a-zA-Z0-9_]{1,64}"
+_SLUG = re.compile(SLUG_PATTERN)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -7,14 +7,17 @@ from ninja import Router, Schema, Status
 from pydantic import Field, StrictStr
 
 from .. import selectors, services
-from .http import answers
+from ..errors import RoomsError
+from ..models import Room
+from .http import answers, stated
 
 router = Router(tags=["direct conversations"])
 
 
 class People(Schema):
-    users: list[Annotated[StrictStr, Field(min_length=1)]] = Field(
-        min_length=1, description="The other people's usernames (at most 7)."
+    users: list[Annotated[StrictStr, Field(**stated(minLength=1))]] = Field(
+        description="The other people's usernames.",
+        **stated(minItems=1, maxItems=Room.DIRECT_MAX_PEOPLE - 1),
     )
 
 
@@ -30,6 +33,8 @@ OPENED = {201: Conversation, 200: Conversation}
 def direct(request, payload: People):
     """201 when this request created the conversation, 200 when it existed."""
     user = request.auth
+    if not payload.users or not all(payload.users):
+        raise RoomsError("invalid", "`users` must be a list of usernames.", field="users")
     people = selectors.users_named(usernames=payload.users)
     room, created = services.direct_open(user=user, others=people)
     everyone = sorted({user.get_username(), *(person.get_username() for person in people)})

@@ -242,6 +242,13 @@ def url_integer(*, minimum: int = 0, maximum: int = protocol.MAX_INT):
     return Annotated[int, BeforeValidator(check), Field(json_schema_extra=bounds)]
 
 
+def stated(**constraints) -> dict:
+    """JSON Schema constraints for the document only: the domain enforces
+    them (rooms/validators.py, the services), with its own messages, after
+    the schema has checked the JSON's types."""
+    return {"json_schema_extra": constraints}
+
+
 # A time as the protocol writes it: ISO 8601 in UTC, milliseconds, `Z`.
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 

@@ -10,7 +10,7 @@ from pydantic import Field, StrictStr
 
 from .. import access, selectors, services
 from ..models import Membership
-from .http import Timestamp, answers
+from .http import Timestamp, answers, stated
 
 router = Router(tags=["members"])
 
@@ -18,7 +18,7 @@ ROLES = tuple(Membership.Role.values)
 # The role a request names: the service refuses another (400 `invalid`,
 # field `role`) after the right to manage the room, so that a member asking
 # learns 403 whatever the role.
-RoleName = Annotated[StrictStr, Field(json_schema_extra={"enum": list(ROLES)})]
+RoleName = Annotated[StrictStr, Field(**stated(enum=list(ROLES)))]
 
 
 class Member(Schema):
@@ -38,7 +38,7 @@ class OneMember(Schema):
 
 
 class Invitation(Schema):
-    user: StrictStr = Field(description="The username to invite.")
+    user: StrictStr = Field(description="The username to invite.", **stated(minLength=1))
     role: RoleName | None = Field(None, description="Default `member`.")
 
 

@@ -17,7 +17,7 @@ from ..errors import RoomsError
 from ..models import Message
 from ..validators import MAX_CLIENT_ID, MAX_EMOJI, MAX_INT
 from .entries import Changed, Page, Published
-from .http import answers, dumps, json_response, url_integer
+from .http import answers, dumps, json_response, stated, url_integer
 
 Kind = Message.Kind
 router = Router(tags=["messages"])
@@ -27,16 +27,15 @@ LimitParam = url_integer(minimum=1, maximum=settings.ROOMS_HISTORY_LIMIT)
 Body = Annotated[
     StrictStr,
     Field(
-        min_length=1,
         description="1 to ROOMS_MAX_BODY (default 4000) characters, not only whitespace.",
+        **stated(minLength=1, maxLength=settings.ROOMS_MAX_BODY, pattern=r"\S"),
     ),
 ]
 ClientId = Annotated[
     StrictStr,
     Field(
-        min_length=1,
-        max_length=MAX_CLIENT_ID,
         description="Makes the request idempotent: a repeat stores nothing (200, duplicate).",
+        **stated(minLength=1, maxLength=MAX_CLIENT_ID),
     ),
 ]
 
@@ -44,7 +43,7 @@ ClientId = Annotated[
 class Publish(Schema):
     body: Body
     client_id: ClientId | None = None
-    reply_to: Annotated[StrictInt, Field(ge=0, le=MAX_INT)] | None = Field(
+    reply_to: Annotated[StrictInt, Field(**stated(minimum=0, maximum=MAX_INT))] | None = Field(
         None, description="The seq of a message of the room that this one answers."
     )
 
@@ -59,9 +58,9 @@ class DeleteBody(Schema):
 
 
 class React(Schema):
-    emoji: Annotated[StrictStr, Field(min_length=1, max_length=MAX_EMOJI)] = Field(
-        description="1 to 16 characters without whitespace."
-    )
+    emoji: Annotated[
+        StrictStr, Field(**stated(minLength=1, maxLength=MAX_EMOJI, pattern=r"^\S+$"))
+    ] = Field(description="1 to 16 characters without whitespace.")
     on: StrictBool = Field(True, description="false takes the caller's reaction back.")
     client_id: ClientId | None = None
 
@@ -111,6 +110,8 @@ def room_publish(request, slug: str, payload: Publish):
     errors, G4 idempotency); 201 when stored, 200 for a duplicate."""
     body = protocol.check_body(payload.body, max_body=settings.ROOMS_MAX_BODY)
     client_id = protocol.check_client_id(payload.client_id)
+    if payload.reply_to is not None:
+        protocol.check_seq(payload.reply_to, name="reply_to")
     room = room_access_or_404(user=request.auth, slug=slug)
     # The service checks the role and the archive in the send's own transaction.
     result = services.message_post(

@@ -8,7 +8,7 @@ from pydantic import Field, StrictStr
 
 from .. import access, selectors, services
 from ..models import NotificationSetting
-from .http import answers
+from .http import answers, stated
 
 router = Router(tags=["notifications"])
 
@@ -22,7 +22,7 @@ class Level(Schema):
 
 class LevelChoice(Schema):
     # The service refuses another level (400 `invalid`, field `level`).
-    level: Annotated[StrictStr, Field(json_schema_extra={"enum": list(LEVELS)})]
+    level: Annotated[StrictStr, Field(**stated(enum=list(LEVELS)))]
 
 
 @router.get("/rooms/{slug}/notifications", response=answers({200: Level}, 404))

@@ -4,13 +4,15 @@ key to subscribe with; `POST /api/push/subscriptions` stores the browser's
 `PushSubscription.toJSON()` (201 new, 200 known), `DELETE` with
 `{"endpoint"}` forgets it (204)."""
 
+from typing import Annotated
+
 from ninja import Router, Schema, Status
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictFloat, StrictStr
 
 from .. import services
 from ..delivery import push
 from ..errors import RoomsError
-from .http import answers
+from .http import answers, stated
 
 router = Router(tags=["push"])
 
@@ -19,21 +21,37 @@ class PublicKey(Schema):
     public_key: str = Field(description="The base64url uncompressed P-256 point.")
 
 
+# The service's limits (services.push_subscription_save): no NUL anywhere.
+NO_NUL = "^[^\\u0000]*$"
+EndpointUrl = Annotated[
+    StrictStr,
+    Field(
+        description="The push service's https URL.",
+        **stated(minLength=1, maxLength=2000, pattern="^https://[^\\u0000]*$"),
+    ),
+]
+
+
 class SubscriptionKeys(Schema):
-    p256dh: StrictStr
-    auth: StrictStr
+    p256dh: Annotated[StrictStr, Field(**stated(minLength=1, maxLength=200, pattern=NO_NUL))]
+    auth: Annotated[StrictStr, Field(**stated(minLength=1, maxLength=100, pattern=NO_NUL))]
 
 
 class Subscription(Schema):
     """The browser's `PushSubscription.toJSON()`."""
 
-    endpoint: StrictStr = Field(description="The push service's https URL.")
+    endpoint: EndpointUrl
     keys: SubscriptionKeys
-    expirationTime: float | None = None  # the browser's name; unused
+    expirationTime: StrictFloat | None = None  # the browser's name; unused
 
 
 class Endpoint(Schema):
-    endpoint: StrictStr
+    # Any endpoint is forgotten, also one never stored.
+    endpoint: Annotated[StrictStr, Field(**stated(minLength=1, pattern=NO_NUL))]
+
+
+class Saved(Schema):
+    endpoint: str
 
 
 @router.get("/push/key", response=answers({200: PublicKey}, 404))
@@ -45,7 +63,7 @@ def push_key(request):
     return {"public_key": key}
 
 
-SAVED = {201: Endpoint, 200: Endpoint}
+SAVED = {201: Saved, 200: Saved}
 
 
 @router.post("/push/subscriptions", response=answers(SAVED, 400, 403, 413))

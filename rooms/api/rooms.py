@@ -9,9 +9,10 @@ from ninja import Router, Schema, Status
 from pydantic import Field, StrictBool, StrictStr
 
 from .. import access, selectors, services
-from ..models import Membership
+from ..models import Membership, Room
 from ..selectors import api as api_selectors
-from .http import Timestamp, answers
+from ..validators import SLUG_PATTERN
+from .http import Timestamp, answers, stated
 
 router = Router(tags=["rooms"])
 
@@ -52,14 +53,21 @@ class OneRoom(Schema):
     room: RoomDetail
 
 
+# Also without control characters: the service says so (field `title`).
+Title = Annotated[StrictStr, Field(**stated(maxLength=Room._meta.get_field("title").max_length))]
+
+
 class RoomCreate(Schema):
-    slug: StrictStr = Field(description="The room's address: letters, digits, - and _.")
-    title: StrictStr | None = None
+    slug: StrictStr = Field(
+        description="The room's address: 1 to 64 letters, digits, - and _.",
+        **stated(pattern=f"^{SLUG_PATTERN}$"),
+    )
+    title: Title | None = None
     private: StrictBool | None = None
 
 
 class RoomChange(Schema):
-    title: StrictStr | None = None
+    title: Title | None = None
     archived: StrictBool | None = None
     private: StrictBool | None = None
 

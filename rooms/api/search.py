@@ -3,13 +3,14 @@ first, one page at a time (docs/search.md). Each search spends from the
 user's read budget (rooms/budgets.py)."""
 
 import dataclasses
+from typing import Annotated
 
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from .. import budgets, selectors
-from ..search import MAX_PAGE, parse_date
-from .http import Timestamp, answers, url_integer
+from ..search import MAX_PAGE, MAX_QUERY_CHARS, parse_date
+from .http import Timestamp, answers, stated, url_integer
 
 router = Router(tags=["search"])
 
@@ -34,17 +35,18 @@ class Results(Schema):
     results: list[Hit]
 
 
-DATE = "YYYY-MM-DD"
+QueryText = Annotated[str, Field(**stated(maxLength=MAX_QUERY_CHARS))]
+Day = Annotated[str, Field(**stated(format="date"))]
 
 
 @router.get("/search", response=answers({200: Results}, 400, 429, 503))
 def search(
     request,
-    q: str = Query("", description="The query (docs/search.md, Syntax)."),
+    q: QueryText = Query("", description="The query (docs/search.md, Syntax)."),
     room: str | None = Query(None, description="Only this room's messages (a slug)."),
     author: str | None = Query(None, alias="from", description="Only this user's messages."),
-    after: str | None = Query(None, description=f"On or after this day, {DATE}."),
-    before: str | None = Query(None, description=f"Before this day, {DATE}."),
+    after: Day | None = Query(None, description="On or after this day."),
+    before: Day | None = Query(None, description="Before this day."),
     page: url_integer(minimum=1, maximum=MAX_PAGE) | None = Query(None, description="From 1."),
 ):
     """The messages the caller may see that match `q`, best first, 20 a page."""

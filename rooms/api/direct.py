@@ -16,8 +16,11 @@ router = Router(tags=["direct conversations"])
 
 class People(Schema):
     users: list[Annotated[StrictStr, Field(**stated(minLength=1))]] = Field(
-        description="The other people's usernames.",
-        **stated(minItems=1, maxItems=Room.DIRECT_MAX_PEOPLE - 1),
+        description=(
+            "The other people's usernames (the caller's own may be among them): "
+            f"at most {Room.DIRECT_MAX_PEOPLE} people in all."
+        ),
+        **stated(minItems=1, maxItems=Room.DIRECT_MAX_PEOPLE),
     )
 
 

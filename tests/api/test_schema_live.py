@@ -12,7 +12,7 @@ The document is the one the code makes (rooms.api.urls.api), which is what
 
 Random slugs, seqs and usernames name nothing, so part of the requests are
 steered to what the server holds (the room `lobby` with alice's messages,
-bob), to reach the successes too. Each operation gets the coverage phase's
+bob, carol), to reach the successes too. Each operation gets the coverage phase's
 cases (every boundary the document states, each method it does not take)
 and MAX_EXAMPLES random ones, so that each server's run stays well under a
 minute.
@@ -38,8 +38,9 @@ pytestmark = [pytest.mark.integration]
 
 MAX_EXAMPLES = 6
 ROOM = "lobby"
-# Path parameters naming what the server holds.
+# Path parameters and body fields naming what the server holds.
 KNOWN = {"slug": ROOM, "username": "bob", "seq": 2}
+KNOWN_IN_BODY = {"users": ["bob"], "user": "carol"}
 
 DOCUMENT = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/")))
 # Every check but one: a request the document allows may still be refused
@@ -60,20 +61,29 @@ schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 @schema.hook("map_case")
 def steer(context, case):
     """Half the valid cases, the same naming what the server holds (which
-    half: a hash of the drawn path, so that Hypothesis replays a case alike)."""
-    known = {name: value for name, value in KNOWN.items() if name in case.path_parameters}
-    if not known or case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
+    half: a hash of what was drawn, so that Hypothesis replays a case alike)."""
+    if case.meta is None or not _drawn_half(case):
         return case
-    if zlib.crc32(repr(sorted(case.path_parameters.items())).encode()) % 2:
+    if not case.meta.is_negative_at(ParameterLocation.PATH):
+        known = {name: value for name, value in KNOWN.items() if name in case.path_parameters}
         case.path_parameters = {**case.path_parameters, **known}
+    if isinstance(case.body, dict) and not case.meta.is_negative_at(ParameterLocation.BODY):
+        known = {name: value for name, value in KNOWN_IN_BODY.items() if name in case.body}
+        case.body = {**case.body, **known}
     return case
+
+
+def _drawn_half(case) -> bool:
+    drawn = repr((sorted(case.path_parameters.items()), case.body))
+    return zlib.crc32(drawn.encode()) % 2 == 1
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def live(request, tmp_path_factory):
-    """A daphne worker with alice (an API token) and bob, and the room lobby
-    that alice moderates, holding three of her messages; no rate limits, so
-    that requests reach the code behind them."""
+    """A daphne worker with alice (an API token), bob and carol, and the
+    room lobby that alice moderates and bob is a member of, holding three of
+    her messages; no rate limits, so that requests reach the code behind
+    them."""
     postgres = request.param == "postgres"
     with postgres_database() if postgres else contextlib.nullcontext() as database:
         deployment = Deployment(
@@ -86,7 +96,7 @@ def live(request, tmp_path_factory):
                 "from django.contrib.auth import get_user_model\n"
                 "from rooms import services\n"
                 "User = get_user_model()\n"
-                "alice, bob = (User.objects.create_user(name) for name in ('alice', 'bob'))\n"
+                "alice, _, _ = (User.objects.create_user(n) for n in ('alice', 'bob', 'carol'))\n"
                 f"room = services.room_create_by(by=alice, slug={ROOM!r})\n"
                 "services.membership_invite_by(room=room, by=alice, username='bob')\n"
                 "for n in range(3):\n"

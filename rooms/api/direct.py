@@ -32,7 +32,9 @@ class Conversation(Schema):
 OPENED = {201: Conversation, 200: Conversation}
 
 
-@router.post("/direct", response=answers(OPENED, 400, 403, 413, 429))
+@router.post(
+    "/direct", response=answers(OPENED, 400, 403, 413, 429), summary="Open a direct conversation"
+)
 def direct(request, payload: People):
     """201 when this request created the conversation, 200 when it existed."""
     user = request.auth

@@ -46,13 +46,21 @@ class RoleChange(Schema):
     role: RoleName
 
 
-@router.get("/rooms/{slug}/members", response=answers({200: MemberList}, 403, 404))
+@router.get(
+    "/rooms/{slug}/members",
+    response=answers({200: MemberList}, 403, 404),
+    summary="List a room's members",
+)
 def room_members(request, slug: str):
     room = access.room_manager_access(user=request.auth, slug=slug)
     return {"room": room.slug, "members": selectors.room_members(room=room)}
 
 
-@router.post("/rooms/{slug}/members", response=answers({201: OneMember}, 400, 403, 404, 413, 429))
+@router.post(
+    "/rooms/{slug}/members",
+    response=answers({201: OneMember}, 400, 403, 404, 413, 429),
+    summary="Invite a member",
+)
 def member_invite(request, slug: str, payload: Invitation):
     """Invite a user (ROOMS_CREATE_RATE), in a role."""
     room = access.room_manager_access(user=request.auth, slug=slug)
@@ -66,7 +74,9 @@ def member_invite(request, slug: str, payload: Invitation):
 
 
 @router.patch(
-    "/rooms/{slug}/members/{username}", response=answers({200: OneMember}, 400, 403, 404, 413)
+    "/rooms/{slug}/members/{username}",
+    response=answers({200: OneMember}, 400, 403, 404, 413),
+    summary="Change a member's role",
 )
 def member_change_role(request, slug: str, username: str, payload: RoleChange):
     """Change a member's role; never the room's last moderator's."""
@@ -76,7 +86,11 @@ def member_change_role(request, slug: str, username: str, payload: RoleChange):
     return {"member": _member(room, username)}
 
 
-@router.delete("/rooms/{slug}/members/{username}", response=answers({204: None}, 400, 403, 404))
+@router.delete(
+    "/rooms/{slug}/members/{username}",
+    response=answers({204: None}, 400, 403, 404),
+    summary="Remove a member, or leave",
+)
 def member_remove(request, slug: str, username: str):
     """Remove a member (never the room's last moderator). The caller's own
     username is leaving, which needs no right to manage the room."""

@@ -65,7 +65,11 @@ class React(Schema):
     client_id: ClientId | None = None
 
 
-@router.get("/rooms/{slug}/messages", response=answers({200: Page}, 400, 404))
+@router.get(
+    "/rooms/{slug}/messages",
+    response=answers({200: Page}, 400, 404),
+    summary="Read a page of the room's log",
+)
 def room_messages(
     request,
     slug: str,
@@ -104,7 +108,11 @@ def room_messages(
 STORED = {201: Published, 200: Published}
 
 
-@router.post("/rooms/{slug}/messages", response=answers(STORED, 400, 403, 404, 409, 413, 429))
+@router.post(
+    "/rooms/{slug}/messages",
+    response=answers(STORED, 400, 403, 404, 409, 413, 429),
+    summary="Publish a message",
+)
 def room_publish(request, slug: str, payload: Publish):
     """Store a message like a WebSocket `send` (same checks, same order of
     errors, G4 idempotency); 201 when stored, 200 for a duplicate."""
@@ -124,7 +132,11 @@ CHANGED = {201: Changed, 200: Changed}
 CHANGE_ERRORS = (400, 403, 404, 409, 413, 429)
 
 
-@router.patch("/rooms/{slug}/messages/{seq}", response=answers(CHANGED, *CHANGE_ERRORS))
+@router.patch(
+    "/rooms/{slug}/messages/{seq}",
+    response=answers(CHANGED, *CHANGE_ERRORS),
+    summary="Edit a message",
+)
 def message_edit(request, slug: str, seq: SeqParam, payload: EditBody):
     """Edit one of the caller's messages: an `edit` entry of the log."""
     change = {
@@ -135,7 +147,11 @@ def message_edit(request, slug: str, seq: SeqParam, payload: EditBody):
     return _change(request.auth, slug, seq, change)
 
 
-@router.delete("/rooms/{slug}/messages/{seq}", response=answers(CHANGED, *CHANGE_ERRORS))
+@router.delete(
+    "/rooms/{slug}/messages/{seq}",
+    response=answers(CHANGED, *CHANGE_ERRORS),
+    summary="Delete a message",
+)
 def message_delete(
     request,
     slug: str,
@@ -154,7 +170,11 @@ def message_delete(
     return _change(request.auth, slug, seq, change)
 
 
-@router.post("/rooms/{slug}/messages/{seq}/reactions", response=answers(CHANGED, *CHANGE_ERRORS))
+@router.post(
+    "/rooms/{slug}/messages/{seq}/reactions",
+    response=answers(CHANGED, *CHANGE_ERRORS),
+    summary="React to a message",
+)
 def message_react(request, slug: str, seq: SeqParam, payload: React):
     """Add (`on`: true, the default) or take back a reaction on one message."""
     change = {

@@ -25,7 +25,11 @@ class LevelChoice(Schema):
     level: Annotated[StrictStr, Field(**stated(enum=list(LEVELS)))]
 
 
-@router.get("/rooms/{slug}/notifications", response=answers({200: Level}, 404))
+@router.get(
+    "/rooms/{slug}/notifications",
+    response=answers({200: Level}, 404),
+    summary="Read the caller's notification level",
+)
 def room_notifications(request, slug: str):
     """The caller's notification setting for one room: `all`, `mentions`
     (the default; `all` in a direct conversation) or `none`."""
@@ -34,7 +38,11 @@ def room_notifications(request, slug: str):
     return {"room": room.slug, "level": level}
 
 
-@router.put("/rooms/{slug}/notifications", response=answers({200: Level}, 400, 403, 404, 413))
+@router.put(
+    "/rooms/{slug}/notifications",
+    response=answers({200: Level}, 400, 403, 404, 413),
+    summary="Choose the caller's notification level",
+)
 def room_notifications_set(request, slug: str, payload: LevelChoice):
     """Choose the caller's notification setting for one room."""
     room = access.room_access_or_404(user=request.auth, slug=slug)

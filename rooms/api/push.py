@@ -54,7 +54,9 @@ class Saved(Schema):
     endpoint: str
 
 
-@router.get("/push/key", response=answers({200: PublicKey}, 404))
+@router.get(
+    "/push/key", response=answers({200: PublicKey}, 404), summary="The server's VAPID public key"
+)
 def push_key(request):
     """404 when Web Push is not configured (ROOMS_VAPID_PRIVATE_KEY unset)."""
     key = push.vapid_public_key()
@@ -66,7 +68,11 @@ def push_key(request):
 SAVED = {201: Saved, 200: Saved}
 
 
-@router.post("/push/subscriptions", response=answers(SAVED, 400, 403, 413))
+@router.post(
+    "/push/subscriptions",
+    response=answers(SAVED, 400, 403, 413),
+    summary="Store a push subscription",
+)
 def push_subscribe(request, payload: Subscription):
     """Store the caller's subscription: 201 new, 200 already stored."""
     created = services.push_subscription_save(
@@ -79,7 +85,11 @@ def push_subscribe(request, payload: Subscription):
     return Status(201 if created else 200, {"endpoint": payload.endpoint})
 
 
-@router.delete("/push/subscriptions", response=answers({204: None}, 400, 403, 413))
+@router.delete(
+    "/push/subscriptions",
+    response=answers({204: None}, 400, 403, 413),
+    summary="Forget a push subscription",
+)
 def push_unsubscribe(request, payload: Endpoint):
     """Forget the caller's subscription of this endpoint (also when there was none)."""
     services.push_subscription_delete(user=request.auth, endpoint=payload.endpoint)

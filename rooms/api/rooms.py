@@ -72,13 +72,17 @@ class RoomChange(Schema):
     private: StrictBool | None = None
 
 
-@router.get("/rooms/", response=answers({200: RoomList}))
+@router.get(
+    "/rooms/", response=answers({200: RoomList}), summary="List the rooms the caller may see"
+)
 def room_list(request):
     """The rooms the caller may see, sorted by slug."""
     return {"rooms": selectors.rooms_for_user(user=request.auth)}
 
 
-@router.post("/rooms/", response=answers({201: OneRoom}, 400, 403, 413, 429))
+@router.post(
+    "/rooms/", response=answers({201: OneRoom}, 400, 403, 413, 429), summary="Create a room"
+)
 def room_create(request, payload: RoomCreate):
     """Create a room (ROOMS_ROOM_CREATION), with the caller as its moderator."""
     room = services.room_create_by(
@@ -90,13 +94,15 @@ def room_create(request, payload: RoomCreate):
     return Status(201, {"room": selectors.room_detail(room=room, user=request.auth)})
 
 
-@router.get("/rooms/{slug}", response=answers({200: OneRoom}, 404))
+@router.get("/rooms/{slug}", response=answers({200: OneRoom}, 404), summary="Read one room")
 def room_detail(request, slug: str):
     """One room, for anyone who can see it."""
     return {"room": api_selectors.room_detail_seen(user=request.auth, slug=slug)}
 
 
-@router.patch("/rooms/{slug}", response=answers({200: OneRoom}, 400, 403, 404, 413))
+@router.patch(
+    "/rooms/{slug}", response=answers({200: OneRoom}, 400, 403, 404, 413), summary="Change a room"
+)
 def room_change(request, slug: str, payload: RoomChange):
     """Rename, archive, make private or public: the room's moderators and
     staff (403 for anyone else)."""
@@ -111,7 +117,11 @@ def room_change(request, slug: str, payload: RoomChange):
     return {"room": selectors.room_detail(room=room, user=request.auth)}
 
 
-@router.post("/rooms/{slug}/hide", response=answers({204: None}, 400, 404))
+@router.post(
+    "/rooms/{slug}/hide",
+    response=answers({204: None}, 400, 404),
+    summary="Hide a direct conversation",
+)
 def room_hide(request, slug: str):
     """Hide a direct conversation from the caller's lists until its next
     message; `invalid` for a room that is not one."""

@@ -39,7 +39,7 @@ QueryText = Annotated[str, Field(**stated(maxLength=MAX_QUERY_CHARS))]
 Day = Annotated[str, Field(**stated(format="date"))]
 
 
-@router.get("/search", response=answers({200: Results}, 400, 429, 503))
+@router.get("/search", response=answers({200: Results}, 400, 429, 503), summary="Search messages")
 def search(
     request,
     q: QueryText = Query("", description="The query (docs/search.md, Syntax)."),

@@ -21,7 +21,7 @@ class Suggestions(Schema):
     users: list[str]
 
 
-@router.get("/users", response=answers({200: Suggestions}, 429))
+@router.get("/users", response=answers({200: Suggestions}, 429), summary="Suggest usernames")
 def users(request, q: str = Query("", description="A prefix of at least 2 characters.")):
     """Active usernames starting with the prefix (any case), sorted, at
     most 20; none for a prefix under 2 characters."""

@@ -48,11 +48,13 @@ DOCUMENT = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/")))
 # parameters together: a slug taken, a user or a seq that names nothing, a
 # room that is no conversation, both `after` and `before`.
 # And the API, like any Django view, ignores parameters and body fields it
-# does not know: an extra one makes no request invalid.
+# does not know: an extra one makes no request invalid. A request may wait
+# longer than Schemathesis's 10 s on two cores shared with other suites.
 CONFIG = schemathesis.Config.from_dict(
     {
         "checks": {"positive_data_acceptance": {"enabled": False}},
         "generation": {"allow-extra-parameters": False},
+        "request-timeout": 60,
     }
 )
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)

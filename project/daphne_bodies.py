@@ -11,7 +11,9 @@ Under daphne, then, a body larger than the largest the application accepts
 (ROOMS_MAX_UPLOAD_BYTES and the multipart's own bytes) is not kept: declared
 so by its Content-Length, or found so as it arrives (chunked), its bytes are
 dropped as they come, and the request is answered 413 with the API's error
-body without reaching the application. `install()` runs when project.asgi is
+body without reaching the application. Twisted's own parsing of form and
+multipart bodies (which daphne does not use) is skipped as well.
+`install()` runs when project.asgi is
 loaded; it changes only daphne's request class, so it is inert elsewhere.
 """
 
@@ -85,12 +87,17 @@ def install() -> None:
         content_chunk(self, data)
 
     def requestReceived(self, command, path, version):
-        if getattr(self, "rooms_too_large", False):
-            # Twisted would parse a multipart body into arguments: there is none.
-            self.requestHeaders.removeHeader(b"content-type")
+        # Twisted would parse a form or multipart body into arguments that
+        # daphne never reads: a copy of the whole body in memory, and a bare
+        # 400 of its own for a multipart it cannot parse. Hidden from it
+        # here, the header is back before daphne builds the request's scope.
+        self.rooms_content_type = self.requestHeaders.getRawHeaders(b"content-type")
+        self.requestHeaders.removeHeader(b"content-type")
         return received(self, command, path, version)
 
     def process(self):
+        if getattr(self, "rooms_content_type", None):
+            self.requestHeaders.setRawHeaders(b"content-type", self.rooms_content_type)
         if not getattr(self, "rooms_too_large", False):
             return process_whole(self)
         error = too_large()

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rooms",
     "axes",
+    # The API's docs page (/api/docs): ninja's template and its bundled Swagger UI.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,8 @@ MAX_CLIENT_ID = 64  # code points
 MAX_EMOJI = 16  # code points
 MAX_ATTACHMENTS = 10  # files one message carries
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+SLUG_PATTERN = r"[-a-zA-Z0-9_]{1,64}"
+_SLUG = re.compile(SLUG_PATTERN)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ATTACHMENT_ID = re.compile(r"[0-9a-f]{32}")
 

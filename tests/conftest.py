@@ -8,6 +8,7 @@ so CI cannot pass without running them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -158,9 +159,9 @@ def redis_url() -> str:
     return f"{REDIS_HOST}/{REDIS_TEST_DB}"
 
 
-@pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
+@contextlib.contextmanager
+def postgres_database():
+    """A fresh PostgreSQL database's URL, dropped afterwards."""
     if not _reachable("127.0.0.1", 5432):
         missing_service("PostgreSQL is not reachable on 127.0.0.1:5432")
     import psycopg
@@ -172,9 +173,18 @@ def postgres_url():
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as error:
         missing_service(f"cannot create a PostgreSQL database: {error}")
-    yield f"{POSTGRES_HOST}/{name}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{POSTGRES_HOST}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

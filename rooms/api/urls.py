@@ -1,44 +1,52 @@
-"""The API's routes, under `/api/` (docs/api.md). A trailing slash is
-optional everywhere; any other path is a JSON 404."""
+"""The API's routes, under `/api/` (docs/api.md): a django-ninja API of one
+router per subject, its OpenAPI document at `/api/openapi.json` and the
+document shown to people at `/api/docs`. A trailing slash is optional
+everywhere; any other path is a JSON 404."""
 
-from django.urls import re_path
+from django.urls import path, re_path
+from ninja.openapi.docs import Swagger
 
 from . import attachments, direct, members, messages, notifications, push, rooms, search, users
-from .http import unknown_endpoint
+from .http import RoomsAPI, json_405, unknown_endpoint
 
-urlpatterns = [
-    re_path(r"^rooms/?$", rooms.room_list, name="api-rooms"),
-    re_path(
-        r"^rooms/(?P<slug>[^/]+)/messages/?$", messages.room_messages, name="api-room-messages"
+api = RoomsAPI(
+    title="Rooms API",
+    version="3",
+    description=(
+        "JSON over HTTP for bots, CI jobs and scripts (docs/api.md). Every error is "
+        '`{"error": {"code", "message", "field"?, "retry_after"?}}` with the status its '
+        "code knows."
     ),
-    re_path(
-        r"^rooms/(?P<slug>[^/]+)/messages/(?P<seq>[^/]+)/?$",
-        messages.room_message,
-        name="api-room-message",
-    ),
-    re_path(
-        r"^rooms/(?P<slug>[^/]+)/messages/(?P<seq>[^/]+)/reactions/?$",
-        messages.message_reactions,
-        name="api-message-reactions",
-    ),
-    re_path(r"^rooms/(?P<slug>[^/]+)/attachments/?$", attachments.room_attachments),
-    re_path(
-        r"^rooms/(?P<slug>[^/]+)/notifications/?$",
-        notifications.room_notifications,
-        name="api-room-notifications",
-    ),
-    re_path(r"^rooms/(?P<slug>[^/]+)/?$", rooms.room_detail, name="api-room"),
-    re_path(r"^rooms/(?P<slug>[^/]+)/hide/?$", rooms.room_hide, name="api-room-hide"),
-    re_path(r"^rooms/(?P<slug>[^/]+)/members/?$", members.room_members, name="api-room-members"),
-    re_path(
-        r"^rooms/(?P<slug>[^/]+)/members/(?P<username>[^/]+)/?$",
-        members.room_member,
-        name="api-room-member",
-    ),
-    re_path(r"^search/?$", search.search, name="api-search"),
-    re_path(r"^direct/?$", direct.direct, name="api-direct"),
-    re_path(r"^users/?$", users.users, name="api-users"),
-    re_path(r"^push/key/?$", push.push_key, name="api-push-key"),
-    re_path(r"^push/subscriptions/?$", push.push_subscriptions, name="api-push-subscriptions"),
-    re_path(r"^(?P<rest>.*)$", unknown_endpoint),
-]
+    urls_namespace="api",
+    # The Swagger UI of ninja's own static files, started by its own script:
+    # the Content-Security-Policy allows no inline script (project/csp.py).
+    docs=Swagger(settings={"persistAuthorization": False}),
+)
+for subject in (rooms, messages, attachments, members, notifications, direct, users, search, push):
+    api.add_router("", subject.router)
+
+
+def _routes() -> list:
+    """ninja's routes, each also under its other spelling (with or without
+    the trailing slash), with JSON 405s; its root answers like any unknown
+    path."""
+    patterns, _, _ = api.urls
+    routes = []
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        if pattern.name == "api-root":
+            routes.append(path(route, unknown_endpoint, name=pattern.name))
+            continue
+        if pattern.name in ("openapi-json", "openapi-view"):
+            routes.append(pattern)
+            continue
+        view = json_405(pattern.callback)
+        if route.rstrip("/").endswith("/attachments"):
+            view = attachments.bounded_upload(view)
+        other = route[:-1] if route.endswith("/") else route + "/"
+        routes += [path(route, view, name=pattern.name), path(other, view)]
+    return routes
+
+
+app_name = "api"
+urlpatterns = [*_routes(), re_path(r"^(?P<rest>.*)$", unknown_endpoint)]

@@ -7,18 +7,26 @@ characters with at most selectors.USER_PICKER_LIMIT names and no way to page
 past them, and every look-up spends from the user's read budget
 (rooms/budgets.py)."""
 
+from ninja import Query, Router, Schema
+
 from .. import budgets, selectors
-from .http import dumps, endpoint, json_response
+from .http import answers
+
+router = Router(tags=["users"])
 
 MIN_PREFIX = 2
 
 
-@endpoint("GET")
-def users(request, user):
-    """GET /api/users?q=prefix: active usernames starting with the prefix
-    (any case), sorted, at most 20; none for a prefix under 2 characters."""
-    budgets.read_spend(user=user)
-    prefix = request.GET.get("q", "").strip()[:150]
+class Suggestions(Schema):
+    users: list[str]
+
+
+@router.get("/users", response=answers({200: Suggestions}, 429), summary="Suggest usernames")
+def users(request, q: str = Query("", description="A prefix of at least 2 characters.")):
+    """Active usernames starting with the prefix (any case), sorted, at
+    most 20; none for a prefix under 2 characters."""
+    budgets.read_spend(user=request.auth)
+    prefix = q.strip()[:150]
     if len(prefix) < MIN_PREFIX:
-        return json_response(dumps({"users": []}))
-    return json_response(dumps({"users": selectors.usernames_starting(prefix=prefix)}))
+        return {"users": []}
+    return {"users": selectors.usernames_starting(prefix=prefix)}

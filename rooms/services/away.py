@@ -152,7 +152,8 @@ def push_subscription_save(
         ("keys.p256dh", p256dh, 200),
         ("keys.auth", auth, 100),
     ):
-        if not isinstance(value, str) or not value or len(value) > longest:
+        # NUL: PostgreSQL stores no such text.
+        if not isinstance(value, str) or not value or len(value) > longest or "\x00" in value:
             raise RoomsError("invalid", f"`{name}` must be a non-empty string.", field=name)
     if not endpoint.startswith("https://"):
         raise RoomsError("invalid", "`endpoint` must be an https URL.", field="endpoint")
@@ -165,6 +166,6 @@ def push_subscription_save(
 
 def push_subscription_delete(*, user: AbstractBaseUser, endpoint: str) -> None:
     """Forget the user's subscription of this endpoint (none: nothing)."""
-    if not isinstance(endpoint, str) or not endpoint:
+    if not isinstance(endpoint, str) or not endpoint or "\x00" in endpoint:
         raise RoomsError("invalid", "`endpoint` must be a non-empty string.", field="endpoint")
     PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()

@@ -94,3 +94,14 @@ def test_a_session_post_needs_the_csrf_token(alice):
         "/api/push/subscriptions", json.dumps(SUBSCRIPTION), content_type="application/json"
     )
     assert response.status_code == 403
+
+
+def test_a_nul_in_an_endpoint_or_key_is_refused(browser):
+    # PostgreSQL stores no NUL: refused before it reaches the database.
+    for body in (
+        {**SUBSCRIPTION, "endpoint": "https://push.example/\x00"},
+        {**SUBSCRIPTION, "keys": {**SUBSCRIPTION["keys"], "auth": "a\x00"}},
+    ):
+        assert send(browser, "post", body).status_code == 400
+    assert send(browser, "delete", {"endpoint": "\x00"}).status_code == 400
+    assert not PushSubscription.objects.exists()

@@ -74,7 +74,9 @@ def upload(worker, token: str, content: bytes, name: str, room: str = "team") ->
 
 def provision(deployment: Deployment) -> dict[str, str]:
     """alice, bob and carol with an API token each; the private room `team`
-    of alice and bob. In one process: every Django start costs seconds."""
+    of alice and bob. In one process: every Django start costs seconds. The
+    static files are collected: a refusal (404) is a page, linking them."""
+    deployment.collect_static()
     out = deployment.shell(
         "import json\n"
         "from django.contrib.auth import get_user_model\n"

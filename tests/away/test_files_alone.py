@@ -68,6 +68,14 @@ def test_the_push_names_the_files_of_a_message_without_text(settings, monkeypatc
     assert payload["title"] == "alice in a direct conversation"
 
 
+def test_a_direct_conversation_is_named_in_the_persons_language(inbox, direct):
+    room, alice, bob = direct
+    services.user_settings_set(user=bob, language="de", theme="auto")
+    send_files(room, alice, "chart.png")
+    (email,) = inbox.wait_for(1, poll=run_due_jobs)
+    assert email["Subject"] == "eine neue Nachricht in einer direkten Unterhaltung"
+
+
 def test_a_sweep_reads_the_names_of_all_its_messages_of_files_in_one_query(
     inbox, settings, user_factory
 ):

@@ -49,7 +49,15 @@ export function startAttachments({ client, slug, page, maxBytes = null, elements
     maxBytes,
     onChange: redraw,
   });
-  const handlers = { cancel: (key) => uploads.cancel(key), retry: (key) => uploads.retry(key) };
+  const handlers = {
+    cancel: (key) => {
+      uploads.cancel(key);
+      // The line of the × that had the focus is gone: the focus goes to the
+      // message box rather than to the start of the page.
+      if (document.activeElement === document.body) input.focus();
+    },
+    retry: (key) => uploads.retry(key),
+  };
 
   function redraw() {
     renderUploads(staged, uploads.staged(), handlers, connected());

@@ -172,7 +172,13 @@ function uploadItem(record, { cancel, retry }) {
   row.append(thumb, text);
   if (retry) {
     const again = button("button button--small upload-retry", gettext("Retry"));
-    again.addEventListener("click", () => retry(record.key));
+    again.addEventListener("click", () => {
+      const focused = document.activeElement === again;
+      retry(record.key);
+      // Retry hides itself while the file uploads again: the focus stays on
+      // its line, on ×, rather than falling to the start of the page.
+      if (focused && again.hidden) row.querySelector(".upload-cancel:not([hidden])")?.focus();
+    });
     row.append(again);
   }
   if (cancel) {

@@ -48,7 +48,7 @@ UNTRANSLATED_TEMPLATES = ("admin/",)
 # comes from the server); vendor/ is third-party code.
 UNTRANSLATED_MODULES = ("sw.js",)
 # Module strings shaped like words that nobody reads: key names, header
-# names, API names, canvas fonts.
+# names, API names, canvas fonts, drag data types.
 NOT_TEXT = {
     "Content-Type",
     "X-CSRFToken",
@@ -58,6 +58,7 @@ NOT_TEXT = {
     "bold 22px sans-serif",
     "afterSanitizeAttributes",
     "noopener noreferrer nofollow",  # a link's rel
+    "Files",  # the DataTransfer type of dragged files
 }
 # Where a module's string is code, not text: what precedes it.
 CODE_CONTEXT = re.compile(

@@ -42,7 +42,7 @@ def _away_email(*, to: str, batch, base_url: str, unsubscribe_url: str) -> Email
         {
             "seq": message.seq,
             "author": message.author or "Rooms",
-            "body": message.body,
+            "body": message.text,  # "📎 <names>" for a message of files alone
             # Formatted here, once for both parts, in UTC as the email says.
             "at": message.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
             "url": f"{room_url}#seq-{message.seq}",

@@ -14,6 +14,7 @@ refused before any pixel is decoded.
 import tempfile
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext
 from PIL import Image, ImageOps, ImageSequence
 
 from ..errors import RoomsError
@@ -55,15 +56,21 @@ def process(file, content_type: str) -> Processed:
     except Image.DecompressionBombError:
         raise _too_many_pixels() from None
     except Exception:  # Pillow raises many kinds for hostile input
-        raise invalid("The file is not a readable image.") from None
+        raise _unreadable() from None
     with image:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise _too_many_pixels()
         frames = getattr(image, "n_frames", 1)
         if frames > 1 and width * height * frames > MAX_ANIMATION_PIXELS:
+            megapixels = MAX_ANIMATION_PIXELS // 1_000_000
             raise invalid(
-                f"An animation may have at most {MAX_ANIMATION_PIXELS} pixels over all its frames."
+                ngettext(
+                    "An animation may have at most %(count)d megapixel over all its frames.",
+                    "An animation may have at most %(count)d megapixels over all its frames.",
+                    megapixels,
+                )
+                % {"count": megapixels}
             )
         try:
             if frames > 1:
@@ -72,11 +79,21 @@ def process(file, content_type: str) -> Processed:
         except RoomsError:
             raise
         except Exception:
-            raise invalid("The file is not a readable image.") from None
+            raise _unreadable() from None
+
+
+def _unreadable() -> RoomsError:
+    return invalid(gettext("The file is not a readable image."))
 
 
 def _too_many_pixels() -> RoomsError:
-    return invalid(f"An image may have at most {MAX_PIXELS} pixels.")
+    megapixels = MAX_PIXELS // 1_000_000
+    message = ngettext(
+        "An image may have at most %(count)d megapixel.",
+        "An image may have at most %(count)d megapixels.",
+        megapixels,
+    )
+    return invalid(message % {"count": megapixels})
 
 
 def _still(image: Image.Image) -> Processed:

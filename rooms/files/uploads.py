@@ -22,7 +22,9 @@ from django.core.files.uploadhandler import (
     TemporaryFileUploadHandler,
 )
 from django.http import QueryDict
+from django.utils import formats
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext, ngettext
 
 from ..errors import RoomsError
 
@@ -37,8 +39,24 @@ BINARY = "application/octet-stream"
 
 
 def too_large() -> RoomsError:
-    limit = settings.ROOMS_MAX_UPLOAD_BYTES
-    return RoomsError("too_large", f"A file may hold at most {limit} bytes.")
+    limit = readable_size(settings.ROOMS_MAX_UPLOAD_BYTES)
+    return RoomsError("too_large", gettext("A file may be at most %(limit)s.") % {"limit": limit})
+
+
+def readable_size(size: int) -> str:
+    """A size for people in the active language, as the browser writes one
+    (static/rooms/attachments.js, formatSize): "900 bytes", "1.5 KB", "10
+    MB" (1 KB = 1024 bytes), one decimal below 10 and none when it is 0."""
+    if size < 1024:
+        return ngettext("%(size)d byte", "%(size)d bytes", size) % {"size": size}
+    units = [gettext("%(size)s KB"), gettext("%(size)s MB"), gettext("%(size)s GB")]
+    units.append(gettext("%(size)s TB"))
+    value, unit = size / 1024, 0
+    while unit < len(units) - 1 and value >= 1023.95:
+        value, unit = value / 1024, unit + 1
+    value = round(value, 1) if value < 9.95 else round(value)
+    shown = formats.number_format(value, 0 if value == int(value) else 1)
+    return units[unit] % {"size": shown}
 
 
 def declared_too_large(meta) -> bool:

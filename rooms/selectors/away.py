@@ -9,16 +9,18 @@ for them is not `none`, not deleted, above their read cursor.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy
 
 from .. import access
 from ..models import (
+    Attachment,
     EmailPreference,
     Membership,
     Mention,
@@ -33,6 +35,8 @@ from ..models import (
 # An email lists at most this many messages, then "and N more".
 EMAIL_LISTED = 20
 NONE = NotificationSetting.Level.NONE
+# Translators: a direct conversation's title in its emails and pushes, after "in".
+DIRECT_TITLE = gettext_lazy("a direct conversation")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,16 @@ class AwayMessage:
     author: str | None
     body: str
     created_at: object
+    files: tuple[str, ...] = ()  # its attachments' names, read for a message without text
+    pk: int | None = None
+
+    @property
+    def text(self) -> str:
+        """What stands for it in an email or a push: its body, or for a
+        message of files alone "📎 a.png, b.pdf" (as in the browser)."""
+        if self.body.strip() or not self.files:
+            return self.body
+        return "📎 " + ", ".join(self.files)
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,7 @@ def _away_rows(user: AbstractBaseUser, room_id: int, channel: str, after_seq: in
         "room__slug",
         "room__title",
         "room__kind",
+        "pk",
     )[:EMAIL_LISTED]
 
 
@@ -159,7 +174,15 @@ def away_batch(
     them, above `after_seq` (the newest already notified), in ONE query: the
     read cursor, the level, access and (email) the user's address are read
     in it, so a delivery decides from one consistent view of them. None when
-    there is nothing."""
+    there is nothing. (A message of files alone asks one query more: their
+    names.)"""
+    return _with_files([_batch_without_files(user, room_id, channel, after_seq)])[0]
+
+
+def _batch_without_files(
+    user: AbstractBaseUser, room_id: int, channel: str, after_seq: int
+) -> AwayBatch | None:
+    """away_batch's one query, the files' names left out."""
     compiled = _compiled_query(channel)
     values = {_USER: user.pk, _ROOM: room_id, _AFTER: after_seq}
     params = [_bound(param, values) for param in compiled.params]
@@ -174,13 +197,11 @@ def away_batches(*, wanted: list[tuple[AbstractBaseUser, int, str, int]]) -> lis
     in its order. On PostgreSQL in one query per channel: the same compiled
     query, joined LATERAL to the list of values (one round trip and one plan
     for a whole sweep, not one each); elsewhere one query each (SQLite keeps
-    the statement prepared)."""
+    the statement prepared). The names of the files of messages without text
+    take one query more for them all."""
     alias = router.db_for_read(Message)
     if connections[alias].vendor != "postgresql":
-        return [
-            away_batch(user=user, room_id=room_id, channel=channel, after_seq=after_seq)
-            for user, room_id, channel, after_seq in wanted
-        ]
+        return _with_files([_batch_without_files(*row) for row in wanted])
     found: list = [None] * len(wanted)
     for channel in {channel for _, _, channel, _ in wanted}:
         which = [index for index, row in enumerate(wanted) if row[2] == channel]
@@ -201,7 +222,7 @@ def away_batches(*, wanted: list[tuple[AbstractBaseUser, int, str, int]]) -> lis
         for number, group in groups.items():
             group.sort(key=lambda row: row[0], reverse=True)  # the newest first, as away_batch
             found[which[number - 1]] = _batch_of(group)
-    return found
+    return _with_files(found)
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -241,13 +262,37 @@ def _batch_of(found: list[tuple]) -> AwayBatch | None:
     """The AwayBatch of the decision query's rows (the newest first)."""
     if not found:
         return None
-    messages = [AwayMessage(seq, author, body, at) for seq, author, body, at, *_ in found]
-    _, _, _, _, total, slug, title, kind = found[0]
+    messages = [
+        AwayMessage(seq, author, body, at, pk=pk) for seq, author, body, at, *_, pk in found
+    ]
+    _, _, _, _, total, slug, title, kind, _ = found[0]
     direct = kind == Room.Kind.DIRECT
-    title = "a direct conversation" if direct else (title or slug)
+    title = DIRECT_TITLE if direct else (title or slug)
     return AwayBatch(
         room_slug=slug, room_title=title, messages=messages, total=total, is_direct=direct
     )
+
+
+def _with_files(batches: list[AwayBatch | None]) -> list[AwayBatch | None]:
+    """`batches` with the names of the files of each message that has no
+    text (AwayMessage.text), read for all of them in one query; no query
+    when every message has text (nearly always)."""
+    bare = [m.pk for batch in batches if batch for m in batch.messages if not m.body.strip()]
+    if not bare:
+        return batches
+    names: dict[int, list[str]] = {}
+    rows = Attachment.objects.filter(message_id__in=bare).order_by("message_id", "position")
+    for message_pk, name in rows.values_list("message_id", "name"):
+        names.setdefault(message_pk, []).append(name)
+
+    def named(message: AwayMessage) -> AwayMessage:
+        found = names.get(message.pk)
+        return replace(message, files=tuple(found)) if found else message
+
+    return [
+        batch and replace(batch, messages=[named(message) for message in batch.messages])
+        for batch in batches
+    ]
 
 
 def direct_people(*, room_ids: list[int]) -> set[tuple[int, int]]:

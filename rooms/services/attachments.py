@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Case, QuerySet, Value, When
+from django.utils.translation import gettext
 
 from .. import access
 from ..errors import RoomsError
@@ -37,13 +38,13 @@ def attachment_upload_by(*, by: AbstractBaseUser, slug: str, upload) -> Attachme
     stored re-encoded (rooms/files/images.py), anything else as it came."""
     room = access.room_access_or_404(user=by, slug=slug)
     if not access.may_write(is_archived=False, role=room.role, restricted=room.restricted):
-        raise RoomsError("forbidden", "You may only read this room.")
+        raise RoomsError("forbidden", gettext("You may only read this room."))
     if room.is_archived:
-        raise RoomsError("read_only", "This room is archived.")
+        raise RoomsError("read_only", gettext("This room is archived."))
     if upload.size > settings.ROOMS_MAX_UPLOAD_BYTES:
         raise uploads.too_large()
     if upload.size == 0:
-        raise RoomsError("invalid", "The file is empty.", field="file")
+        raise RoomsError("invalid", gettext("The file is empty."), field="file")
     with transaction.atomic():
         # Counted before the work: a file that turns out unreadable was work too.
         starts.upload_record(user=by)

@@ -234,7 +234,7 @@ def away_push_payload(batch: reads.AwayBatch, language: str | None = None) -> di
         room_slug=batch.room_slug,
         seq=newest.seq,
         title=title,
-        body=f"{who}: {newest.body}",
+        body=f"{who}: {newest.text}",
         url=f"{settings.ROOMS_BASE_URL}/rooms/{batch.room_slug}/#seq-{newest.seq}",
     )
 

@@ -86,8 +86,22 @@ def test_past_the_limit_by_its_declared_length_is_413_before_anything(api, lobby
 
 def test_past_the_limit_by_the_bytes_counted_is_413(api, lobby, settings):
     settings.ROOMS_MAX_UPLOAD_BYTES = 1000
-    assert error_of(upload(api, b"x" * 1001), 413)["code"] == "too_large"
+    error = error_of(upload(api, b"x" * 1001), 413)
+    assert (error["code"], error["message"]) == ("too_large", "A file may be at most 1000 bytes.")
     assert upload(api, b"x" * 1000).status_code == 201
+
+
+def test_a_refusal_is_said_in_the_language_the_client_asks_for(api, lobby, settings):
+    settings.ROOMS_MAX_UPLOAD_BYTES = 1000
+
+    def german(content: bytes):
+        file = SimpleUploadedFile("a.txt", content)
+        return api.post(url(), {"file": file}, headers={"Accept-Language": "de"})
+
+    empty = error_of(german(b""), 400)
+    assert (empty["code"], empty["message"]) == ("invalid", "Die Datei ist leer.")
+    large = error_of(german(b"x" * 1001), 413)
+    assert large["message"] == "Eine Datei darf höchstens 1000 Bytes groß sein."
 
 
 def test_who_may_not_upload_gets_the_status_of_why(api, room_factory, alice, bob):

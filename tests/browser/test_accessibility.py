@@ -1,8 +1,9 @@
 """The pages people use checked by axe-core in Chromium (docs/ui.md,
 Accessibility): login, room list, room, search and manage, at desktop and
-phone width, in the light and the dark theme (the system's, and the
-person's own setting against a light system), with no serious or critical
-violation of WCAG 2.1 A and AA.
+phone width, and a room's files, uploads and a picture's larger view, in
+the light and the dark theme (the system's, and the person's own setting
+against a light system), with no serious or critical violation of WCAG 2.1
+A and AA.
 
 axe-core's own build is vendored in tests/browser/vendor/ (see its README)
 and evaluated into each page: Playwright's evaluate is not a page script, so
@@ -285,6 +286,111 @@ def test_a_persons_dark_theme_holds_against_a_light_system(site, deployment, pla
         context.close()
 
 
+# bob shares a picture and a PDF in room SLUG, through the services.
+SHARE_FILES = """
+import io
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw
+from rooms import services
+from rooms.models import Room
+bob = get_user_model().objects.get(username="bob")
+room = Room.objects.get(slug=SLUG)
+picture = Image.new("RGB", (900, 520), "#eef0ff")
+draw = ImageDraw.Draw(picture)
+for n, share in enumerate((0.42, 0.55, 0.48, 0.7, 0.66, 0.86)):
+    draw.rectangle((30 + n * 145, 520 * (1 - share), 130 + n * 145, 520), fill="#4f46e5")
+png = io.BytesIO()
+picture.save(png, format="PNG")
+ids = [
+    services.attachment_upload_by(by=bob, slug=SLUG, upload=SimpleUploadedFile(name, content)).id
+    for name, content in (("signups.png", png.getvalue()), ("report.pdf", b"%PDF-1.4\\n" * 900))
+]
+services.message_post(room=room, author=bob, body="The numbers", attachments=ids)
+"""
+
+
+@pytest.fixture(scope="module")
+def files_room(deployment) -> str:
+    """A private room of alice and bob where bob shared a picture and a PDF."""
+    slug = f"a11y-{uuid.uuid4().hex[:8]}"
+    deployment.manage(
+        "createroom",
+        slug,
+        "--title",
+        "Files",
+        "--private",
+        "--moderator",
+        "alice",
+        "--member",
+        "bob",
+    )
+    deployment.shell(SHARE_FILES.replace("SLUG", repr(slug)))
+    return slug
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_files_uploads_and_the_larger_view_have_no_serious_axe_violation(
+    site, files_room, contexts, scheme
+):
+    """A picture and a file card in a message, staged uploads (one ready,
+    one refused with Retry), the drop zone, and the picture's larger view."""
+    page = contexts("desktop", scheme).new_page()
+    picture = page.get_by_role("link", name="Open signups.png")
+    viewer = page.get_by_role("dialog", name="signups.png")
+    staged = page.locator("#staged .upload")
+
+    def stage_uploads():
+        page.locator("#attach-picker").set_input_files(
+            files=[
+                {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"some notes"},
+                {"name": "empty.txt", "mimeType": "text/plain", "buffer": b""},
+            ]
+        )
+        expect(staged.filter(has_text="notes.txt").locator(".upload-status")).to_have_text("Ready")
+        expect(staged.filter(has_text="empty.txt").get_by_role("alert")).to_be_visible()
+
+    def drag_files():
+        page.evaluate(
+            """() => {
+              const data = new DataTransfer();
+              data.items.add(new File(["x"], "x.txt", { type: "text/plain" }));
+              const init = { dataTransfer: data, bubbles: true, cancelable: true };
+              document.getElementById("messages").dispatchEvent(new DragEvent("dragenter", init));
+            }"""
+        )
+        expect(page.locator(".drop-zone")).to_be_visible()
+
+    def open_viewer():
+        page.locator(".drop-zone").evaluate("(zone) => { zone.hidden = true; }")
+        picture.click()
+        expect(viewer).to_be_visible()
+        page.wait_for_function("() => document.querySelector('.viewer-image').naturalWidth > 0")
+
+    try:
+        page.goto(f"{site['url']}/rooms/{files_room}/")
+        expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
+        expect(page.locator("#messages .attachment-file")).to_have_count(1)
+        page.wait_for_function(
+            "() => document.querySelector('#messages .attachment-image img').naturalWidth > 0"
+        )
+        found = violations_in_states(
+            page,
+            [
+                ("a picture and a file card", lambda: None),
+                ("uploads staged, one refused", stage_uploads),
+                ("files dragged over the room", drag_files),
+                ("the picture's larger view", open_viewer),
+            ],
+        )
+        page.keyboard.press("Escape")
+        expect(viewer).to_be_hidden()
+        expect(picture).to_be_focused()
+    finally:
+        page.close()
+    assert not found, f"{scheme}:\n" + "\n".join(found)
+
+
 @pytest.mark.parametrize("motion", ["reduce", "no-preference"])
 def test_reduced_motion_turns_animations_off(site, playwright_browser, logged_in, motion):
     context = playwright_browser.new_context(
@@ -309,9 +415,11 @@ def test_reduced_motion_turns_animations_off(site, playwright_browser, logged_in
         context.close()
 
 
-def test_the_pages_in_german_have_no_serious_axe_violation(site, playwright_browser, logged_in):
+def test_the_pages_in_german_have_no_serious_axe_violation(
+    site, files_room, playwright_browser, logged_in
+):
     """Names that must contain a control's visible words hold in another
-    language too (the pages follow Accept-Language)."""
+    language too (the pages follow Accept-Language); a room's files too."""
     context = playwright_browser.new_context(
         storage_state=logged_in["alice"], viewport=SIZES["desktop"], locale="de-DE"
     )
@@ -322,6 +430,12 @@ def test_the_pages_in_german_have_no_serious_axe_violation(site, playwright_brow
             expect(page.locator("html")).to_have_attribute("lang", "de")
             found += violations_in_states(page, [(name, lambda: None)])
             page.close()
+        page = context.new_page()
+        page.goto(f"{site['url']}/rooms/{files_room}/")
+        expect(page.get_by_role("link", name="Herunterladen: report.pdf")).to_be_visible()
+        expect(page.locator("#messages .attachment-file-size")).to_have_text("7,9 KB")
+        found += violations_in_states(page, [("files", lambda: None)])
+        page.close()
         assert not found, "\n".join(found)
     finally:
         context.close()

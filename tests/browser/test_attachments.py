@@ -3,7 +3,9 @@ composer uploads with its progress shown and reaches the other page at its
 final size before it loads; a PDF dropped on the room becomes a card with
 a working download link; a message with a file made offline goes when the
 connection is back; a refused file says the server's reason and offers
-Retry. And the docs' screenshot of a conversation with a picture and a file."""
+Retry; the attach button, Retry and Remove work by keyboard, with a
+visible focus that never falls to the start of the page. And the docs'
+screenshot of a conversation with a picture and a file."""
 
 import re
 from pathlib import Path
@@ -116,7 +118,7 @@ def test_a_pasted_picture_uploads_with_progress_and_shows_at_its_final_size_befo
     staged = alice.locator("#staged .upload")
     expect(staged).to_have_count(1)
     expect(staged.locator(".upload-name")).to_have_text("chart.png")
-    expect(staged.locator("progress")).to_be_visible()
+    expect(staged.get_by_role("progressbar", name="Uploading chart.png")).to_be_visible()
     expect(staged.locator(".upload-status")).to_have_text(re.compile(r"\d+ %$"))
     expect(alice.locator(".upload-thumb")).to_have_js_property("tagName", "IMG")  # a preview
     upload.release()
@@ -261,6 +263,60 @@ def test_a_refused_file_says_why_and_offers_retry(deployment, browse, room):
         line.get_by_role("button", name=f"Remove {name}").click()
     expect(alice.locator("#staged .upload")).to_have_count(0)
     expect(alice.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def focus_ring(locator) -> bool:
+    """Whether the focused `locator` shows the stylesheet's focus ring."""
+    return locator.evaluate(
+        "(node) => node.matches(':focus-visible') && getComputedStyle(node).outlineStyle"
+        " !== 'none' && parseFloat(getComputedStyle(node).outlineWidth) >= 2"
+    )
+
+
+def test_attach_retry_and_cancel_work_by_keyboard_with_a_visible_focus(deployment, browse, room):
+    slug = room()
+    alice = open_room(browse("alice"), deployment, slug)
+    box = alice.get_by_label("Message", exact=True)
+    attach = alice.get_by_role("button", name="Attach files")
+    box.focus()
+    alice.keyboard.press("Shift+Tab")
+    expect(attach).to_be_focused()
+    assert focus_ring(attach)
+    with alice.expect_file_chooser() as chooser:
+        alice.keyboard.press("Enter")
+    chooser.value.set_files(
+        files=[
+            {"name": "empty.txt", "mimeType": "text/plain", "buffer": b""},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"some notes"},
+        ]
+    )
+    empty = alice.locator("#staged .upload", has_text="empty.txt")
+    notes = alice.locator("#staged .upload", has_text="notes.txt")
+    expect(empty.get_by_role("alert")).to_have_text("Not uploaded: The file is empty.")
+    expect(notes.locator(".upload-status")).to_have_text("Ready")
+    expect(box).to_be_focused()  # back to the box, for the text that goes with them
+
+    # Back from the box: the attach button, then each line's controls.
+    remove_notes = notes.get_by_role("button", name="Remove notes.txt")
+    retry = empty.get_by_role("button", name="Retry")
+    for expected in (attach, remove_notes, empty.get_by_role("button", name="Remove empty.txt")):
+        alice.keyboard.press("Shift+Tab")
+        expect(expected).to_be_focused()
+        assert focus_ring(expected)
+    alice.keyboard.press("Shift+Tab")
+    expect(retry).to_be_focused()
+    assert focus_ring(retry)
+    with alice.expect_response(lambda response: "/attachments" in response.url) as again:
+        alice.keyboard.press("Enter")
+    assert again.value.status == 400
+    expect(empty.get_by_role("alert")).to_be_visible()
+    expect(empty.get_by_role("button", name=re.compile("empty.txt"))).to_be_focused()
+
+    # Remove by keyboard: the line goes, and the focus to the message box.
+    remove_notes.focus()
+    alice.keyboard.press("Enter")
+    expect(notes).to_have_count(0)
+    expect(box).to_be_focused()
 
 
 def test_screenshot_of_a_conversation_with_a_picture_and_a_file(deployment, browse, room):

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.files.uploadhandler import StopUpload
+from django.utils import translation
 
 from rooms.files import uploads
 
@@ -30,6 +31,39 @@ from .samples import HTML, SVG, animated_gif, jpeg_with_gps, png, upload
 )
 def test_names_are_cleaned_of_paths_and_control_characters(raw, clean):
     assert uploads.clean_name(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("size", "english", "german"),
+    [
+        (0, "0 bytes", "0 Bytes"),
+        (1, "1 byte", "1 Byte"),
+        (1023, "1023 bytes", "1023 Bytes"),
+        (1536, "1.5 KB", "1,5 KB"),
+        (1024 * 1024 - 1, "1 MB", "1 MB"),
+        (10 * 1024 * 1024, "10 MB", "10 MB"),
+        (123_456_789, "118 MB", "118 MB"),
+        (5 * 1024**3, "5 GB", "5 GB"),
+    ],
+)
+def test_sizes_read_as_the_browser_writes_them_in_the_active_language(size, english, german):
+    """As static/rooms/attachments.js's formatSize (tests/js/attachments.test.mjs)."""
+    with translation.override("en"):
+        assert uploads.readable_size(size) == english
+    with translation.override("de"):
+        assert uploads.readable_size(size) == german
+
+
+def test_the_limit_is_said_as_a_size_for_people(settings):
+    with translation.override("en"):
+        assert uploads.too_large().message == "A file may be at most 10 MB."
+    settings.ROOMS_MAX_UPLOAD_BYTES = 1000
+    with translation.override("de"):
+        refused = uploads.too_large()
+    assert (refused.code, refused.message) == (
+        "too_large",
+        "Eine Datei darf höchstens 1000 Bytes groß sein.",
+    )
 
 
 def test_a_long_name_is_cut_keeping_its_extension():

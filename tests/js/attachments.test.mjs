@@ -31,8 +31,9 @@ import { MemoryStorage, connectAndJoin, message, setup } from "./fakes.mjs";
 describe("sizes, boxes and answers", () => {
   test("sizes read as people expect, in steps of 1024", () => {
     const cases = [
-      [0, "0 B"],
-      [1023, "1023 B"],
+      [0, "0 bytes"],
+      [1, "1 byte"],
+      [1023, "1023 bytes"],
       [1024, "1 KB"],
       [1536, "1.5 KB"],
       [10 * 1024 - 1, "10 KB"],
@@ -42,6 +43,24 @@ describe("sizes, boxes and answers", () => {
       [5 * 1024 ** 3, "5 GB"],
     ];
     for (const [bytes, text] of cases) assert.equal(formatSize(bytes), text, String(bytes));
+  });
+
+  test("sizes in the page's language: its words, plural forms and decimal comma", () => {
+    globalThis.document = { documentElement: { lang: "de" } };
+    globalThis.django = {
+      gettext: (text) => text,
+      ngettext: (singular, plural, count) =>
+        singular === "%(size)s byte" ? ["%(size)s Byte", "%(size)s Bytes"][count === 1 ? 0 : 1] : plural,
+    };
+    try {
+      assert.deepEqual(
+        [1, 900, 1536, 10_485_760].map(formatSize),
+        ["1 Byte", "900 Bytes", "1,5 KB", "10 MB"],
+      );
+    } finally {
+      delete globalThis.document;
+      delete globalThis.django;
+    }
   });
 
   test("a picture's box is scaled down to fit, never up, keeping its ratio", () => {

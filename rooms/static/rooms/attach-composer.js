@@ -10,13 +10,8 @@ import { MAX_FILES, Uploads, xhrTransport } from "./attachments.js";
 import { renderUploads } from "./attachment-view.js";
 import { csrfToken } from "./direct.js";
 import { el } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { uploadStore } from "./upload-store.js";
-
-// User-visible text, in one place.
-const TEXT = {
-  drop: "Drop files to share them here",
-  tooMany: (count, max) => `At most ${max} files go with one message: ${count} left out.`,
-};
 
 /** The files of a clipboard or drop: only real files, never text. */
 export function filesOf(transfer) {
@@ -54,7 +49,15 @@ export function startAttachments({ client, slug, page, maxBytes = null, elements
     maxBytes,
     onChange: redraw,
   });
-  const handlers = { cancel: (key) => uploads.cancel(key), retry: (key) => uploads.retry(key) };
+  const handlers = {
+    cancel: (key) => {
+      uploads.cancel(key);
+      // The line of the × that had the focus is gone: the focus goes to the
+      // message box rather than to the start of the page.
+      if (document.activeElement === document.body) input.focus();
+    },
+    retry: (key) => uploads.retry(key),
+  };
 
   function redraw() {
     renderUploads(staged, uploads.staged(), handlers, connected());
@@ -78,7 +81,14 @@ export function startAttachments({ client, slug, page, maxBytes = null, elements
   function add(files) {
     if (page.readOnly || !files.length) return;
     const left = uploads.stage(files);
-    if (left) showNotice(TEXT.tooMany(left, MAX_FILES));
+    if (left) {
+      const text = ngettext(
+        "At most %(max)s files go with one message: %(count)s file left out.",
+        "At most %(max)s files go with one message: %(count)s files left out.",
+        left,
+      );
+      showNotice(interpolate(text, { max: MAX_FILES, count: left }));
+    }
     input.focus();
   }
 
@@ -99,7 +109,7 @@ export function startAttachments({ client, slug, page, maxBytes = null, elements
 
   // Dropping files on the messages or the composer: the area says it will
   // take them while they are dragged over it.
-  const zone = el("div", "drop-zone", TEXT.drop);
+  const zone = el("div", "drop-zone", gettext("Drop files to share them here"));
   zone.hidden = true;
   zone.setAttribute("aria-hidden", "true");
   chat.append(zone);

@@ -8,23 +8,7 @@
 
 import { button, el } from "./dom.js";
 import { fitWithin, formatSize, isImage } from "./attachments.js";
-
-// User-visible text, in one place.
-const TEXT = {
-  attachments: "Attachments",
-  open: (name) => `Open ${name}`,
-  download: "Download",
-  downloadNamed: (name) => `Download ${name}`,
-  close: "Close",
-  remove: (name) => `Remove ${name}`,
-  cancel: (name) => `Cancel the upload of ${name}`,
-  retry: "Retry",
-  uploading: (name) => `Uploading ${name}`,
-  waiting: "Waiting for connection…",
-  elsewhere: "Uploading in another tab…",
-  ready: "Ready",
-  failed: (error) => `Not uploaded: ${error}`,
-};
+import { gettext, interpolate } from "./i18n.js";
 
 // The largest box a picture takes in a message (CSS keeps it inside the
 // message on narrow screens, with its aspect ratio).
@@ -35,7 +19,8 @@ const VIEW_SHARE = { width: 0.92, height: 0.8 };
 /** A short label for a file's kind: its extension, or "FILE". */
 export function fileLabel(name) {
   const match = /\.([A-Za-z0-9]{1,5})$/.exec(name ?? "");
-  return match ? match[1].toUpperCase() : "FILE";
+  // Translators: the label of a file without an extension, in capitals like one ("PDF"); at most 5 letters.
+  return match ? match[1].toUpperCase() : gettext("FILE");
 }
 
 /** Bring the attachments shown in message `item` up to date with
@@ -57,7 +42,7 @@ export function renderAttachments(item, message) {
 function picture(attachment) {
   const link = el("a", "attachment attachment-image");
   link.href = attachment.url;
-  link.setAttribute("aria-label", TEXT.open(attachment.name));
+  link.setAttribute("aria-label", interpolate(gettext("Open %(name)s"), { name: attachment.name }));
   const img = el("img");
   const size = fitWithin(attachment.width, attachment.height, THUMB_BOX.width, THUMB_BOX.height);
   img.width = size.width;
@@ -82,10 +67,10 @@ function fileCard(attachment) {
     el("span", "attachment-file-name", attachment.name),
     el("span", "attachment-file-size", formatSize(attachment.size)),
   );
-  const link = el("a", "button button--small attachment-download", TEXT.download);
+  const link = el("a", "button button--small attachment-download", gettext("Download"));
   link.href = attachment.url;
   link.download = attachment.name;
-  link.setAttribute("aria-label", TEXT.downloadNamed(attachment.name));
+  link.setAttribute("aria-label", interpolate(gettext("Download %(name)s"), { name: attachment.name }));
   card.append(el("span", "attachment-file-icon", fileLabel(attachment.name)), text, link);
   card.title = attachment.name;
   return card;
@@ -123,8 +108,8 @@ function createViewer() {
   const bar = el("div", "viewer-bar");
   const name = el("span", "viewer-name");
   const size = el("span", "viewer-size");
-  const download = el("a", "button button--small", TEXT.download);
-  const close = button("button button--small", TEXT.close);
+  const download = el("a", "button button--small", gettext("Download"));
+  const close = button("button button--small", gettext("Close"));
   close.autofocus = true;
   close.addEventListener("click", () => dialog.close());
   bar.append(name, size, download, close);
@@ -167,10 +152,10 @@ async function preview(file, thumb) {
 
 /** What an upload's line says: its progress, or why it waits or failed. */
 export function uploadStatus(record, connected) {
-  if (record.state === "failed") return TEXT.failed(record.error);
-  if (record.state === "done") return TEXT.ready;
-  if (record.state === "elsewhere") return TEXT.elsewhere;
-  if (record.state === "waiting" && !connected) return TEXT.waiting;
+  if (record.state === "failed") return interpolate(gettext("Not uploaded: %(error)s"), { error: record.error });
+  if (record.state === "done") return gettext("Ready");
+  if (record.state === "elsewhere") return gettext("Uploading in another tab…");
+  if (record.state === "waiting" && !connected) return gettext("Waiting for connection…");
   const percent = record.size ? Math.floor((100 * record.loaded) / record.size) : 0;
   return `${formatSize(record.size)} · ${percent} %`;
 }
@@ -182,12 +167,18 @@ function uploadItem(record, { cancel, retry }) {
   if (record.file && record.type.startsWith("image/") && globalThis.createImageBitmap) preview(record.file, thumb);
   const text = el("div", "upload-text");
   const progress = el("progress", "upload-progress");
-  progress.setAttribute("aria-label", TEXT.uploading(record.name));
+  progress.setAttribute("aria-label", interpolate(gettext("Uploading %(name)s"), { name: record.name }));
   text.append(el("span", "upload-name", record.name), progress, el("span", "upload-status"));
   row.append(thumb, text);
   if (retry) {
-    const again = button("button button--small upload-retry", TEXT.retry);
-    again.addEventListener("click", () => retry(record.key));
+    const again = button("button button--small upload-retry", gettext("Retry"));
+    again.addEventListener("click", () => {
+      const focused = document.activeElement === again;
+      retry(record.key);
+      // Retry hides itself while the file uploads again: the focus stays on
+      // its line, on ×, rather than falling to the start of the page.
+      if (focused && again.hidden) row.querySelector(".upload-cancel:not([hidden])")?.focus();
+    });
     row.append(again);
   }
   if (cancel) {
@@ -216,9 +207,10 @@ function updateUploadItem(row, record, connected) {
   const cancel = row.querySelector(".upload-cancel");
   if (cancel) cancel.hidden = Boolean(record.foreign);
   if (cancel) {
-    const label = state === "uploading" || state === "waiting" ? TEXT.cancel : TEXT.remove;
-    cancel.setAttribute("aria-label", label(record.name));
-    cancel.title = label(record.name);
+    const busy = state === "uploading" || state === "waiting";
+    const label = busy ? gettext("Cancel the upload of %(name)s") : gettext("Remove %(name)s");
+    cancel.setAttribute("aria-label", interpolate(label, { name: record.name }));
+    cancel.title = interpolate(label, { name: record.name });
   }
 }
 

@@ -8,20 +8,12 @@
 // Uploads need the server: they start when the socket is connected. A
 // refused upload says the server's reason and waits for Retry.
 
+import { gettext, interpolate, locale, ngettext } from "./i18n.js";
 import { newClientId } from "./outbox.js";
 
-// User-visible text, in one place.
-const TEXT = {
-  unnamed: "file",
-  tooLarge: (limit) => `The file is larger than ${limit}.`,
-  tooLargeHttp: "The file is too large.",
-  rateLimited: "Too many uploads: try again in a moment.",
-  network: "Could not reach the server.",
-  failed: (status) => `Upload failed (HTTP ${status}).`,
-  notSent: (name, error) => `${name}: ${error}`,
-  files: (names) => `📎 ${names}`,
-  lost: "its files were not kept in this browser; Retry sends the text alone.",
-};
+// The name of a file that came without one (a pasted picture may): a
+// name, as the server's (rooms/files/uploads.py), not a word to translate.
+const UNNAMED = "file";
 
 /** At most this many files go with one message (the server's limit too). */
 export const MAX_FILES = 10;
@@ -30,19 +22,30 @@ export const MAX_FILES = 10;
 const NETWORK_TRIES = 3;
 const NETWORK_WAIT_MS = 2000;
 
-const UNITS = ["KB", "MB", "GB", "TB"];
+// Each unit's text, called where makemessages sees it.
+const UNITS = [
+  (size) => interpolate(gettext("%(size)s KB"), { size }),
+  (size) => interpolate(gettext("%(size)s MB"), { size }),
+  (size) => interpolate(gettext("%(size)s GB"), { size }),
+  (size) => interpolate(gettext("%(size)s TB"), { size }),
+];
 
-/** A size for people: "900 B", "1.5 KB", "12 MB" (1 KB = 1024 bytes). */
+/** A size for people, in the page's language: "900 bytes", "1.5 KB" ("1,5
+ * KB" in German), "12 MB" (1 KB = 1024 bytes); one decimal below 10. */
 export function formatSize(bytes) {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes || 0))} B`;
+  if (!Number.isFinite(bytes) || bytes < 1024) {
+    const count = Math.max(0, Math.round(bytes || 0));
+    return interpolate(ngettext("%(size)s byte", "%(size)s bytes", count), { size: count });
+  }
   let value = bytes / 1024;
   let unit = 0;
   while (unit < UNITS.length - 1 && value >= 1023.95) {
     value /= 1024;
     unit += 1;
   }
-  const shown = value < 9.95 ? value.toFixed(1).replace(/\.0$/, "") : String(Math.round(value));
-  return `${shown} ${UNITS[unit]}`;
+  // Without a page (node's tests), English digits rather than the runtime's.
+  const digits = new Intl.NumberFormat(locale() ?? "en", { maximumFractionDigits: value < 9.95 ? 1 : 0 });
+  return UNITS[unit](digits.format(value));
 }
 
 /** `width` × `height` scaled down (never up) to fit `maxWidth` × `maxHeight`,
@@ -56,7 +59,7 @@ export function fitWithin(width, height, maxWidth, maxHeight) {
  * quote, a notification) and it has none: "📎 a.png, b.pdf", or "". */
 export function filesText(message) {
   const names = (message.attachments ?? []).map((attachment) => attachment.name);
-  return names.length && !message.deleted ? TEXT.files(names.join(", ")) : "";
+  return names.length && !message.deleted ? `📎 ${names.join(", ")}` : "";
 }
 
 /** Whether an attachment shows as a picture: the server made a thumbnail
@@ -71,9 +74,10 @@ export function uploadOutcome(status, body) {
   if (!status) return { network: true };
   const error = body?.error;
   let message = typeof error?.message === "string" && error.message ? error.message : null;
-  if (!message && status === 413) message = TEXT.tooLargeHttp;
-  if (!message && status === 429) message = TEXT.rateLimited;
-  return { error: message ?? TEXT.failed(status), code: error?.code ?? null };
+  if (!message && status === 413) message = gettext("The file is too large.");
+  if (!message && status === 429) message = gettext("Too many uploads: try again in a moment.");
+  message ??= interpolate(gettext("Upload failed (HTTP %(status)s)."), { status });
+  return { error: message, code: error?.code ?? null };
 }
 
 /** The browser's transport: `(file, onProgress) -> {done, abort}`, where
@@ -92,7 +96,7 @@ export function xhrTransport(url, csrfToken, XHR = globalThis.XMLHttpRequest) {
       xhr.ontimeout = () => resolve({ status: 0 });
       xhr.onabort = () => resolve({ status: 0, aborted: true });
       const form = new FormData();
-      form.append("file", file, file.name || TEXT.unnamed);
+      form.append("file", file, file.name || UNNAMED);
       xhr.send(form);
     });
     return { done, abort: () => xhr.abort() };
@@ -161,7 +165,7 @@ export class Uploads {
         room: this.slug,
         owner: null,
         file,
-        name: file.name || TEXT.unnamed,
+        name: file.name || UNNAMED,
         size: file.size,
         type: file.type || "",
         state: "waiting",
@@ -171,7 +175,8 @@ export class Uploads {
         tries: 0,
       };
       if (this.maxBytes != null && file.size > this.maxBytes) {
-        Object.assign(record, { state: "failed", error: TEXT.tooLarge(formatSize(this.maxBytes)) });
+        const error = interpolate(gettext("The file is larger than %(limit)s."), { limit: formatSize(this.maxBytes) });
+        Object.assign(record, { state: "failed", error });
       }
       this.records.set(record.key, record);
       this.start(record);
@@ -206,7 +211,7 @@ export class Uploads {
       record.tries += 1;
       const connected = this.client.state === "connected";
       if (connected && record.tries >= NETWORK_TRIES) {
-        Object.assign(record, { state: "failed", error: TEXT.network });
+        Object.assign(record, { state: "failed", error: gettext("Could not reach the server.") });
       } else {
         Object.assign(record, { state: "waiting", loaded: 0 });
         if (connected) this.timers.setTimeout(() => this.start(record), NETWORK_WAIT_MS * record.tries);
@@ -252,7 +257,8 @@ export class Uploads {
       const files = this.of(owner);
       const failed = files.find((record) => record.state === "failed");
       if (failed) {
-        this.client.updateSend(owner, { status: "failed", error: TEXT.notSent(failed.name, failed.error) });
+        const error = interpolate(gettext("%(name)s: %(error)s"), { name: failed.name, error: failed.error });
+        this.client.updateSend(owner, { status: "failed", error });
       } else if (files.every((record) => record.state === "done")) {
         const attachments = files.map((record) => record.attachment.id);
         this.forget(owner);
@@ -338,7 +344,8 @@ export class Uploads {
   lost(owner) {
     const fail = () => {
       if (this.client.outbox.get(owner)?.status !== "uploading") return;
-      this.client.updateSend(owner, { status: "failed", files: [], error: TEXT.lost });
+      const error = gettext("its files were not kept in this browser; Retry sends the text alone.");
+      this.client.updateSend(owner, { status: "failed", files: [], error });
     };
     if (!this.locks) return fail();
     this.locks.request(`rooms.upload:${owner}`, { ifAvailable: true }, (lock) => lock && fail()).catch(() => {});

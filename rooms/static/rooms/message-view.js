@@ -70,7 +70,7 @@ export function messageItem(message, page, on) {
   content.append(el("div", "msg-body"), " ", edited, el("span", "msg-unsent"));
   const attachments = el("div", "msg-attachments");
   attachments.setAttribute("role", "group");
-  attachments.setAttribute("aria-label", "Attachments");
+  attachments.setAttribute("aria-label", gettext("Attachments"));
 
   const reactions = el("div", "msg-reactions");
   reactions.setAttribute("role", "group");

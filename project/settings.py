@@ -15,29 +15,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from project import email_url, file_storage, logfilters
+from project.env import _env_bool, _env_list, _rate_limit, refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def _env_bool(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def _rate_limit(value: str) -> tuple[int, float] | None:
-    """`20/10` -> (20 sends, 10 seconds); `off` -> None."""
-    if value.strip().lower() in ("off", "0", "none", ""):
-        return None
-    count, _, seconds = value.partition("/")
-    return int(count), float(seconds or 1)
-
-
-def refuse(message: str):
-    """Stop whatever is starting (a command, a server) with one line."""
-    raise SystemExit(f"Rooms cannot start: {message}")
 
 
 DEBUG = _env_bool("DJANGO_DEBUG", "1")

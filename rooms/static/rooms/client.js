@@ -19,19 +19,10 @@
 import { CLOSE_REASONS, Connection, backoffDelay } from "./connection.js";
 import { OutboxDelivery, errorOutcome } from "./delivery.js";
 import { Outbox, outboxChange } from "./outbox.js";
+import { joinRef } from "./join-ref.js";
 import { RoomLog } from "./room-log.js";
 
-export { CLOSE_REASONS, Outbox, RoomLog, backoffDelay };
-
-/** The ref of a join of `room`: `join:<slug>`, or, when that passes the 64
- * characters a ref may have, its start and a hash of the whole slug. */
-export function joinRef(room) {
-  const ref = `join:${room}`;
-  if (ref.length <= 64) return ref;
-  let hash = 0;
-  for (const char of room) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) >>> 0;
-  return `${ref.slice(0, 56)}~${hash.toString(36)}`;
-}
+export { CLOSE_REASONS, Outbox, RoomLog, backoffDelay, joinRef };
 
 export class RoomsClient {
   /**

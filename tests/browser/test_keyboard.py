@@ -4,6 +4,7 @@ from the test. Each step asserts where the focus is and what it did."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -90,6 +91,8 @@ def test_log_in_open_a_room_send_react_and_delete_with_the_keyboard_alone(
         keyboard.press("Enter")
         mine = page.locator("#messages .msg").filter(has_text="Typed without a mouse")
         expect(mine).to_have_count(1)
+        # Stored: the message in the log has its seq (not the outbox's copy).
+        expect(mine).to_have_attribute("data-seq", re.compile(r"^[0-9]+$"))
         expect(page.get_by_label("Message", exact=True)).to_have_value("")
 
         # Alt+↑ goes from the composer to the newest message, whose actions

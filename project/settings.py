@@ -35,6 +35,20 @@ def _rate_limit(value: str) -> tuple[int, float] | None:
     return int(count), float(seconds or 1)
 
 
+def _window(value: str) -> tuple[int, int]:
+    """`200/131072` -> (200 entries, 131,072 bytes); `off` -> (0, 0)."""
+    if value.strip().lower() in ("off", "0", "none", ""):
+        return 0, 0
+    count, _, size = value.partition("/")
+    try:
+        limits = int(count), int(size or 1 << 20)
+    except ValueError:
+        refuse(f"ROOMS_RESUME_WINDOW must be ENTRIES/BYTES or off, not {value!r}.")
+    if min(limits) < 0:
+        refuse(f"ROOMS_RESUME_WINDOW must be ENTRIES/BYTES or off, not {value!r}.")
+    return limits
+
+
 def refuse(message: str):
     """Stop whatever is starting (a command, a server) with one line."""
     raise SystemExit(f"Rooms cannot start: {message}")
@@ -309,6 +323,10 @@ ROOMS_HISTORY_LIMIT = 200
 ROOMS_BACKFILL_MAX_MESSAGES = 500
 ROOMS_BACKFILL_MAX_BYTES = 256 * 1024
 ROOMS_REPAIR_INTERVAL = float(os.environ.get("ROOMS_REPAIR_INTERVAL", "2"))
+# The newest entries of each room a worker serves, kept in memory so that a
+# join resuming among them is backfilled without the database
+# (rooms/realtime/window.py): `ENTRIES/BYTES` per room, `off` for none.
+ROOMS_RESUME_WINDOW = _window(os.environ.get("ROOMS_RESUME_WINDOW", "200/131072"))
 # Flow control of one socket (docs/protocol.md, Access and flow control).
 ROOMS_FRAME_RATE = _rate_limit(os.environ.get("ROOMS_FRAME_RATE", "300/10"))
 ROOMS_MAX_SOCKETS_PER_USER = int(os.environ.get("ROOMS_MAX_SOCKETS_PER_USER", "32"))

@@ -22,7 +22,7 @@ from rooms.errors import RoomsError
 from rooms.ops import metrics
 from rooms.services import EntryRequest
 
-from . import batching, db, shutdown
+from . import batching, db, joins, shutdown
 from .auth import credentials_of
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
@@ -238,8 +238,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 await subscription.change_view(role=after.role, title=after.title)
 
     async def on_join(self, frame: protocol.Frame):
-        room, since, truncated = await db.read(selectors.join_start)(
-            user=self.user, slug=frame.room, since=frame.args["since"], limit=frame.args["limit"]
+        args = frame.args
+        room, since, truncated = await joins.join_start(
+            self.hub, user=self.user, slug=frame.room, since=args["since"], limit=args["limit"]
         )
         cap = settings.ROOMS_MAX_ROOMS_PER_SOCKET
         if cap and room.slug not in self.subscriptions and len(self.subscriptions) >= cap:

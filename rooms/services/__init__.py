@@ -75,6 +75,8 @@ from .tokens import (
     api_token_authenticate,
     api_token_issue,
     api_token_revoke_all,
+    api_token_touch,
+    api_token_touch_due,
     api_tokens_revoke,
     token_hash,
 )
@@ -92,6 +94,8 @@ __all__ = [
     "api_token_authenticate",
     "api_token_issue",
     "api_token_revoke_all",
+    "api_token_touch",
+    "api_token_touch_due",
     "api_tokens_revoke",
     "away_deliver",
     "away_note",

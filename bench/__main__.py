@@ -41,6 +41,7 @@ TARGETS = {
         Target("baseline", "postgres"),
         Target("rooms", "sqlite", "uvicorn"),
         Target("baseline", "sqlite", "uvicorn"),
+        Target("rooms", "sqlite", "granian"),
     )
 }
 DEFAULT_TARGETS = ["rooms-sqlite", "baseline-sqlite", "rooms-postgres", "baseline-postgres"]
@@ -100,6 +101,7 @@ def machine() -> dict:
         "Twisted",
         "websockets",
         "uvicorn",
+        "granian",
     ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)

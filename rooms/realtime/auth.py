@@ -153,7 +153,9 @@ async def token_user(token: str):
     revocations = known.revocations
     # Off the writer thread: a reconnect storm authenticates in parallel
     # instead of queueing behind the group commit (rooms/realtime/db.py).
-    user = await db.read(services.api_token_authenticate)(token=token)
+    read = db.read(services.api_token_authenticate)
+    key = ("token", token_hash, revocations)  # never a read begun before a revocation
+    user = await known.read_once(key, lambda: read(token=token))
     return None if user is None else known.learn_token(token_hash, user, revocations)
 
 

@@ -13,7 +13,6 @@ import logging
 import time
 import uuid
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -27,7 +26,8 @@ from .auth import credentials_of
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
 from .hub import get_hub
-from .outlet import QueuedOutlet, outlet_for
+from .outlet import outlet_for
+from .socket import Socket
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +39,7 @@ BUDGETED = frozenset({"join", "leave", "history", "ping"})
 LOGGED_REFUSALS = frozenset({"rate_limited", "forbidden", "read_only", "too_large"})
 
 
-class RoomsConsumer(AsyncWebsocketConsumer):
-    # No channel-layer channel per socket: the process's hub holds the one
-    # subscription per room and hands frames to sockets directly. (An alias
-    # that names no layer makes Channels skip the per-socket receive.)
-    channel_layer_alias = "rooms-no-socket-channel"
-
+class RoomsConsumer(Socket):
     async def connect(self):
         self.user = self.scope.get("user")
         self.socket_id = uuid.uuid4().hex
@@ -99,65 +94,6 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self._drop(subscription)
         self.subscriptions.clear()
         await self.hub.detach_user(self.user.pk, self)
-
-    async def send_text(self, text: str) -> None:
-        """Send a frame; a socket that is gone is skipped silently (the hub
-        may hand it a frame between the drop and `disconnect`). A frame that
-        cannot be sent closes the socket: never joined but deaf."""
-        await self.send_many((text,))
-
-    async def send_many(self, texts) -> None:
-        """Send frames in order, in one write where the server allows it."""
-        if self.gone:
-            return
-        try:
-            within_backlog = self.outlet.write_many(texts)
-        except Exception:
-            self.gone = True  # disconnect() follows and cleans up
-            log = "socket %s of %s closed (4503): a frame could not be sent"
-            logger.warning(log, *self._who(), extra=self._log_fields())
-            with contextlib.suppress(Exception):
-                await self.close(code=protocol.CLOSE_UNAVAILABLE)
-            return
-        for text in texts:
-            metrics.frame_out(text)
-        if not within_backlog:
-            # The client does not read: drop what waits for it, and let it
-            # resume with `since` like after any other drop (G5).
-            self.gone = True
-            logger.warning(
-                "socket %s of %s closed (4408): over %d bytes unread",
-                *self._who(),
-                settings.ROOMS_MAX_BACKLOG,
-                extra=self._log_fields(),
-            )
-            await self.outlet.overflow(protocol.CLOSE_BACKLOG)
-
-    async def close(self, code=None, reason=None):
-        # Queued frames go first: an error frame before its close.
-        if isinstance(getattr(self, "outlet", None), QueuedOutlet):
-            with contextlib.suppress(Exception):
-                await self.outlet.flush()
-        await super().close(code=code, reason=reason)
-
-    def _who(self) -> tuple[str, str]:
-        return self.socket_id[:8], getattr(self, "username", "?")
-
-    def _log_fields(self, room: str | None = None) -> dict:
-        """What a log line of this socket is about (JSON lines, docs/deploy.md)."""
-        socket, user = self._who()
-        return {"socket": socket, "user": user, "room": room}
-
-    async def end(self, code: int, reason: str, *, told: bool = False) -> None:
-        """Close the socket from the server's side (credentials gone: 4401),
-        after an `auth_required` error unless the client was `told` already."""
-        log = "socket %s of %s closed (%d): %s"
-        logger.warning(log, *self._who(), code, reason, extra=self._log_fields())
-        if code == protocol.CLOSE_UNAUTHENTICATED and not told:
-            await self.send_text(protocol.error("auth_required", reason))
-        self.gone = True
-        with contextlib.suppress(Exception):
-            await self.close(code=code)
 
     # --- frames ----------------------------------------------------------------
 

@@ -4,7 +4,8 @@ knows enough (rooms/realtime/known.py), else from the database, whose answer
 it then remembers.
 
 Both ways decide with the same functions: access.RoomAccess.visible (the
-room's rule, rooms/access.py) and selectors.effective_since.
+room's rule, rooms/access.py) and selectors.effective_since. Joins of one
+user to one room that arrive while its read is under way share that read.
 """
 
 from rooms import access, selectors
@@ -26,9 +27,12 @@ async def join_start(hub, *, user, slug: str, since: int | None, limit: int | No
         start, truncated = selectors.effective_since(room, since=since, limit=limit)
         return room, start, truncated
     metrics.JOINS.labels("database").inc()
-    epoch = hub.known.epoch(user.pk)
-    room, start, truncated = await db.read(selectors.join_start)(
-        user=user, slug=slug, since=since, limit=limit
-    )
-    hub.known.learn_access(user.pk, room, epoch)
+    known = hub.known
+    epoch = known.epoch(user.pk)
+    read = db.read(access.room_access_or_404)
+    # Keyed by the epoch too: a join after an event never takes a read begun before it.
+    key = ("join", user.pk, slug, epoch)
+    room = await known.read_once(key, lambda: read(user=user, slug=slug))
+    known.learn_access(user.pk, room, epoch)
+    start, truncated = selectors.effective_since(room, since=since, limit=limit)
     return room, start, truncated

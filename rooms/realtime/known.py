@@ -24,6 +24,7 @@ a user to a room, and any join to a room whose feed has not read its state.
 Everything about a user is forgotten when the user's last socket here goes.
 """
 
+import asyncio
 import dataclasses
 
 from rooms import access
@@ -45,6 +46,17 @@ class Known:
         self.standing: dict[tuple[int, int], Standing] = {}  # (room id, user id)
         self.epochs: dict[int, int] = {}  # user id -> events about the user so far
         self.revocations = 0  # events that ended some user's credentials, so far
+        self.reading: dict[tuple, asyncio.Future] = {}  # reads under way, by what they read
+
+    async def read_once(self, key: tuple, read):
+        """`await read()`, shared by every caller asking for the same `key`
+        meanwhile: a reconnect storm reads a user's token and access once,
+        not once per socket."""
+        future = self.reading.get(key)
+        if future is None:
+            future = self.reading[key] = asyncio.ensure_future(read())
+            future.add_done_callback(lambda _: self.reading.pop(key, None))
+        return await asyncio.shield(future)
 
     # --- credentials ------------------------------------------------------------
 

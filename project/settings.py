@@ -159,10 +159,25 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # While PostgreSQL is unreachable a connection attempt fails within these
     # seconds, not the kernel's TCP timeout: frames get `unavailable` and
     # /healthz 503 promptly (docs/deploy.md, Database outages).
+    connect_timeout = int(os.environ.get("ROOMS_DB_CONNECT_TIMEOUT", "3"))
     DATABASES["default"]["OPTIONS"] = {
-        "connect_timeout": int(os.environ.get("ROOMS_DB_CONNECT_TIMEOUT", "3")),
+        "connect_timeout": connect_timeout,
         **DATABASES["default"].get("OPTIONS", {}),
     }
+    # A pool of open connections (Django's, psycopg_pool): under ASGI each
+    # HTTP request runs on a thread of its own, so a per-thread persistent
+    # connection was opened anew for every request (docs/benchmarks.md).
+    # No check on checkout (a round trip each): a connection the database
+    # dropped fails its call, leaves the pool, and the call is retried on a
+    # fresh one (rooms/realtime/db.py, services.entry_post_many).
+    pool_size = int(os.environ.get("ROOMS_DB_POOL", "20"))
+    if pool_size:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(2, pool_size),
+            "max_size": pool_size,
+            "timeout": connect_timeout,  # waiting for a free connection, or a new one
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -72,6 +72,7 @@ class BenchDeployment(Deployment):
             command = [str(BIN / "granian"), "--interface", "asginl", "--host", "127.0.0.1"]
             command += ["--port", str(port), "--workers", "1", "--backlog", "2048"]
             command += ["--backpressure", str(NOFILE), "--log-level", "warning"]
+            command += ["--http1-buffer-size", "8192"]
         else:
             # As the deployment guide runs it: a listen queue of 2,048.
             endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=2048"

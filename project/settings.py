@@ -177,6 +177,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": min(2, pool_size),
             "max_size": pool_size,
             "timeout": connect_timeout,  # waiting for a free connection, or a new one
+            # After a failed connection attempt the pool retries with a
+            # growing delay; giving up after a second lets the next request
+            # try again at once, so a worker is healthy right after an outage.
+            "reconnect_timeout": 1.0,
         }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

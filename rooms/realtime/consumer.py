@@ -218,6 +218,7 @@ class RoomsConsumer(Socket):
         try:
             await subscription.catch_up(feed, send_page)
             metrics.BACKFILL_SECONDS.observe(time.perf_counter() - started)
+            subscription.backfill_task = None  # done: an idle socket keeps no task
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -151,7 +151,7 @@ class QueuedOutlet:
     def __init__(self, send, *, limit: int):
         self.send = send
         self.limit = limit
-        self.queue: deque[str] = deque()
+        self.queue: deque[str] | None = None  # while frames wait (an idle socket holds none)
         self.queued = 0  # characters queued: the backlog, to within UTF-8's width
         self.writer: asyncio.Task | None = None
         self.failed: BaseException | None = None
@@ -168,6 +168,8 @@ class QueuedOutlet:
     def write(self, text: str) -> bool:
         if self.failed is not None:
             raise ConnectionError("the socket's writer failed") from self.failed
+        if self.queue is None:
+            self.queue = deque()
         self.queue.append(text)
         self.queued += len(text)
         if self.writer is None:
@@ -185,6 +187,8 @@ class QueuedOutlet:
             logger.info("socket writer stopped: %s", error)
         finally:
             self.writer = None
+            if not self.queue:
+                self.queue = None
 
     async def flush(self) -> None:
         """Wait until everything queued went to the server."""
@@ -195,7 +199,7 @@ class QueuedOutlet:
         """Drop the backlog and close with `code` next, in the background:
         the server's `send` may wait for a client that never reads, and the
         caller (a room's delivery) must not."""
-        self.queue.clear()
+        self.queue = None
         self.queued = 0
         if self.writer is not None:
             self.writer.cancel()

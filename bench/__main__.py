@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import notifications, scenarios, search
+from . import api_load, notifications, scenarios, search
 from .clients import ClientPool, raise_fd_limit
 from .report import plot, summary
 from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends", "search", "notifications")
+SCENARIOS = (
+    "fanout", "backfill", "connections", "storm", "sends", "api", "search", "notifications",
+)  # fmt: skip
 ON_THEIR_OWN = {"search", "notifications"}  # they start their own processes
 DEFAULT_SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
 TARGETS = {
@@ -121,14 +123,20 @@ def rooms_needed(plan: Plan) -> list[str]:
 
 
 def run_target(
-    target: Target, plan: Plan, chosen: list[str], emit, processes: int, profile: Path | None = None
+    target: Target,
+    plan: Plan,
+    chosen: list[str],
+    emit,
+    processes: int,
+    profile: Path | None = None,
+    server_env: dict | None = None,
 ) -> None:
     # Closed-loop senders, each its own user (the rate limit is off anyway):
     # 10 on the embedded default, 100 over the PostgreSQL workers (issue 14).
     senders = 100 if target.backend == "postgres" else 10
     users = ["bench-sub", "bench-pub", *(f"bench-s{i}" for i in range(senders))]
     print(f"== {target.name}: starting {target.workers} worker(s)", flush=True)
-    server = start(target, users, rooms_needed(plan))
+    server = start(target, users, rooms_needed(plan), env=server_env)
     pool = ClientPool(processes)
 
     def spy(name: str):
@@ -163,6 +171,10 @@ def run_target(
             with spy("storm"):
                 record = scenarios.storm(server, pool, "storm", count=plan.storm)
             emit(target, "storm", record)
+        if "api" in chosen and target.backend == "postgres":
+            with spy("api"):
+                record = api_load.run(server)
+            emit(target, "api", record)
         if "sends" in chosen:
             with spy("sends"):
                 record = scenarios.sends(
@@ -209,7 +221,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE",
         help="search: the servers' Django settings (e.g. bench.search_pool_settings)",
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable of the servers (e.g. ROOMS_DB_POOL=0)",
+    )
     args = parser.parse_args(argv)
+    server_env = dict(item.split("=", 1) for item in args.server_env)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
@@ -251,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         for name in targets:
             if set(chosen) - ON_THEIR_OWN:
-                run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
+                run_target(
+                    TARGETS[name], plan, chosen, emit, args.processes, args.profile, server_env
+                )
             if "search" in chosen:
                 search.run(
                     TARGETS[name],
@@ -314,6 +336,7 @@ def _brief(record: dict) -> str:
         "complete",
         "seconds",
         "notifications_per_s",
+        "requests_per_s",
         "worker_cpu_ms_per_notification",
         "machine_busy_cores",
     )

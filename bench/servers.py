@@ -66,6 +66,9 @@ class BenchDeployment(Deployment):
         if server == "uvicorn":
             command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
             command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+            # As the deployment guide runs it: no permessage-deflate, so a
+            # broadcast is framed once per process (rooms/realtime/outlet.py).
+            command += ["--ws-per-message-deflate", "false"]
         elif server == "granian":
             # One worker process (granian's main process only supervises it);
             # its backpressure counts open sockets too, so it must not cap them.

@@ -37,16 +37,12 @@ def _rate_limit(value: str) -> tuple[int, float] | None:
 
 def _window(value: str) -> tuple[int, int]:
     """`200/131072` -> (200 entries, 131,072 bytes); `off` -> (0, 0)."""
-    if value.strip().lower() in ("off", "0", "none", ""):
+    count, _, size = value.strip().lower().partition("/")
+    if count in ("off", "0", "none", ""):
         return 0, 0
-    count, _, size = value.partition("/")
-    try:
-        limits = int(count), int(size or 1 << 20)
-    except ValueError:
+    if not (count.isdigit() and size.isdigit()):
         refuse(f"ROOMS_RESUME_WINDOW must be ENTRIES/BYTES or off, not {value!r}.")
-    if min(limits) < 0:
-        refuse(f"ROOMS_RESUME_WINDOW must be ENTRIES/BYTES or off, not {value!r}.")
-    return limits
+    return int(count), int(size)
 
 
 def refuse(message: str):
@@ -164,22 +160,19 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout": connect_timeout,
         **DATABASES["default"].get("OPTIONS", {}),
     }
-    # A pool of open connections (Django's, psycopg_pool): under ASGI each
-    # HTTP request runs on a thread of its own, so a per-thread persistent
-    # connection was opened anew for every request (docs/benchmarks.md).
-    # No check on checkout (a round trip each): a connection the database
-    # dropped fails its call, leaves the pool, and the call is retried on a
-    # fresh one (rooms/realtime/db.py, services.entry_post_many).
+    # A pool (Django's): under ASGI each HTTP request has a thread of its own,
+    # whose persistent connection was opened anew for every request. No check
+    # on checkout (a round trip): a dropped connection fails its call, leaves
+    # the pool, and the call is retried (realtime/db.py, entry_post_many).
     pool_size = int(os.environ.get("ROOMS_DB_POOL", "20"))
-    if pool_size:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    if pool_size:  # the pool keeps the connections instead of CONN_MAX_AGE
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(2, pool_size),
             "max_size": pool_size,
             "timeout": connect_timeout,  # waiting for a free connection, or a new one
-            # After a failed connection attempt the pool retries with a
-            # growing delay; giving up after a second lets the next request
-            # try again at once, so a worker is healthy right after an outage.
+            # Retries of a failed connect stop after a second; the next request
+            # tries at once, so a worker is healthy right after an outage.
             "reconnect_timeout": 1.0,
         }
 
@@ -342,9 +335,7 @@ ROOMS_HISTORY_LIMIT = 200
 ROOMS_BACKFILL_MAX_MESSAGES = 500
 ROOMS_BACKFILL_MAX_BYTES = 256 * 1024
 ROOMS_REPAIR_INTERVAL = float(os.environ.get("ROOMS_REPAIR_INTERVAL", "2"))
-# The newest entries of each room a worker serves, kept in memory so that a
-# join resuming among them is backfilled without the database
-# (rooms/realtime/window.py): `ENTRIES/BYTES` per room, `off` for none.
+# Newest entries per room kept for resuming joins (realtime/window.py).
 ROOMS_RESUME_WINDOW = _window(os.environ.get("ROOMS_RESUME_WINDOW", "200/131072"))
 # Flow control of one socket (docs/protocol.md, Access and flow control).
 ROOMS_FRAME_RATE = _rate_limit(os.environ.get("ROOMS_FRAME_RATE", "300/10"))

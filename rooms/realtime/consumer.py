@@ -82,6 +82,7 @@ class RoomsConsumer(Socket):
         self.credentials = credentials_of(self.scope)
         self.hub = hub
         await self.hub.attach_user(self.user.pk, self)
+        hub.known.connected(self.user)  # its joins may be answered from memory now
         await self.send_text(protocol.hello(self.username))
 
     async def disconnect(self, code):

@@ -75,6 +75,11 @@ class Known:
         self.tokens[token_hash] = user.pk
         return shared
 
+    def connected(self, user) -> None:
+        """A socket of `user` is attached to the hub (its events reach it):
+        what the database says of the user's joins may be remembered."""
+        self.users.setdefault(user.pk, user)
+
     def epoch(self, user_id: int) -> int:
         return self.epochs.get(user_id, 0)
 

@@ -200,3 +200,12 @@ async def test_a_deactivated_user_is_refused_once_the_repair_interval_passed(
     refused = await token_socket(clients, token)
     await refused.expect("error", code="auth_required")
     assert await refused.closed() == 4401
+
+
+async def test_joins_of_a_session_user_are_answered_from_memory_too(clients, alice, watcher):
+    first = await clients.connect(alice, via="session")
+    second = await clients.connect(alice, via="session")
+    await first.join("lobby")
+    before = count(metrics.JOINS, "memory")
+    await second.join("lobby")
+    assert count(metrics.JOINS, "memory") == before + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -222,6 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         help="search: the servers' Django settings (e.g. bench.search_pool_settings)",
     )
     parser.add_argument(
+        "--sockets",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="connections: these counts of idle sockets, one after another (default 5,000 10,000)",
+    )
+    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -235,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     chosen = args.scenarios or list(DEFAULT_SCENARIOS)
     plan = QUICK if args.quick else FULL
+    if args.sockets:
+        plan = dataclasses.replace(plan, connections=tuple(args.sockets))
     targets = args.targets or (QUICK_TARGETS if args.quick else DEFAULT_TARGETS)
     raise_fd_limit()
 

@@ -9,6 +9,7 @@ user to one room that arrive while its read is under way share that read.
 """
 
 from rooms import access, selectors
+from rooms.errors import RoomsError
 from rooms.ops import metrics
 
 from . import db
@@ -32,7 +33,11 @@ async def join_start(hub, *, user, slug: str, since: int | None, limit: int | No
     read = db.read(access.room_access_or_404)
     # Keyed by the epoch too: a join after an event never takes a read begun before it.
     key = ("join", user.pk, slug, epoch)
-    room = await known.read_once(key, lambda: read(user=user, slug=slug))
+    try:
+        room = await known.read_once(key, lambda: read(user=user, slug=slug))
+    except RoomsError:
+        # Its own error: each join's frame gets its own `ref` written into it.
+        raise access.not_found(slug) from None
     known.learn_access(user.pk, room, epoch)
     start, truncated = selectors.effective_since(room, since=since, limit=limit)
     return room, start, truncated

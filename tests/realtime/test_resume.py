@@ -209,3 +209,12 @@ async def test_joins_of_a_session_user_are_answered_from_memory_too(clients, ali
     before = count(metrics.JOINS, "memory")
     await second.join("lobby")
     assert count(metrics.JOINS, "memory") == before + 1
+
+
+async def test_joins_that_share_a_read_each_get_their_own_refusal(clients, alice, bob, secret):
+    first, second = await clients.connect(bob), await clients.connect(bob)
+    await database_sync_to_async(services.membership_remove)(room=secret, user=bob)
+    await first.send({"type": "join", "room": "secret", "ref": "one"})
+    await second.send({"type": "join", "room": "secret", "ref": "two"})
+    assert (await first.next_of("error"))["ref"] == "one"
+    assert (await second.next_of("error"))["ref"] == "two"

@@ -2,6 +2,7 @@
 # Each creates what it needs (virtualenv, migrations) by itself.
 
 PYTHON ?= python3
+SERVER ?= uvicorn
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -22,11 +23,18 @@ run: $(STAMP)
 	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seeddemo
-	@# The worker in a session of its own: Ctrl-C reaches daphne, and the
+	@# The worker in a session of its own: Ctrl-C reaches the server, and the
 	@# worker then gets one SIGTERM (a second signal would cut a job short).
+	@# uvicorn, chosen by measurement (docs/deploy.md, The server); daphne
+	@# serves the same application (make run SERVER=daphne).
 	@setsid $(BIN)/python manage.py worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
-	$(BIN)/daphne -b 127.0.0.1 -p 8000 project.asgi:application
+	if [ "$(SERVER)" = daphne ]; then \
+	  $(BIN)/daphne -b 127.0.0.1 -p 8000 project.asgi:application; \
+	else \
+	  $(BIN)/uvicorn --host 127.0.0.1 --port 8000 --lifespan off --ws-max-size 65536 \
+	    --ws-per-message-deflate false project.asgi:application; \
+	fi
 
 ## test: the whole suite (unit, consumer, integration, browser, JavaScript)
 test: $(STAMP)

@@ -7,6 +7,9 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    # A command works on one thread: no connection pool (the servers' is
+    # ROOMS_DB_POOL), so a database it cannot use is named with the reason.
+    os.environ.setdefault("ROOMS_DB_POOL", "0")
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError
 

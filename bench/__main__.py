@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -23,13 +24,15 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import notifications, scenarios, search
+from . import api_load, notifications, scenarios, search
 from .clients import ClientPool, raise_fd_limit
 from .report import plot, summary
 from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends", "search", "notifications")
+SCENARIOS = (
+    "fanout", "backfill", "connections", "storm", "sends", "api", "search", "notifications",
+)  # fmt: skip
 ON_THEIR_OWN = {"search", "notifications"}  # they start their own processes
 DEFAULT_SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
 TARGETS = {
@@ -41,6 +44,7 @@ TARGETS = {
         Target("baseline", "postgres"),
         Target("rooms", "sqlite", "uvicorn"),
         Target("baseline", "sqlite", "uvicorn"),
+        Target("rooms", "sqlite", "granian"),
     )
 }
 DEFAULT_TARGETS = ["rooms-sqlite", "baseline-sqlite", "rooms-postgres", "baseline-postgres"]
@@ -100,6 +104,7 @@ def machine() -> dict:
         "Twisted",
         "websockets",
         "uvicorn",
+        "granian",
     ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
@@ -119,14 +124,20 @@ def rooms_needed(plan: Plan) -> list[str]:
 
 
 def run_target(
-    target: Target, plan: Plan, chosen: list[str], emit, processes: int, profile: Path | None = None
+    target: Target,
+    plan: Plan,
+    chosen: list[str],
+    emit,
+    processes: int,
+    profile: Path | None = None,
+    server_env: dict | None = None,
 ) -> None:
     # Closed-loop senders, each its own user (the rate limit is off anyway):
     # 10 on the embedded default, 100 over the PostgreSQL workers (issue 14).
     senders = 100 if target.backend == "postgres" else 10
     users = ["bench-sub", "bench-pub", *(f"bench-s{i}" for i in range(senders))]
     print(f"== {target.name}: starting {target.workers} worker(s)", flush=True)
-    server = start(target, users, rooms_needed(plan))
+    server = start(target, users, rooms_needed(plan), env=server_env)
     pool = ClientPool(processes)
 
     def spy(name: str):
@@ -161,6 +172,10 @@ def run_target(
             with spy("storm"):
                 record = scenarios.storm(server, pool, "storm", count=plan.storm)
             emit(target, "storm", record)
+        if "api" in chosen and target.backend == "postgres":
+            with spy("api"):
+                record = api_load.run(server)
+            emit(target, "api", record)
         if "sends" in chosen:
             with spy("sends"):
                 record = scenarios.sends(
@@ -207,12 +222,29 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE",
         help="search: the servers' Django settings (e.g. bench.search_pool_settings)",
     )
+    parser.add_argument(
+        "--sockets",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="connections: these counts of idle sockets, one after another (default 5,000 10,000)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable of the servers (e.g. ROOMS_DB_POOL=0)",
+    )
     args = parser.parse_args(argv)
+    server_env = dict(item.split("=", 1) for item in args.server_env)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     chosen = args.scenarios or list(DEFAULT_SCENARIOS)
     plan = QUICK if args.quick else FULL
+    if args.sockets:
+        plan = dataclasses.replace(plan, connections=tuple(args.sockets))
     targets = args.targets or (QUICK_TARGETS if args.quick else DEFAULT_TARGETS)
     raise_fd_limit()
 
@@ -249,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         for name in targets:
             if set(chosen) - ON_THEIR_OWN:
-                run_target(TARGETS[name], plan, chosen, emit, args.processes, args.profile)
+                run_target(
+                    TARGETS[name], plan, chosen, emit, args.processes, args.profile, server_env
+                )
             if "search" in chosen:
                 search.run(
                     TARGETS[name],
@@ -312,6 +346,7 @@ def _brief(record: dict) -> str:
         "complete",
         "seconds",
         "notifications_per_s",
+        "requests_per_s",
         "worker_cpu_ms_per_notification",
         "machine_busy_cores",
     )

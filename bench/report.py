@@ -136,6 +136,8 @@ def _param(r: dict) -> str:
         return f"{r['sockets']} sockets"
     if r["scenario"] == "storm":
         return f"{r['clients']} clients, {r['missed']} missed each"
+    if r["scenario"] == "api":
+        return f"GET /api/rooms/, {r['clients']} clients"
     return f"{r['senders']} senders"
 
 
@@ -146,6 +148,7 @@ def _headline(r: dict) -> tuple[str, str]:
         "connections": ("kib_per_socket", "KiB/socket"),
         "storm": ("all_done_s", "s until all hold their messages"),
         "sends": ("sends_per_s", "sends/s"),
+        "api": ("p95_ms", "ms at p95"),
     }[r["scenario"]]
 
 
@@ -170,6 +173,12 @@ def _extra(r: dict) -> str:
             f"{r['fairness_max_over_median']}, completed {r['completed']}, errors "
             f"{r['errors']}, incomplete {r['incomplete']}, server CPU "
             f"{r['server_cpu_us_per_connection']} µs/connection"
+        )
+    if r["scenario"] == "api":
+        return (
+            f"p50/p95/p99 {r['p50_ms']}/{r['p95_ms']}/{r['p99_ms']} ms, {r['requests']} "
+            f"requests, {r['requests_per_s']} req/s, errors {r['errors']}, server CPU "
+            f"{r['server_cpu_ms_per_request']} ms/request"
         )
     return (
         f"ack p50/p99 {r['ack_p50_ms']}/{r['ack_p99_ms']} ms, errors {r['errors']}, "

@@ -39,7 +39,7 @@ APPS = {
 class Target:
     app: str  # "rooms" | "baseline" (bench/baseline/)
     backend: str = "sqlite"  # "sqlite" (+ in-memory layer) | "postgres" (+ Redis)
-    server: str = "daphne"  # "daphne" | "uvicorn"
+    server: str = "daphne"  # "daphne" | "uvicorn" | "granian"
 
     @property
     def workers(self) -> int:
@@ -62,9 +62,20 @@ class BenchDeployment(Deployment):
     def _spawn(
         self, port: int, log_path: Path, env: dict | None = None, server: str | None = None
     ) -> subprocess.Popen:
-        if (server or self.server) == "uvicorn":
+        server = server or self.server
+        if server == "uvicorn":
             command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
             command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+            # As the deployment guide runs it: no permessage-deflate, so a
+            # broadcast is framed once per process (rooms/realtime/outlet.py).
+            command += ["--ws-per-message-deflate", "false"]
+        elif server == "granian":
+            # One worker process (granian's main process only supervises it);
+            # its backpressure counts open sockets too, so it must not cap them.
+            command = [str(BIN / "granian"), "--interface", "asginl", "--host", "127.0.0.1"]
+            command += ["--port", str(port), "--workers", "1", "--backlog", "2048"]
+            command += ["--backpressure", str(NOFILE), "--log-level", "warning"]
+            command += ["--http1-buffer-size", "8192"]
         else:
             # As the deployment guide runs it: a listen queue of 2,048.
             endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=2048"
@@ -128,7 +139,11 @@ class Server:
 
     @property
     def pids(self) -> list[int]:
-        return [worker.process.pid for worker in self.workers]
+        """The processes that serve: granian's worker, not its supervisor."""
+        pids = [worker.process.pid for worker in self.workers]
+        if self.target.server == "granian":
+            pids = [_only_child(pid) for pid in pids]
+        return pids
 
     def seed(self, slug: str, count: int) -> int:
         """`count` more messages in room `slug`, stored through the service
@@ -163,7 +178,13 @@ class Server:
             _delete_redis_keys(self.redis_prefix)
 
 
-def start(target: Target, users: list[str], rooms: list[str], workdir: Path | None = None):
+def start(
+    target: Target,
+    users: list[str],
+    rooms: list[str],
+    workdir: Path | None = None,
+    env: dict | None = None,
+):
     workdir = Path(workdir or tempfile.mkdtemp(prefix=f"bench-{target.name}-"))
     asgi, settings_module = APPS[target.app]
     env = {
@@ -173,6 +194,7 @@ def start(target: Target, users: list[str], rooms: list[str], workdir: Path | No
         "ROOMS_MAX_SOCKETS_PER_USER": "0",
         # The server's own view of a backfill: rooms_backfill_seconds.
         "ROOMS_METRICS_TOKEN": METRICS_TOKEN,
+        **(env or {}),
     }
     database = redis_url = prefix = None
     if target.backend == "postgres":
@@ -186,7 +208,7 @@ def start(target: Target, users: list[str], rooms: list[str], workdir: Path | No
         tokens = json.loads(next(line[2:] for line in out.splitlines() if line.startswith("@@")))
         server = Server(target, deployment, tokens, database, prefix)
         for _ in range(target.workers):
-            server.workers.append(deployment.start_worker())
+            server.workers.append(deployment.start_worker(server=target.server))
     except BaseException:
         if database:
             _drop_database(database)
@@ -224,6 +246,11 @@ def _delete_redis_keys(prefix: str) -> None:
 
 
 # --- process figures from /proc ---------------------------------------------
+
+
+def _only_child(pid: int) -> int:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(children[0]) if len(children) == 1 else pid
 
 
 def rss_kib(pid: int) -> int:

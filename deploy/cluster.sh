@@ -16,7 +16,7 @@
 #                               temp files (default /tmp/rooms-cluster)
 #   ROOMS_CLUSTER_PORT          nginx's port (8080)
 #   ROOMS_CLUSTER_WORKERS       the workers' ports ("8101 8102 8103")
-#   ROOMS_CLUSTER_SERVER        daphne (default) or uvicorn
+#   ROOMS_CLUSTER_SERVER        uvicorn (default) or daphne
 #   ROOMS_CLUSTER_DATABASE_URL  its own database, created if missing
 #                               (postgres://postgres@127.0.0.1:5432/rooms_cluster)
 #   ROOMS_CLUSTER_REDIS_URL     its own Redis database (redis://127.0.0.1:6379/12),
@@ -40,7 +40,7 @@ if [[ -f "$SAVED" ]]; then
 fi
 PORT="${ROOMS_CLUSTER_PORT:-8080}"
 WORKERS="${ROOMS_CLUSTER_WORKERS:-8101 8102 8103}"
-SERVER="${ROOMS_CLUSTER_SERVER:-daphne}"
+SERVER="${ROOMS_CLUSTER_SERVER:-uvicorn}"
 DATABASE="${ROOMS_CLUSTER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rooms_cluster}"
 REDIS="${ROOMS_CLUSTER_REDIS_URL:-redis://127.0.0.1:6379/12}"
 PREFIX="${ROOMS_REDIS_PREFIX:-rooms-cluster}"
@@ -140,7 +140,8 @@ start_worker() {
   local port="$1" command
   if [[ "$SERVER" == uvicorn ]]; then
     command=("$VENV/bin/uvicorn" --host 127.0.0.1 --port "$port" --lifespan off
-      --proxy-headers --ws-max-size 65536 --no-access-log project.asgi:application)
+      --proxy-headers --ws-max-size 65536 --ws-per-message-deflate false --no-access-log
+      project.asgi:application)
   else
     command=("$VENV/bin/daphne" -e "tcp:port=$port:interface=127.0.0.1:backlog=2048"
       --proxy-headers project.asgi:application)

@@ -15,15 +15,23 @@ from project import daphne_bodies  # noqa: E402
 
 daphne_bodies.install()  # a body past the upload limit never fills daphne's memory
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import path  # noqa: E402
+from asgiref.sync import markcoroutinefunction  # noqa: E402
 
 from rooms.realtime.auth import WebSocketAuthMiddleware  # noqa: E402
 from rooms.realtime.consumer import RoomsConsumer  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": WebSocketAuthMiddleware(URLRouter([path("ws/", RoomsConsumer.as_asgi())])),
-    }
-)
+WEBSOCKET_PATH = "/ws/"
+websocket_app = WebSocketAuthMiddleware(RoomsConsumer.as_asgi())
+
+
+@markcoroutinefunction  # what servers check to call it the ASGI 3 way
+def application(scope, receive, send):
+    """HTTP to Django, /ws/ to the handshake rules and the consumer. A plain
+    function returning the coroutine that serves the connection (what
+    Channels' ProtocolTypeRouter and URLRouter do, without their frames and
+    their copies of the scope held for each open socket)."""
+    if scope["type"] == "websocket":
+        if scope["path"] != WEBSOCKET_PATH:
+            raise ValueError(f"No route found for path {scope['path']!r}.")
+        return websocket_app(scope, receive, send)
+    return django_asgi_app(scope, receive, send)

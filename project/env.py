@@ -20,6 +20,16 @@ def _rate_limit(value: str) -> tuple[int, float] | None:
     return int(count), float(seconds or 1)
 
 
+def _window(value: str) -> tuple[int, int]:
+    """`200/131072` -> (200 entries, 131,072 bytes); `off` -> (0, 0)."""
+    count, _, size = value.strip().lower().partition("/")
+    if count in ("off", "0", "none", ""):
+        return 0, 0
+    if not (count.isdigit() and size.isdigit()):
+        refuse(f"ROOMS_RESUME_WINDOW must be ENTRIES/BYTES or off, not {value!r}.")
+    return int(count), int(size)
+
+
 def refuse(message: str):
     """Stop whatever is starting (a command, a server) with one line."""
     raise SystemExit(f"Rooms cannot start: {message}")

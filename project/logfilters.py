@@ -109,6 +109,9 @@ def logging_config(*, line_format: str, rooms_level: str) -> dict:
         "loggers": {
             "rooms": {"level": rooms_level},
             "django": {"level": "WARNING"},
+            # The connection pool retries on its own while the database is
+            # away; what fails is logged where it fails (a frame, /healthz).
+            "psycopg.pool": {"level": "ERROR"},
             # A filter only: uvicorn keeps its own handlers and --log-level.
             "uvicorn.error": {"filters": ["redact_tokens"]},
         },

@@ -14,8 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project import email_url, file_storage, logfilters
-from project.env import _env_bool, _env_list, _rate_limit, refuse
+from project import database, email_url, file_storage, logfilters
+from project.env import _env_bool, _env_list, _rate_limit, _window, refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -118,25 +118,11 @@ if (
     and not (DATABASES["default"]["NAME"])
 ):
     refuse("DATABASE_URL names no database (postgres://USER@HOST:PORT/DATABASE).")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the one writer; IMMEDIATE takes the write
-    # lock at BEGIN, so concurrent senders queue on the busy timeout instead
-    # of failing with "database is locked" when a read lock is upgraded.
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
-        ),
-    }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # While PostgreSQL is unreachable a connection attempt fails within these
-    # seconds, not the kernel's TCP timeout: frames get `unavailable` and
-    # /healthz 503 promptly (docs/deploy.md, Database outages).
-    DATABASES["default"]["OPTIONS"] = {
-        "connect_timeout": int(os.environ.get("ROOMS_DB_CONNECT_TIMEOUT", "3")),
-        **DATABASES["default"].get("OPTIONS", {}),
-    }
+database.tune(
+    DATABASES["default"],
+    connect_timeout=int(os.environ.get("ROOMS_DB_CONNECT_TIMEOUT", "3")),
+    pool_size=int(os.environ.get("ROOMS_DB_POOL", "20")),
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -305,6 +291,8 @@ ROOMS_HISTORY_LIMIT = 200
 ROOMS_BACKFILL_MAX_MESSAGES = 500
 ROOMS_BACKFILL_MAX_BYTES = 256 * 1024
 ROOMS_REPAIR_INTERVAL = float(os.environ.get("ROOMS_REPAIR_INTERVAL", "2"))
+# Newest entries per room kept for resuming joins (realtime/window.py).
+ROOMS_RESUME_WINDOW = _window(os.environ.get("ROOMS_RESUME_WINDOW", "200/131072"))
 # Flow control of one socket (docs/protocol.md, Access and flow control).
 ROOMS_FRAME_RATE = _rate_limit(os.environ.get("ROOMS_FRAME_RATE", "300/10"))
 ROOMS_MAX_SOCKETS_PER_USER = int(os.environ.get("ROOMS_MAX_SOCKETS_PER_USER", "32"))

@@ -152,6 +152,16 @@ BACKFILL_SECONDS = Histogram(
     "Time from a join's subscription to its stream going live (the whole backfill)",
     buckets=SECONDS,
 )
+BACKFILL_READS = Counter(
+    "rooms_backfill_reads",
+    "Backfill rounds of joining streams, by where they read: the resume window or the database",
+    ["source"],
+)
+JOINS = Counter(
+    "rooms_joins",
+    "Joins by where their access was decided: the worker's memory or the database",
+    ["source"],
+)
 GAP_REPAIRS = Counter(
     "rooms_gap_repairs", "Seq gaps a feed read from the database before delivering on"
 )

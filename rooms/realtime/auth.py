@@ -36,6 +36,7 @@ from rooms import protocol, services
 from rooms.tokens import bearer_token
 
 from . import db
+from .hub import get_hub
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +123,8 @@ class WebSocketAuthMiddleware:
             await receive()  # the websocket.connect
             return await _refuse(send, scope, _origin_refusal(scope, origin))
         if token:  # "" (another scheme, or none given) is no token here
-            # Off the writer thread: a reconnect storm authenticates in parallel
-            # instead of queueing behind the group commit (rooms/realtime/db.py).
             try:
-                user = await db.read(services.api_token_authenticate)(token=token)
+                user = await token_user(token)
             except (OperationalError, InterfaceError):
                 return await _unavailable(receive, send, scope)
             # The hash, for the hub's check that the token still stands.
@@ -136,6 +135,28 @@ class WebSocketAuthMiddleware:
             await receive()
             return await _refuse(send, scope, "no Origin header and no API token")
         return await self.session_auth({**scope, "auth": "session"}, receive, send)
+
+
+async def token_user(token: str):
+    """The active user an API token logs in, or None: from what this
+    process's hub knows (a user with a socket here, rooms/realtime/known.py),
+    else from the database."""
+    if not token or len(token) > 200:
+        return None
+    known = get_hub().known
+    token_hash = services.token_hash(token)
+    user = known.user_for_token(token_hash)
+    if user is not None:
+        if services.api_token_touch_due(token_hash):
+            get_hub().spawn(db.write(services.api_token_touch)(token_hash=token_hash))
+        return user
+    revocations = known.revocations
+    # Off the writer thread: a reconnect storm authenticates in parallel
+    # instead of queueing behind the group commit (rooms/realtime/db.py).
+    read = db.read(services.api_token_authenticate)
+    key = ("token", token_hash, revocations)  # never a read begun before a revocation
+    user = await known.read_once(key, lambda: read(token=token))
+    return None if user is None else known.learn_token(token_hash, user, revocations)
 
 
 def credentials_of(scope) -> tuple[str, str | None]:

@@ -10,10 +10,9 @@ of threads, writes on one); live delivery and ordering belong to the hub
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
-import uuid
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -22,12 +21,13 @@ from rooms.errors import RoomsError
 from rooms.ops import metrics
 from rooms.services import EntryRequest
 
-from . import batching, db, shutdown
+from . import batching, db, joins, shutdown
 from .auth import credentials_of
 from .feed import Subscription
 from .flow import Coalescer, FrameBudget
 from .hub import get_hub
-from .outlet import QueuedOutlet, outlet_for
+from .outlet import outlet_for
+from .socket import Socket
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +39,10 @@ BUDGETED = frozenset({"join", "leave", "history", "ping"})
 LOGGED_REFUSALS = frozenset({"rate_limited", "forbidden", "read_only", "too_large"})
 
 
-class RoomsConsumer(AsyncWebsocketConsumer):
-    # No channel-layer channel per socket: the process's hub holds the one
-    # subscription per room and hands frames to sockets directly. (An alias
-    # that names no layer makes Channels skip the per-socket receive.)
-    channel_layer_alias = "rooms-no-socket-channel"
-
+class RoomsConsumer(Socket):
     async def connect(self):
         self.user = self.scope.get("user")
-        self.socket_id = uuid.uuid4().hex
+        self.socket_id = secrets.token_hex(8)  # in logs, and to skip echoing a read
         self.subscriptions: dict[str, Subscription] = {}
         self.hub = None
         self.gone = False
@@ -87,6 +82,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         self.credentials = credentials_of(self.scope)
         self.hub = hub
         await self.hub.attach_user(self.user.pk, self)
+        hub.known.connected(self.user)  # its joins may be answered from memory now
         await self.send_text(protocol.hello(self.username))
 
     async def disconnect(self, code):
@@ -99,65 +95,6 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             await self._drop(subscription)
         self.subscriptions.clear()
         await self.hub.detach_user(self.user.pk, self)
-
-    async def send_text(self, text: str) -> None:
-        """Send a frame; a socket that is gone is skipped silently (the hub
-        may hand it a frame between the drop and `disconnect`). A frame that
-        cannot be sent closes the socket: never joined but deaf."""
-        await self.send_many((text,))
-
-    async def send_many(self, texts) -> None:
-        """Send frames in order, in one write where the server allows it."""
-        if self.gone:
-            return
-        try:
-            within_backlog = self.outlet.write_many(texts)
-        except Exception:
-            self.gone = True  # disconnect() follows and cleans up
-            log = "socket %s of %s closed (4503): a frame could not be sent"
-            logger.warning(log, *self._who(), extra=self._log_fields())
-            with contextlib.suppress(Exception):
-                await self.close(code=protocol.CLOSE_UNAVAILABLE)
-            return
-        for text in texts:
-            metrics.frame_out(text)
-        if not within_backlog:
-            # The client does not read: drop what waits for it, and let it
-            # resume with `since` like after any other drop (G5).
-            self.gone = True
-            logger.warning(
-                "socket %s of %s closed (4408): over %d bytes unread",
-                *self._who(),
-                settings.ROOMS_MAX_BACKLOG,
-                extra=self._log_fields(),
-            )
-            await self.outlet.overflow(protocol.CLOSE_BACKLOG)
-
-    async def close(self, code=None, reason=None):
-        # Queued frames go first: an error frame before its close.
-        if isinstance(getattr(self, "outlet", None), QueuedOutlet):
-            with contextlib.suppress(Exception):
-                await self.outlet.flush()
-        await super().close(code=code, reason=reason)
-
-    def _who(self) -> tuple[str, str]:
-        return self.socket_id[:8], getattr(self, "username", "?")
-
-    def _log_fields(self, room: str | None = None) -> dict:
-        """What a log line of this socket is about (JSON lines, docs/deploy.md)."""
-        socket, user = self._who()
-        return {"socket": socket, "user": user, "room": room}
-
-    async def end(self, code: int, reason: str, *, told: bool = False) -> None:
-        """Close the socket from the server's side (credentials gone: 4401),
-        after an `auth_required` error unless the client was `told` already."""
-        log = "socket %s of %s closed (%d): %s"
-        logger.warning(log, *self._who(), code, reason, extra=self._log_fields())
-        if code == protocol.CLOSE_UNAUTHENTICATED and not told:
-            await self.send_text(protocol.error("auth_required", reason))
-        self.gone = True
-        with contextlib.suppress(Exception):
-            await self.close(code=code)
 
     # --- frames ----------------------------------------------------------------
 
@@ -238,8 +175,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):
                 await subscription.change_view(role=after.role, title=after.title)
 
     async def on_join(self, frame: protocol.Frame):
-        room, since, truncated = await db.read(selectors.join_start)(
-            user=self.user, slug=frame.room, since=frame.args["since"], limit=frame.args["limit"]
+        args = frame.args
+        room, since, truncated = await joins.join_start(
+            self.hub, user=self.user, slug=frame.room, since=args["since"], limit=args["limit"]
         )
         cap = settings.ROOMS_MAX_ROOMS_PER_SOCKET
         if cap and room.slug not in self.subscriptions and len(self.subscriptions) >= cap:
@@ -281,6 +219,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         try:
             await subscription.catch_up(feed, send_page)
             metrics.BACKFILL_SECONDS.observe(time.perf_counter() - started)
+            subscription.backfill_task = None  # done: an idle socket keeps no task
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -34,6 +34,7 @@ def dispatch(hub, event: events.Event | None) -> None:
 
 
 def _read_moved(hub, event: events.ReadMoved) -> None:
+    hub.known.read_moved(event.user_id, hub.room_ids.get(event.room), event.seq)
     hub.spawn(_send_read(hub, event))
 
 
@@ -45,6 +46,8 @@ async def _send_read(hub, event: events.ReadMoved) -> None:
 
 
 def _access_changed(hub, event: events.AccessChanged) -> None:
+    # At once, before anything else runs: the next join reads the database.
+    hub.known.access_changed(event.user_id, event.room_id)
     hub.spawn(recheck_access(hub, event.user_id, event.room_id))
 
 
@@ -74,6 +77,8 @@ def _typing(hub, feed, event: events.Typing) -> None:
 
 
 def _room_changed(hub, feed, event: events.RoomChanged) -> None:
+    # Joins read the database until the feed has read the room again.
+    feed.state_asked += 1
     hub.spawn(repair.check_rooms(hub, [feed]))
 
 

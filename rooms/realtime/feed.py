@@ -20,8 +20,9 @@ from rooms import access, protocol, selectors
 from rooms.events import room_group
 from rooms.ops import metrics
 
-from . import db
+from . import db, resume
 from .outlet import Prepared
+from .window import ResumeWindow
 
 logger = logging.getLogger(__name__)
 
@@ -50,25 +51,11 @@ class Subscription:
         self.backfill_task: asyncio.Task | None = None
 
     async def catch_up(self, feed: "RoomFeed", send_page) -> None:
-        """Read everything after `last_sent` from the database, handing each
-        page of message objects to `send_page`, until nothing is left between
-        the stream and the feed's head; then go live."""
-        empty_reads = 0
-        while True:
-            pages, last = await db.read(selectors.backfill_pages)(
-                room=self.room, after=self.last_sent
-            )
-            for page in pages:
-                await send_page(page)
-            self.last_sent = last
-            empty_reads = 0 if pages else empty_reads + 1
-            # Live once the stream has reached the feed's head: the feed
-            # delivers every newer entry. The feed may have passed `last`
-            # while we read: read again then (twice empty means the entries
-            # in between were pruned).
-            if feed.head is None or feed.head <= last or empty_reads > 1:
-                self.live = True  # no await since the check: nothing slips by
-                return
+        """Send everything after `last_sent` as pages of entries to
+        `send_page` (from the feed's resume window, or the database), until
+        nothing is left between the stream and the feed's head; then go
+        live (rooms/realtime/resume.py)."""
+        await resume.catch_up(self, feed, send_page)
 
     async def change_view(self, **changes) -> None:
         """Apply new facts about the room (title, archived, private, the
@@ -120,22 +107,37 @@ class RoomFeed:
         self.task: asyncio.Task | None = None
         self.ready = asyncio.Event()
         self.state: selectors.RoomState | None = None  # title and archived, as last announced
+        # RoomChanged events heard, and how many of them the last read of
+        # `state` began after: a join decides from `state` only when current.
+        self.state_asked = self.state_read = 0
+        self.window: ResumeWindow | None = None  # the newest entries, for resuming joins
+
+    @property
+    def state_current(self) -> bool:
+        return self.state_read == self.state_asked
 
     async def run(self) -> None:
-        """The feed's task: subscribe and read the head, then deliver."""
+        """The feed's task: subscribe and read the head (with the newest
+        entries, for the resume window), then deliver."""
         await self.hub.sync_group(self.group, lambda: self.room_id in self.hub.feeds)
+        count, size = self.hub.window_limits
         while True:
             # Without its head the feed cannot order anything: the joins
             # waiting on `ready` wait for the database to answer.
+            asked = self.state_asked
             try:
-                states = await db.read(selectors.room_states)(room_ids=[self.room_id])
+                state, newest = await db.read(selectors.feed_start)(
+                    room_id=self.room_id, slug=self.slug, newest=count
+                )
                 break
             except Exception:
                 logger.warning("room %s: head unreadable; retrying", self.slug, exc_info=True)
                 await asyncio.sleep(settings.ROOMS_REPAIR_INTERVAL)
-        state = states.get(self.room_id)
         self.head = state.head if state else 0
         self.state = state
+        self.state_read = asked
+        self.window = ResumeWindow(self.head - len(newest), max_entries=count, max_bytes=size)
+        self.window.extend(newest)
         self.ready.set()
         await self.hub.announce_presence(self, ask=True)
         while True:
@@ -185,6 +187,8 @@ class RoomFeed:
                 await self._fill(up_to=seq - 1)
                 # Whatever the database lacks below seq was pruned: move on.
                 self.head = max(self.head, seq - 1)
+                if self.window is not None and self.window.head != self.head:
+                    self.window.reset(self.head)
         self.gap_deadline = None
 
     def _gap_may_close(self) -> bool:
@@ -227,6 +231,8 @@ class RoomFeed:
         # for an entry that is delivered (not for a duplicate broadcast).
         frames = [(seq, Prepared(protocol.message(self.slug, text))) for seq, text in run]
         self.head = run[-1][0]
+        if self.window is not None:
+            self.window.extend(run)
         self.gap_deadline = None  # any gap below head is closed
         for subscription in list(self.subscriptions):
             try:
@@ -251,6 +257,8 @@ class RoomFeed:
         one that may no longer see a room made private loses it."""
         known = self.state
         self.state = state
+        if self.window is not None:
+            self.window.trim_below(state.oldest)
         if known is not None and known.same_view(state):
             return
         for subscription in list(self.subscriptions):

@@ -32,6 +32,7 @@ from rooms.ops import metrics
 from . import dispatch, presence, repair, shutdown
 from .feed import RoomFeed, Subscription
 from .flow import Throttle
+from .known import Known
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,10 @@ class Hub:
         self.repair_failures = 0
         self.presence_dirty = False
         self.typing = Throttle(settings.ROOMS_TYPING_INTERVAL)
+        # What handshakes and joins may take without the database (known.py).
+        self.known = Known()
+        self.room_ids: dict[str, int] = {}  # slug -> id of the rooms with a feed
+        self.window_limits: tuple[int, int] = settings.ROOMS_RESUME_WINDOW
         self._starting: asyncio.Future | None = None
         self._groups: set[str] = set()  # layer groups this process is subscribed to
         self._group_locks: dict[str, asyncio.Lock] = {}
@@ -167,6 +172,11 @@ class Hub:
         if not want and not lock.locked() and not getattr(lock, "_waiters", None):
             self._group_locks.pop(group, None)
 
+    def feed_of(self, slug: str) -> RoomFeed | None:
+        """The ready feed of the room `slug`, if one runs here."""
+        feed = self.feeds.get(self.room_ids.get(slug))
+        return feed if feed is not None and feed.ready.is_set() else None
+
     def _room_wanted(self, room_id: int):
         return lambda: room_id in self.feeds
 
@@ -187,6 +197,7 @@ class Hub:
             feed = self.feeds.get(room.id)
             if feed is None:
                 feed = self.feeds[room.id] = RoomFeed(self, room.id, room.slug)
+                self.room_ids[room.slug] = room.id
                 feed.task = asyncio.create_task(feed.run(), name=f"rooms-feed-{room.id}")
             await feed.ready.wait()
             if self.feeds.get(room.id) is feed:
@@ -217,6 +228,7 @@ class Hub:
         if not feed.subscriptions:
             # Decided with no await since the discard: nobody joined meanwhile.
             del self.feeds[feed.room_id]
+            self.room_ids.pop(feed.slug, None)
             if feed.task:
                 feed.task.cancel()
             await self.announce_presence(feed)  # other processes: nobody here now
@@ -241,6 +253,7 @@ class Hub:
         sockets.discard(socket)
         if not sockets:
             del self.user_sockets[user_id]
+            self.known.forget_user(user_id)  # no socket here: no event keeps it current
             await self.sync_group(user_group(user_id), self._user_wanted(user_id))
             await self._stop_if_idle()
 

@@ -2,7 +2,7 @@
 what the client has not read yet is bounded (ROOMS_MAX_BACKLOG); past the
 bound the socket is closed with 4408 (docs/protocol.md, Slow readers).
 
-Two ways out, chosen per socket by what the ASGI server offers:
+Three ways out, chosen per socket by what the ASGI server offers:
 
 - `DirectOutlet`, under daphne: the frame is written straight to the
   connection's transport, and the backlog is what that transport has not
@@ -10,10 +10,13 @@ Two ways out, chosen per socket by what the ASGI server offers:
   broadcast) is encoded and framed once per process, not once per socket,
   as high-throughput WebSocket servers do for broadcasts (Autobahn's
   prepared messages).
-- `QueuedOutlet`, under any other server (uvicorn): a per-socket queue that
-  one writer task drains through ASGI `send`. A server whose `send` waits
-  for the network (uvicorn does) then stalls only that socket's writer, and
-  the queue is the backlog.
+- `TransportOutlet`, under uvicorn (its sans-I/O WebSocket protocol,
+  without compression): the same, written to the connection's asyncio
+  transport.
+- `QueuedOutlet`, under any other server (granian, or uvicorn with
+  permessage-deflate negotiated): a per-socket queue that one writer task
+  drains through ASGI `send`. A server whose `send` waits for the network
+  then stalls only that socket's writer, and the queue is the backlog.
 """
 
 import asyncio
@@ -72,7 +75,23 @@ def outlet_for(send, *, limit: int):
         transport = getattr(protocol, "transport", None)
         if hasattr(protocol, "sendData") and _buffered(transport) is not None:
             return DirectOutlet(protocol, limit=limit)
+    owner = getattr(send, "__self__", None)
+    if _sans_io_plain(owner):
+        return TransportOutlet(owner, send, limit=limit)
     return QueuedOutlet(send, limit=limit)
+
+
+def _sans_io_plain(protocol) -> bool:
+    """Whether `protocol` is uvicorn's sans-I/O WebSocket protocol (a
+    `websockets` ServerProtocol over an asyncio transport) with no extension
+    negotiated: then a frame is the same bytes whoever builds it."""
+    conn = getattr(protocol, "conn", None)
+    return (
+        hasattr(protocol, "close_sent")
+        and hasattr(getattr(protocol, "transport", None), "get_write_buffer_size")
+        and conn is not None
+        and getattr(conn, "extensions", None) == []
+    )
 
 
 def _buffered(transport) -> int | None:
@@ -147,11 +166,56 @@ def _abort(transport) -> None:
         abort()
 
 
+class TransportOutlet:
+    """Under uvicorn (its sans-I/O WebSocket protocol, no compression): the
+    frame is written straight to the connection's asyncio transport, as
+    DirectOutlet does under daphne, instead of through a writer task and
+    ASGI `send` per socket; the backlog is what the transport holds."""
+
+    def __init__(self, protocol, send, *, limit: int):
+        self.protocol = protocol
+        self.transport = protocol.transport
+        self.send = send
+        self.limit = limit
+
+    def backlog(self) -> int:
+        return self.transport.get_write_buffer_size()
+
+    def write(self, text: str) -> bool:
+        return self.write_many((text,))
+
+    def write_many(self, texts) -> bool:
+        if self.protocol.close_sent or self.transport.is_closing():
+            return True  # closing: dropped, as the server drops it
+        self.transport.write(
+            b"".join(
+                text.framed() if isinstance(text, Prepared) else frame_text(text.encode())
+                for text in texts
+            )
+        )
+        return not self.limit or self.backlog() <= self.limit
+
+    async def overflow(self, code: int) -> None:
+        """Close with `code` behind the backlog, in the background; cut the
+        connection if the client still does not read after a moment."""
+        self.closer = asyncio.get_running_loop().create_task(_close(self.send, code))
+
+
+async def _close(send, code: int) -> None:
+    try:
+        await asyncio.wait_for(send({"type": "websocket.close", "code": code}), ABORT_AFTER)
+    except Exception:
+        # Still not reading: cut the connection, where the server lets us.
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if transport is not None:
+            _abort(transport)
+
+
 class QueuedOutlet:
     def __init__(self, send, *, limit: int):
         self.send = send
         self.limit = limit
-        self.queue: deque[str] = deque()
+        self.queue: deque[str] | None = None  # while frames wait (an idle socket holds none)
         self.queued = 0  # characters queued: the backlog, to within UTF-8's width
         self.writer: asyncio.Task | None = None
         self.failed: BaseException | None = None
@@ -168,6 +232,8 @@ class QueuedOutlet:
     def write(self, text: str) -> bool:
         if self.failed is not None:
             raise ConnectionError("the socket's writer failed") from self.failed
+        if self.queue is None:
+            self.queue = deque()
         self.queue.append(text)
         self.queued += len(text)
         if self.writer is None:
@@ -185,6 +251,8 @@ class QueuedOutlet:
             logger.info("socket writer stopped: %s", error)
         finally:
             self.writer = None
+            if not self.queue:
+                self.queue = None
 
     async def flush(self) -> None:
         """Wait until everything queued went to the server."""
@@ -195,19 +263,8 @@ class QueuedOutlet:
         """Drop the backlog and close with `code` next, in the background:
         the server's `send` may wait for a client that never reads, and the
         caller (a room's delivery) must not."""
-        self.queue.clear()
+        self.queue = None
         self.queued = 0
         if self.writer is not None:
             self.writer.cancel()
-        self.closer = asyncio.get_running_loop().create_task(self._close(code))
-
-    async def _close(self, code: int) -> None:
-        try:
-            await asyncio.wait_for(
-                self.send({"type": "websocket.close", "code": code}), ABORT_AFTER
-            )
-        except Exception:
-            # Still not reading: cut the connection, where the server lets us.
-            transport = getattr(getattr(self.send, "__self__", None), "transport", None)
-            if transport is not None:
-                _abort(transport)
+        self.closer = asyncio.get_running_loop().create_task(_close(self.send, code))

@@ -58,6 +58,7 @@ async def check_rooms(hub, feeds: list) -> None:
     behind it, and announce a changed title, archived or private state."""
     if not feeds:
         return
+    asked = {feed: feed.state_asked for feed in feeds}
     try:
         states = await db.read(selectors.room_states)(room_ids=[feed.room_id for feed in feeds])
     except Exception:
@@ -70,6 +71,7 @@ async def check_rooms(hub, feeds: list) -> None:
     for feed in feeds:
         state = states.get(feed.room_id)
         if state is None:
+            feed.state = None  # joins read the database, which knows no such room
             await feed.room_gone()
             continue
         if feed.head is not None and state.head > feed.head:
@@ -78,6 +80,8 @@ async def check_rooms(hub, feeds: list) -> None:
             logger.info(log, feed.slug, feed.head, state.head, extra={"room": feed.slug})
             feed.want_repair()
         await feed.room_changed(state)
+        # Current for joins, unless a RoomChanged came in since the read began.
+        feed.state_read = max(feed.state_read, asked[feed])
 
 
 async def check_access(hub) -> None:
@@ -94,20 +98,27 @@ async def check_access(hub) -> None:
         for subscription in feed.subscriptions
         if not subscription.room.operator
     ]
+    known = hub.known
     if not sockets:
         return
     tokens = {value for kind, value in (s.credentials for s in sockets) if kind == "token"}
     sessions = {value for kind, value in (s.credentials for s in sockets) if kind == "session"}
+    user_ids = {socket.user.pk for socket in sockets}
+    # What joins answer from memory is re-read with the rest (known.py).
+    remembered = known.pairs()
+    epochs = known.epochs_of(user_ids)
     try:
         snapshot = await db.read(selectors.access_snapshot)(
-            user_ids={socket.user.pk for socket in sockets},
-            token_hashes=tokens,
+            user_ids=user_ids,
+            token_hashes=tokens | set(known.tokens),
             session_keys={key for key in sessions if key},
-            pairs={(s.room.id, s.socket.user.pk) for s in subscriptions},
+            pairs={(s.room.id, s.socket.user.pk) for s in subscriptions} | remembered,
+            cursor_pairs=bool(remembered),
         )
     except Exception:
         logger.warning("access check: database unavailable", exc_info=True)
         return
+    known.check(snapshot, asked=remembered, epochs=epochs, connected=set(hub.user_sockets))
     for socket in sockets:
         kind, value = socket.credentials
         rights = snapshot.active_users.get(socket.user.pk)

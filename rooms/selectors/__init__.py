@@ -21,13 +21,16 @@ from .log import (
     ENTRY_COLUMNS,
     EntryRow,
     backfill_pages,
+    effective_since,
     entries_after,
+    entries_at,
     entry_json,
     iter_entries,
     join_start,
     messages_before,
     room_head,
     room_heads,
+    split_pages,
 )
 from .members import (
     PRESENCE_TTL,
@@ -39,7 +42,7 @@ from .members import (
     users_named,
 )
 from .notifications import DIRECT_NOTIFICATION_DEFAULT, notification_level, notification_levels
-from .realtime import AccessSnapshot, RoomState, access_snapshot, room_states
+from .realtime import AccessSnapshot, RoomState, access_snapshot, feed_start, room_states
 from .search import SearchHit, SearchResults, search_messages
 
 __all__ = [
@@ -64,8 +67,11 @@ __all__ = [
     "direct_people",
     "direct_people_by_room",
     "direct_room",
+    "effective_since",
     "entries_after",
+    "entries_at",
     "entry_json",
+    "feed_start",
     "iter_entries",
     "join_start",
     "messages_before",
@@ -84,6 +90,7 @@ __all__ = [
     "rooms_for_user",
     "search_messages",
     "seqs_by_client_id",
+    "split_pages",
     "user_display",
     "user_language",
     "usernames_starting",

@@ -132,6 +132,15 @@ def join_start(
     effective since S, and whether S was moved up past messages the client
     asked for (`truncated`). docs/protocol.md, Join and backfill semantics."""
     room = access.room_access_or_404(user=user, slug=slug)
+    start, truncated = effective_since(room, since=since, limit=limit)
+    return room, start, truncated
+
+
+def effective_since(
+    room: access.RoomAccess, *, since: int | None, limit: int | None
+) -> tuple[int, bool]:
+    """Where a join's stream starts on a room as read (`head`, `oldest` and
+    the user's `last_read_seq`), and whether it was `truncated`."""
     head = room.head
     truncated = False
     if since is not None:
@@ -147,7 +156,7 @@ def join_start(
         oldest = room.oldest
         if oldest is not None and oldest - 1 > start:
             start, truncated = oldest - 1, True
-    return room, start, truncated
+    return start, truncated
 
 
 def entries_after(
@@ -163,14 +172,32 @@ def entries_after(
     return _render(slug, rows)
 
 
+def entries_at(*, room_id: int, slug: str, seqs: list[int]) -> list[tuple[int, str]]:
+    """The entries with the given seqs, ascending, as (seq, entry JSON) in
+    their current state (a resume window's stale entries)."""
+    rows = Message.objects.filter(room_id=room_id, seq__in=list(seqs)).order_by("seq")
+    return _render(slug, rows.values_list(*ENTRY_COLUMNS))
+
+
 def backfill_pages(*, room: access.RoomAccess, after: int) -> tuple[list[list[str]], int]:
-    """The next backfill frames' worth of entries after `after`: pages of at
-    most 500 entries and 256 KiB of frame each (docs/protocol.md, so clients
-    with a 1 MiB frame limit are safe), read in one query. Returns the pages
-    and the last seq read (`after` when there was nothing)."""
+    """The next backfill frames' worth of entries after `after`, read in one
+    query (`split_pages`). Returns the pages and the last seq read (`after`
+    when there was nothing)."""
+    rows = entries_after(
+        room_id=room.id,
+        slug=room.slug,
+        after=after,
+        limit=settings.ROOMS_BACKFILL_MAX_MESSAGES * 4,
+    )
+    return split_pages(room.slug, rows, after=after)
+
+
+def split_pages(slug: str, rows, *, after: int) -> tuple[list[list[str]], int]:
+    """Entries (seq, JSON) as backfill pages of at most 500 entries and 256
+    KiB of frame each (docs/protocol.md, so clients with a 1 MiB frame limit
+    are safe), and the last seq (`after` when there was nothing)."""
     max_messages = settings.ROOMS_BACKFILL_MAX_MESSAGES
-    budget = settings.ROOMS_BACKFILL_MAX_BYTES - protocol.backfill_overhead(room.slug)
-    rows = entries_after(room_id=room.id, slug=room.slug, after=after, limit=max_messages * 4)
+    budget = settings.ROOMS_BACKFILL_MAX_BYTES - protocol.backfill_overhead(slug)
     pages: list[list[str]] = []
     page: list[str] = []
     size = 0

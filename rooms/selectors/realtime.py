@@ -9,10 +9,12 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from ..models import ApiToken, Membership, Room
+from ..models import ApiToken, Membership, Message, ReadCursor, Room, RoomRestriction
+from .log import entries_after
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class RoomState:
     title: str
     is_archived: bool
     is_private: bool
+    kind: str = Room.Kind.ROOM
+    oldest: int | None = None  # the lowest seq still stored (retention)
 
     def same_view(self, other: "RoomState") -> bool:
         """Whether nothing a socket shows of the room differs (the head aside)."""
@@ -35,13 +39,37 @@ class RoomState:
 
 def room_states(*, room_ids) -> dict[int, RoomState]:
     """{room id: RoomState} in one query (the hub's repair loop)."""
-    rows = Room.objects.filter(id__in=list(room_ids)).values_list(
-        "id", "last_seq", "title", "slug", "is_archived", "is_private"
+    oldest = Message.objects.filter(room=OuterRef("pk")).order_by("seq").values("seq")[:1]
+    columns = ("id", "last_seq", "title", "slug", "is_archived", "is_private", "kind", "oldest")
+    rows = (
+        Room.objects.filter(id__in=list(room_ids))
+        .annotate(oldest=Subquery(oldest))
+        .values_list(*columns)
     )
     return {
-        room_id: RoomState(head=head, title=title or slug, is_archived=archived, is_private=private)
-        for room_id, head, title, slug, archived, private in rows
+        room_id: RoomState(
+            head=head,
+            title=title or slug,
+            is_archived=archived,
+            is_private=private,
+            kind=kind,
+            oldest=first,
+        )
+        for room_id, head, title, slug, archived, private, kind, first in rows
     }
+
+
+def feed_start(
+    *, room_id: int, slug: str, newest: int
+) -> tuple[RoomState | None, list[tuple[int, str]]]:
+    """A feed's start: its room's state and up to `newest` of its newest
+    entries (seq, JSON) up to that state's head, for its resume window."""
+    state = room_states(room_ids=[room_id]).get(room_id)
+    if state is None or not newest or not state.head:
+        return state, []
+    after = max(0, state.head - newest)
+    rows = entries_after(room_id=room_id, slug=slug, after=after, limit=newest, up_to=state.head)
+    return state, rows
 
 
 @dataclass(frozen=True)
@@ -61,11 +89,21 @@ class AccessSnapshot:
     live_tokens: set[str]  # token hashes not revoked
     live_sessions: dict[str, int]  # session key -> the user it still logs in
     roles: dict[tuple[int, int], str]  # (room id, user id) -> role
+    cursors: dict[tuple[int, int], int] | None = None  # (room id, user id) -> read seq
+    restricted: frozenset[tuple[int, int]] = frozenset()  # (room id, user id) made read-only
 
 
 def access_snapshot(
-    *, user_ids: set[int], token_hashes: set[str], session_keys: set[str], pairs: set[tuple]
+    *,
+    user_ids: set[int],
+    token_hashes: set[str],
+    session_keys: set[str],
+    pairs: set[tuple],
+    cursor_pairs: bool = False,
 ) -> AccessSnapshot:
+    """What the process's sockets still hold; with `cursor_pairs`, also the
+    read cursors and read-only restrictions of `pairs` (the joins a hub
+    answers from memory, rooms/realtime/known.py)."""
     User = get_user_model()
     users = {
         user.pk: user
@@ -78,15 +116,23 @@ def access_snapshot(
         .filter(user_id__in=users)
         .values_list("token_hash", flat=True)
     )
-    roles = {}
+    roles, cursors, restricted = {}, {}, frozenset()
     if pairs:
-        rows = Membership.objects.filter(
-            room_id__in={room_id for room_id, _ in pairs},
-            user_id__in={user_id for _, user_id in pairs},
-        ).values_list("room_id", "user_id", "role")
+        among = {
+            "room_id__in": {room_id for room_id, _ in pairs},
+            "user_id__in": {user_id for _, user_id in pairs},
+        }
+        rows = Membership.objects.filter(**among).values_list("room_id", "user_id", "role")
         roles = {(room_id, user_id): role for room_id, user_id, role in rows}
+        if cursor_pairs:
+            rows = ReadCursor.objects.filter(**among).values_list("room_id", "user_id", "seq")
+            cursors = {(room_id, user_id): seq for room_id, user_id, seq in rows}
+            restricted = frozenset(
+                RoomRestriction.objects.filter(**among).values_list("room_id", "user_id")
+            )
     rights = {pk: UserRights(user.is_staff, user.is_superuser) for pk, user in users.items()}
-    return AccessSnapshot(rights, tokens, _live_sessions(session_keys, users), roles)
+    sessions = _live_sessions(session_keys, users)
+    return AccessSnapshot(rights, tokens, sessions, roles, cursors, restricted)
 
 
 def _live_sessions(keys: set[str], users: dict) -> dict[str, int]:

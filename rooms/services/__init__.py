@@ -81,6 +81,8 @@ from .tokens import (
     api_token_authenticate,
     api_token_issue,
     api_token_revoke_all,
+    api_token_touch,
+    api_token_touch_due,
     api_tokens_revoke,
     token_hash,
 )
@@ -98,6 +100,8 @@ __all__ = [
     "api_token_authenticate",
     "api_token_issue",
     "api_token_revoke_all",
+    "api_token_touch",
+    "api_token_touch_due",
     "api_tokens_revoke",
     "attachment_upload_by",
     "away_deliver",

@@ -2,8 +2,11 @@
 Only a token's hash is stored (rooms/tokens.py says where a token may
 travel).
 
-Revoking publishes nothing: the hubs' access check (selectors.access_snapshot)
-finds a revoked token's sockets on its next round.
+Revoking tells the hubs (AccessChanged for the token's user, after commit),
+which forget what they knew of the user's credentials, so the next
+handshake with the token reads the database; their access check
+(selectors.access_snapshot) closes the token's open sockets on its next
+round, and finds a revocation whose event was lost the same way.
 """
 
 import hashlib
@@ -13,8 +16,10 @@ import time
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
+from .. import broadcast, events
 from ..models import ApiToken
 
 
@@ -31,17 +36,25 @@ def api_token_issue(*, user: AbstractBaseUser) -> str:
 
 
 def api_token_revoke_all(*, user: AbstractBaseUser) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            broadcast.publish_on_commit(events.AccessChanged(user_id=user.pk))
+    return revoked
 
 
 def api_tokens_revoke(*, token_ids) -> int:
     """Revoke the given API tokens (the admin's action); returns how many
     were still active. Their owners' other tokens keep working."""
-    return ApiToken.objects.filter(pk__in=list(token_ids), revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    with transaction.atomic():
+        live = ApiToken.objects.filter(pk__in=list(token_ids), revoked_at__isnull=True)
+        owners = set(live.values_list("user_id", flat=True))
+        revoked = live.update(revoked_at=timezone.now())
+        for user_id in sorted(owners):
+            broadcast.publish_on_commit(events.AccessChanged(user_id=user_id))
+    return revoked
 
 
 def api_token_authenticate(*, token: str):
@@ -61,6 +74,17 @@ def api_token_authenticate(*, token: str):
     if stale and _claim_touch(found.token_hash):
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user
+
+
+def api_token_touch_due(token_hash: str) -> bool:
+    """Whether a token used again without reading it (a hub knew it) should
+    be marked used now (once a minute per process; claims the mark)."""
+    return _claim_touch(token_hash)
+
+
+def api_token_touch(*, token_hash: str) -> None:
+    """Mark a token used now (see api_token_touch_due)."""
+    ApiToken.objects.filter(token_hash=token_hash).update(last_used_at=timezone.now())
 
 
 # When many sockets of one token connect at once (a reconnect storm), every

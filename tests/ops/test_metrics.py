@@ -27,6 +27,8 @@ REQUIRED = {
     "rooms_commit_batch_size": "histogram",
     "rooms_backfill_entries": "counter",
     "rooms_backfill_seconds": "histogram",
+    "rooms_backfill_reads": "counter",
+    "rooms_joins": "counter",
     "rooms_gap_repairs": "counter",
     "rooms_head_repairs": "counter",
     "rooms_layer_errors": "counter",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
+from django.conf import settings
 
 from rooms import events, protocol
 from rooms.access import RoomAccess, room_access
@@ -158,9 +159,10 @@ class FakeHub:
     other processes, the feeds it keeps, the layer group to join (nothing is
     joined), presence to announce (to its own sockets only)."""
 
-    def __init__(self, *, shared: bool):
+    def __init__(self, *, shared: bool, window_limits: tuple[int, int] | None = None):
         self.shared = shared
         self.feeds: dict = {}
+        self.window_limits = window_limits or settings.ROOMS_RESUME_WINDOW
 
     async def sync_group(self, group: str, wanted) -> None:
         pass

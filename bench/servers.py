@@ -163,7 +163,14 @@ class Server:
             _delete_redis_keys(self.redis_prefix)
 
 
-def start(target: Target, users: list[str], rooms: list[str], workdir: Path | None = None):
+def start(
+    target: Target,
+    users: list[str],
+    rooms: list[str],
+    workdir: Path | None = None,
+    env: dict | None = None,
+):
+    """`env`: more settings of the servers (e.g. ROOMS_UPLOAD_RATE=off)."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix=f"bench-{target.name}-"))
     asgi, settings_module = APPS[target.app]
     env = {
@@ -173,6 +180,7 @@ def start(target: Target, users: list[str], rooms: list[str], workdir: Path | No
         "ROOMS_MAX_SOCKETS_PER_USER": "0",
         # The server's own view of a backfill: rooms_backfill_seconds.
         "ROOMS_METRICS_TOKEN": METRICS_TOKEN,
+        **(env or {}),
     }
     database = redis_url = prefix = None
     if target.backend == "postgres":

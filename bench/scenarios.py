@@ -214,6 +214,9 @@ def fanout(
         "expected_deliveries": last_seq * subscribers,
         "deliveries_per_s": round(delivered / span) if span else 0,
         "lost": rest["lost"] + probe["lost"] + stream.missing(last_seq),
+        # Of them: the publisher's own socket, the in-process probe.
+        "lost_by_publisher": stream.missing(last_seq),
+        "lost_by_probe": probe["lost"],
         "duplicated": rest["duplicated"] + probe["duplicated"] + stream.dups,
         "reordered": rest["reordered"] + probe["reordered"] + stream.reordered,
         "seconds": round(span, 2),

@@ -90,10 +90,16 @@ async def _publish(
                 state["acks"] += 1
                 state["last_seq"] = max(state["last_seq"], frame["seq"])
                 acked.set()
-            elif frame["type"] == "message" and stream.take(frame["message"]["seq"]):
-                local._latency(frame["message"]["body"], now)
-                state["with_attachment"] += bool(frame["message"].get("attachments"))
-                own.set()
+            elif frame["type"] in ("message", "backfill"):
+                # A first message stored before the join's backfill read
+                # comes in the backfill (the join is not awaited).
+                backfill = frame["type"] == "backfill"
+                messages = frame["messages"] if backfill else (frame["message"],)
+                for message in messages:
+                    if stream.take(message["seq"]):
+                        local._latency(message["body"], now)
+                        state["with_attachment"] += bool(message.get("attachments"))
+                        own.set()
             elif frame["type"] == "error":
                 state["errors"] += 1
 

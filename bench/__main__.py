@@ -3,7 +3,8 @@
 Starts each target's servers itself, runs the chosen scenarios (default: all
 but `search`, which seeds 1,000,000 messages and runs only when named, on
 rooms-postgres, and `notifications`, which drains 10,000 notification jobs
-with one `manage.py worker`, also only when named) against each, appends one
+with one `manage.py worker`, also only when named, and issue 20's
+`uploads` and `fanout-attachments`, also only when named) against each, appends one
 JSON line per measurement to bench/results/<timestamp>[-quick].jsonl, draws
 bench/results/latency.png (latency percentiles vs load) and prints a summary table. See
 docs/benchmarks.md for what each figure means.
@@ -24,16 +25,27 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import api_load, notifications, scenarios, search
+from . import api_load, attachments, notifications, scenarios, search
 from .clients import ClientPool, raise_fd_limit
 from .report import plot, summary
 from .servers import Target, profiled, start
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = (
-    "fanout", "backfill", "connections", "storm", "sends", "api", "search", "notifications",
-)  # fmt: skip
-ON_THEIR_OWN = {"search", "notifications"}  # they start their own processes
+    "fanout",
+    "backfill",
+    "connections",
+    "storm",
+    "sends",
+    "api",
+    "search",
+    "notifications",
+    "uploads",
+    "fanout-attachments",
+)
+# They start their own processes.
+ON_THEIR_OWN = {"search", "notifications", "uploads", "fanout-attachments"}
+ATTACHMENTS = {"uploads", "fanout-attachments"}
 DEFAULT_SCENARIOS = ("fanout", "backfill", "connections", "storm", "sends")
 TARGETS = {
     t.name: t
@@ -199,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "scenarios",
         nargs="*",
-        help=f"any of {', '.join(SCENARIOS)} (default: all but search and notifications)",
+        help=f"any of {', '.join(SCENARIOS)} (default: the first five)",
     )
     parser.add_argument("--quick", action="store_true", help="small N, short runs (< 2 min)")
     parser.add_argument("--targets", nargs="+", choices=sorted(TARGETS), help="servers to run")
@@ -294,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if "notifications" in chosen:
                 notifications.run(TARGETS[name], args.quick, emit, profile=args.profile)
+            if "uploads" in chosen:
+                attachments.uploads(TARGETS[name], args.quick, emit)
+            if "fanout-attachments" in chosen:
+                attachments.fanout(TARGETS[name], args.quick, emit, args.processes)
         sink.write(
             json.dumps(
                 {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}
@@ -306,11 +322,14 @@ def main(argv: list[str] | None = None) -> int:
         plot(records, png)
         print(f"plot: {png}")
     notified = [r for r in records if r["scenario"] == "notifications"]
-    others = [r for r in records if r["scenario"] != "notifications"]
-    if others or not notified:
+    attached = [r for r in records if r["scenario"] in ATTACHMENTS]
+    others = [r for r in records if r["scenario"] not in ATTACHMENTS | {"notifications"}]
+    if others or not (notified or attached):
         print(summary(others))
     if notified:
         print(notifications.summary(notified))
+    if attached:
+        print(attachments.summary(attached))
     return 0
 
 
@@ -349,6 +368,15 @@ def _brief(record: dict) -> str:
         "requests_per_s",
         "worker_cpu_ms_per_notification",
         "machine_busy_cores",
+        "messages",
+        "with_attachment",
+        "server_cpu_us_per_delivery",
+        "uploads",
+        "failures",
+        "uploads_per_s",
+        "server_cpu_ms_per_upload",
+        "rss_before_kib",
+        "peak_rss_kib",
     )
     return " ".join(f"{k}={record[k]}" for k in keys if k in record)
 

@@ -64,11 +64,14 @@ async def _join(ws, room: str, since: int | None = 0) -> None:
 # --- fan-out -------------------------------------------------------------------
 
 
-async def _publish(server: Server, room: str, *, rate, count, duration, window, drain) -> dict:
+async def _publish(
+    server: Server, room: str, *, rate, count, duration, window, drain, attachments=None
+) -> dict:
     """One publisher socket sends `count` messages (at most `duration`
     seconds): at `rate` per second, or as fast as the probe subscriber keeps
-    up, at most `window` messages ahead of it (rate None). Returns what the
-    publisher and the probe saw."""
+    up, at most `window` messages ahead of it (rate None); with `attachments`
+    (upload ids of the publisher), message n carries the n-th. Returns what
+    the publisher and the probe saw."""
     local = Subscriber()
     await local.open([server.url("bench-sub", len(server.workers) - 1)], room, 1)
     probe = local.streams[0]
@@ -77,7 +80,7 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
     stream = Stream(0)
     acked = asyncio.Event()
     own = asyncio.Event()  # the publisher's own socket received an entry
-    state = {"acks": 0, "last_seq": 0}
+    state = {"acks": 0, "last_seq": 0, "errors": 0, "with_attachment": 0}
 
     async def read_pub():
         async for text in pub:
@@ -87,9 +90,18 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
                 state["acks"] += 1
                 state["last_seq"] = max(state["last_seq"], frame["seq"])
                 acked.set()
-            elif frame["type"] == "message" and stream.take(frame["message"]["seq"]):
-                local._latency(frame["message"]["body"], now)
-                own.set()
+            elif frame["type"] in ("message", "backfill"):
+                # A first message stored before the join's backfill read
+                # comes in the backfill (the join is not awaited).
+                backfill = frame["type"] == "backfill"
+                messages = frame["messages"] if backfill else (frame["message"],)
+                for message in messages:
+                    if stream.take(message["seq"]):
+                        local._latency(message["body"], now)
+                        state["with_attachment"] += bool(message.get("attachments"))
+                        own.set()
+            elif frame["type"] == "error":
+                state["errors"] += 1
 
     reader = asyncio.create_task(read_pub())
     started = time.monotonic()
@@ -108,6 +120,8 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
                     await asyncio.wait_for(local.progress.wait(), 1)
         body = f"{time.monotonic():.6f}{PAD}"
         frame = {"type": "send", "room": room, "body": body, "client_id": f"m{sent}"}
+        if attachments:
+            frame["attachments"] = [attachments[sent]]
         await pub.send(json.dumps(frame))
         sent += 1
     publish_seconds = time.monotonic() - started
@@ -131,6 +145,8 @@ async def _publish(server: Server, room: str, *, rate, count, duration, window, 
         "started": started,
         "sent": sent,
         "acked": state["acks"],
+        "send_errors": state["errors"],
+        "with_attachment": state["with_attachment"],
         "last_seq": state["last_seq"],
         "publish_seconds": publish_seconds,
         "pub_stream": stream,
@@ -150,16 +166,29 @@ def fanout(
     max_count: int = 20000,
     window: int = 20,
     drain: float = 15.0,
+    attachments: list[str] | None = None,
 ) -> dict:
     """N subscribers (the probe and the publisher's own socket included) in
-    one room, one publisher at `rate` msg/s (None: max rate)."""
+    one room, one publisher at `rate` msg/s (None: max rate). With
+    `attachments` (upload ids of bench-pub in `room`, one per message: an
+    upload goes into one message only), each message carries one, and at
+    most that many are sent."""
     opened = pool.open(server.urls("bench-sub"), room, subscribers - 2)
     pool.reset()
     cpu = ServerCpu(server)
     count = min(max_count, int(rate * duration)) if rate else max_count
+    if attachments is not None:
+        count = min(count, len(attachments))
     pub = asyncio.run(
         _publish(
-            server, room, rate=rate, count=count, duration=duration, window=window, drain=drain
+            server,
+            room,
+            rate=rate,
+            count=count,
+            duration=duration,
+            window=window,
+            drain=drain,
+            attachments=attachments,
         )
     )
     last_seq = pub["last_seq"]
@@ -182,12 +211,18 @@ def fanout(
         "rate": rate or "max",
         "sent": pub["sent"],
         "acked": pub["acked"],
+        "send_errors": pub["send_errors"],
+        # Messages that reached the publisher's own socket with an attachment object.
+        "with_attachment": pub["with_attachment"],
         "offered_deliveries_per_s": round((rate or 0) * subscribers) or None,
         "msgs_per_s": round(pub["sent"] / pub["publish_seconds"], 1),
         "deliveries": delivered,
         "expected_deliveries": last_seq * subscribers,
         "deliveries_per_s": round(delivered / span) if span else 0,
         "lost": rest["lost"] + probe["lost"] + stream.missing(last_seq),
+        # Of them: the publisher's own socket, the in-process probe.
+        "lost_by_publisher": stream.missing(last_seq),
+        "lost_by_probe": probe["lost"],
         "duplicated": rest["duplicated"] + probe["duplicated"] + stream.dups,
         "reordered": rest["reordered"] + probe["reordered"] + stream.reordered,
         "seconds": round(span, 2),

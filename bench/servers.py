@@ -185,6 +185,7 @@ def start(
     workdir: Path | None = None,
     env: dict | None = None,
 ):
+    """`env`: more settings of the servers (e.g. ROOMS_UPLOAD_RATE=off)."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix=f"bench-{target.name}-"))
     asgi, settings_module = APPS[target.app]
     env = {

@@ -9,9 +9,16 @@ Animated GIF and WebP stay animated (docs/attachments.md): each frame is
 re-encoded the same way, within a budget of pixels over all frames.
 Decompression bombs (a small file that unpacks to a huge picture) are
 refused before any pixel is decoded.
+
+At most DECODING images are decoded at once in a process: Django runs each
+request's view on a thread of its own, so without a bound 50 concurrent
+uploads of 3-megapixel photos held 50 decoded pictures (and their copies)
+at once, 1.6 GB at the peak (docs/benchmarks.md, Attachments). The others
+wait their turn; the CPU is the same, the memory bounded.
 """
 
 import tempfile
+import threading
 from dataclasses import dataclass
 
 from django.utils.translation import gettext, ngettext
@@ -32,6 +39,8 @@ MAX_ANIMATION_PIXELS = 30_000_000
 # What of an image's `info` drawing it needs; everything else is dropped.
 KEEP_INFO = ("transparency", "icc_profile", "background")
 SPOOL = 1024 * 1024  # bytes of an encoded image kept in memory before a temporary file
+DECODING = 2  # images decoded at once per process (the cores of a small server)
+decoding = threading.BoundedSemaphore(DECODING)
 
 
 @dataclass
@@ -73,9 +82,10 @@ def process(file, content_type: str) -> Processed:
                 % {"count": megapixels}
             )
         try:
-            if frames > 1:
-                return _animation(image)
-            return _still(image)
+            with decoding:
+                if frames > 1:
+                    return _animation(image)
+                return _still(image)
         except RoomsError:
             raise
         except Exception:

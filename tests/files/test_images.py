@@ -4,6 +4,7 @@ metadata (GPS EXIF, comments, text chunks), stands as the camera meant it
 most 400 px, and a decompression bomb or a broken file is a clear `invalid`."""
 
 import io
+import threading
 
 import pytest
 from PIL import Image, ImageSequence
@@ -90,3 +91,21 @@ def test_a_broken_image_is_invalid_not_a_server_error(content, kind):
     with pytest.raises(RoomsError) as refused:
         images.process(io.BytesIO(content), kind)
     assert refused.value.code == "invalid"
+
+
+def test_no_more_than_decoding_images_are_decoded_at_once():
+    held = [images.decoding.acquire(blocking=False) for _ in range(images.DECODING)]
+    assert all(held)  # every slot taken, as by DECODING uploads in progress
+    done = threading.Event()
+    waiting = threading.Thread(
+        target=lambda: (images.process(io.BytesIO(png()), "image/png"), done.set())
+    )
+    try:
+        waiting.start()
+        assert not done.wait(0.5)  # it waits for a slot
+    finally:
+        images.decoding.release()
+    assert done.wait(10)  # one slot free: it runs
+    waiting.join(10)
+    for _ in range(images.DECODING - 1):
+        images.decoding.release()

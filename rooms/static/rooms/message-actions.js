@@ -204,7 +204,14 @@ export function confirmDelete(dialog, message, me) {
   dialog.returnValue = "";
   openModal(dialog); // kept answered, the focus goes back to the button
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
+    // A dialog's `close` event is queued: the one of an earlier opening
+    // (Escape, then opened again at once) can arrive while this one is open.
+    const closed = () => {
+      if (dialog.open) return;
+      dialog.removeEventListener("close", closed);
+      resolve(dialog.returnValue === "delete");
+    };
+    dialog.addEventListener("close", closed);
   });
 }
 

@@ -31,7 +31,6 @@ from pydantic_core import PydanticCustomError
 
 from .. import protocol, services
 from ..errors import RoomsError
-from ..files.uploads import too_large as too_large_upload
 from ..tokens import bearer_token
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -106,8 +105,6 @@ def _unreadable_body(request, exc: HttpError) -> HttpResponse:
 
 
 def _too_large(request, exc: RequestDataTooBig) -> HttpResponse:
-    if request.path.rstrip("/").endswith("/attachments"):  # an upload's own limit
-        return error_response(too_large_upload())
     limit = settings.ROOMS_MAX_FRAME_BYTES
     refusal = RoomsError("too_large", f"A request body may hold at most {limit} bytes.")
     return error_response(refusal)

@@ -26,10 +26,7 @@ def user_display(*, user: AbstractBaseUser) -> Display:
 def user_language(*, user_id: int) -> str:
     """The language to write to a person in when no browser asks (emails):
     their setting, else the site's default."""
-    language = (
-        UserSettings.objects.filter(user_id=user_id).values_list("language", flat=True).first()
-    )
-    return language or settings.LANGUAGE_CODE
+    return user_languages(user_ids={user_id})[user_id]
 
 
 def user_languages(*, user_ids: set[int]) -> dict[int, str]:

@@ -278,13 +278,20 @@ def test_attach_retry_and_cancel_work_by_keyboard_with_a_visible_focus(deploymen
     alice = open_room(browse("alice"), deployment, slug)
     box = alice.get_by_label("Message", exact=True)
     attach = alice.get_by_role("button", name="Attach files")
+    # Playwright turns on the interception of file choosers when the first
+    # listener comes, without waiting for the browser: listening from here,
+    # several round trips before the Enter, keeps the chooser from opening
+    # unseen (expect_file_chooser alone lost it once in CI).
+    choosers = []
+    alice.on("filechooser", lambda chooser: choosers.append(chooser))
     box.focus()
     alice.keyboard.press("Shift+Tab")
     expect(attach).to_be_focused()
     assert focus_ring(attach)
-    with alice.expect_file_chooser() as chooser:
-        alice.keyboard.press("Enter")
-    chooser.value.set_files(
+    alice.keyboard.press("Enter")
+    if not choosers:
+        alice.wait_for_event("filechooser")
+    choosers[0].set_files(
         files=[
             {"name": "empty.txt", "mimeType": "text/plain", "buffer": b""},
             {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"some notes"},

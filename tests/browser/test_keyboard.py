@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, open_room
 
 pytestmark = pytest.mark.browser
 
@@ -145,3 +145,21 @@ def test_log_in_open_a_room_send_react_and_delete_with_the_keyboard_alone(
         assert focused(page)["id"] == "body"
     finally:
         context.close()
+
+
+def test_a_dialog_closing_leaves_the_focus_where_it_was_moved_meanwhile(deployment, browse, room):
+    """A dialog's `close` event comes a task after it closes: the focus the
+    person put elsewhere by then (here the composer, in the same task) stays
+    there rather than going back to what opened the dialog."""
+    page = open_room(browse("alice"), deployment, room())
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.evaluate(
+        """() => new Promise((resolve) => {
+          const dialog = document.getElementById("shortcuts");
+          dialog.addEventListener("close", () => resolve(), { once: true });
+          dialog.close();
+          document.getElementById("body").focus();
+        })"""
+    )
+    assert focused(page)["id"] == "body"

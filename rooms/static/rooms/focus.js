@@ -54,13 +54,26 @@ export function tabbable(root) {
 }
 
 /**
+ * Whether the focus went somewhere of its own since `dialog` closed, other
+ * than back to `before` (where the browser puts it back): the `close` event
+ * comes a task after the closing, and by then the person may have clicked or
+ * typed elsewhere, which must not be undone.
+ */
+function focusMoved(dialog, before) {
+  const active = document.activeElement;
+  return Boolean(active) && active !== document.body && active !== before && !dialog.contains(active);
+}
+
+/**
  * Show `dialog` modally (the page behind it inert), keeping Tab inside it;
  * Escape closes it (the browser's `cancel`). When it closes, the focus goes
  * back to `opener` (the element focused before, by default) if it is still
- * on the page, unless `onClose()` returns false (it moved the focus itself).
+ * on the page and the focus has not gone elsewhere since, unless
+ * `onClose({moved})` returns false (it moved the focus itself).
  */
 export function openModal(dialog, { opener = document.activeElement, onClose = () => true } = {}) {
   if (dialog.open) return;
+  const before = document.activeElement;
   const onKey = (event) => {
     if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
     const target = wrapTarget(tabbable(dialog), document.activeElement, event.shiftKey);
@@ -73,7 +86,8 @@ export function openModal(dialog, { opener = document.activeElement, onClose = (
     "close",
     () => {
       dialog.removeEventListener("keydown", onKey);
-      if (onClose() !== false && opener?.isConnected && typeof opener.focus === "function") opener.focus();
+      const moved = focusMoved(dialog, before);
+      if (onClose({ moved }) !== false && !moved && opener?.isConnected && typeof opener.focus === "function") opener.focus();
     },
     { once: true },
   );

@@ -93,11 +93,11 @@ export function openPicker(item, anchor, choose) {
   item.append(picker);
   openModal(picker, {
     opener: anchor,
-    onClose: () => {
+    onClose: ({ moved }) => {
       picker.remove();
       // Back to the button while the actions still show (they hide with
       // msg--picking unless the focus is in the message).
-      if (anchor.isConnected) anchor.focus();
+      if (anchor.isConnected && !moved) anchor.focus();
       item.classList.remove("msg--picking");
       closeOpenPicker = null;
       openPickerAnchor = null;

@@ -309,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
             if "uploads" in chosen:
                 attachments.uploads(TARGETS[name], args.quick, emit)
             if "fanout-attachments" in chosen:
-                attachments.fanout(TARGETS[name], args.quick, emit, args.processes)
+                attachments.fanout(
+                    TARGETS[name], args.quick, emit, args.processes, profile=args.profile
+                )
         sink.write(
             json.dumps(
                 {"kind": "end", "seconds": round(time.monotonic() - started), "uptime": _uptime()}

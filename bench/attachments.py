@@ -43,7 +43,7 @@ from pathlib import Path
 
 from . import scenarios
 from .clients import ClientPool
-from .servers import Server, Target, cpu_ticks, start
+from .servers import Server, Target, cpu_ticks, profiled, start
 
 TARGET_OVERHEAD = 0.10  # fan-out with attachments vs plain: CPU per delivery (issue 20)
 
@@ -226,10 +226,17 @@ def _uploads(server: Server, plan: UploadPlan, bodies: list) -> dict:
 
 
 def fanout(
-    target: Target, quick: bool, emit, processes: int = 2, log=print, plan: FanPlan | None = None
+    target: Target,
+    quick: bool,
+    emit,
+    processes: int = 2,
+    log=print,
+    plan: FanPlan | None = None,
+    profile: Path | None = None,
 ) -> None:
     """Plain, attachment, attachment, plain: the same fan-out each time, a
-    fresh room each (subscribers join from seq 0)."""
+    fresh room each (subscribers join from seq 0); with `profile` (a
+    directory), each run sampled by py-spy on its own."""
     plan = plan or (FAN_QUICK if quick else FAN_FULL)
     order = [("plain", 1), ("attachment", 1), ("attachment", 2), ("plain", 2)]
     rooms = [f"fanatt-{kind}-{n}" for kind, n in order]
@@ -244,10 +251,11 @@ def fanout(
                 pools[room] = _upload_pool(server, room, messages, log)
         for kind, n in order:
             room = f"fanatt-{kind}-{n}"
-            record = scenarios.fanout(
-                server, pool, room, subscribers=plan.subscribers, rate=plan.rate,
-                duration=plan.duration, drain=plan.drain, attachments=pools.get(room),
-            )  # fmt: skip
+            with profiled(server, profile, f"{target.name}-fanout-{kind}-{n}"):
+                record = scenarios.fanout(
+                    server, pool, room, subscribers=plan.subscribers, rate=plan.rate,
+                    duration=plan.duration, drain=plan.drain, attachments=pools.get(room),
+                )  # fmt: skip
             emit(target, "fanout-attachments", {"messages": kind, "repeat": n, **record})
     finally:
         pool.stop()

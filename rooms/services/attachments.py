@@ -14,8 +14,8 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Case, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from .. import access
@@ -102,20 +102,33 @@ def _forget_if_unclaimed(attachment: Attachment) -> None:
 # --- Inside the group commit ---------------------------------------------------
 
 
+def _column(field: str) -> str:
+    return connection.ops.quote_name(Attachment._meta.get_field(field).column)
+
+
 def claimable(*, room_id: int, requests: Iterable) -> dict[str, tuple]:
     """The uploads of room `room_id` that `requests` (EntryRequests) name
     and no message holds yet, locked until the commit: {id: (uploader id,
-    the object's columns)}. No query when no request carries attachments."""
-    wanted = {upload_id for request in requests for upload_id in request.attachments}
+    the object's columns)}. No query when no request carries attachments.
+
+    Plain SQL, here and in `claim`: they run in the group commit of every
+    message with a file, and the ORM's building of these two statements
+    cost more than the statements (docs/benchmarks.md, Attachments)."""
+    wanted = sorted({upload_id for request in requests for upload_id in request.attachments})
     if not wanted:
         return {}
-    rows = (
-        Attachment.objects.select_for_update()
-        .filter(pk__in=sorted(wanted), room_id=room_id, message__isnull=True)
-        .order_by("pk")
-        .values_list("uploader_id", *OBJECT_COLUMNS)
-    )
-    return {columns[0]: (uploader_id, columns) for uploader_id, *columns in rows}
+    columns = ", ".join(_column(field) for field in ("uploader", *OBJECT_COLUMNS))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {Attachment._meta.db_table} "
+            f"WHERE {_column('id')} IN ({', '.join(['%s'] * len(wanted))}) "
+            f"AND {_column('room')} = %s AND {_column('message')} IS NULL "
+            f"ORDER BY {_column('id')}{lock}",
+            [*wanted, room_id],
+        )
+        rows = cursor.fetchall()
+    return {columns[0]: (uploader_id, tuple(columns)) for uploader_id, *columns in rows}
 
 
 def claim_refusal(request, free: dict[str, tuple]) -> RoomsError | None:
@@ -140,18 +153,20 @@ def claim_take(request, free: dict[str, tuple]) -> list[tuple]:
 
 def claim(*, messages: list[Message], taken: list[list[tuple]]) -> list[list[dict]]:
     """Give each stored message the uploads taken for it, in the order its
-    send named them, in one UPDATE for the batch; returns each message's
-    attachment objects for its JSON."""
+    send named them (one statement, executed for each upload); returns each
+    message's attachment objects for its JSON."""
     owner = [
-        (columns[0], message.pk, position)
+        (message.pk, position, columns[0])
         for message, files in zip(messages, taken, strict=True)
         for position, columns in enumerate(files)
     ]
     if owner:
-        Attachment.objects.filter(pk__in=[upload_id for upload_id, _, _ in owner]).update(
-            message_id=Case(*(When(pk=i, then=Value(pk)) for i, pk, _ in owner)),
-            position=Case(*(When(pk=i, then=Value(place)) for i, _, place in owner)),
-        )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Attachment._meta.db_table} SET {_column('message')} = %s, "
+                f"{_column('position')} = %s WHERE {_column('id')} = %s",
+                owner,
+            )
     return [[attachment_object(*columns) for columns in files] for files in taken]
 
 

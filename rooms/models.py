@@ -16,6 +16,7 @@ table: one sequence, one keyset scan for backfill, one idempotency rule.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -158,7 +159,9 @@ class Message(models.Model):
     # NULL, not "": the partial unique constraints below skip entries without one.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A default, not auto_now_add: the group commit renders an entry's JSON
+    # (with this time) before its INSERT, which auto_now_add would overwrite.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     # Messages: their current state.
     deleted = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -167,6 +170,10 @@ class Message(models.Model):
     target = models.BigIntegerField(null=True, blank=True, help_text="The seq changed.")
     emoji = models.CharField(max_length=64, blank=True)
     reaction_on = models.BooleanField(null=True, blank=True)
+    # The entry's JSON in its current state (selectors.entry_json), so a
+    # backfill page is a read of stored text; "" when not stored (rows older
+    # than it, or cleared by rooms/services/stored_json.py): readers render those.
+    json = models.TextField(blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["room", "seq"]

@@ -12,7 +12,12 @@ say; the selectors that list rooms use its queryset form
 (access.visible_rooms). Callers use `selectors.X`, re-exported here.
 """
 
-from .attachments import attachment_json, attachment_to_serve, attachments_by_message
+from .attachments import (
+    attachment_json,
+    attachment_object,
+    attachment_to_serve,
+    attachments_by_message,
+)
 from .commit import PostAccess, post_access, seqs_by_client_id
 from .direct import direct_conversations, direct_people, direct_people_by_room, direct_room
 from .display import DEFAULT_DISPLAY, Display, user_display, user_language
@@ -24,6 +29,7 @@ from .log import (
     effective_since,
     entries_after,
     entries_at,
+    entries_rendered,
     entry_json,
     iter_entries,
     join_start,
@@ -60,6 +66,7 @@ __all__ = [
     "SearchResults",
     "access_snapshot",
     "attachment_json",
+    "attachment_object",
     "attachment_to_serve",
     "attachments_by_message",
     "backfill_pages",
@@ -70,6 +77,7 @@ __all__ = [
     "effective_since",
     "entries_after",
     "entries_at",
+    "entries_rendered",
     "entry_json",
     "feed_start",
     "iter_entries",

@@ -1,10 +1,12 @@
 """Reading a room's log: heads, where a join starts, and keyset pages of
 entries by seq (backfill, history, export).
 
-Entries are read with only the columns an entry's JSON needs and returned
-already serialized by `entry_json`, the one builder of an entry's JSON
-(the group commit uses it too), so the consumer, the HTTP API and the
-commands share one rendering.
+An entry's JSON is stored with it (`Message.json`, written by the group
+commit and kept current by rooms/services/stored_json.py), so a page is a
+read of (seq, json) text. A row without it ("": stored before the column,
+or cleared) is rendered here from the columns its JSON needs by
+`entry_json`, the one builder of an entry's JSON (the group commit uses it
+too), so the consumer, the HTTP API and the commands share one rendering.
 """
 
 from collections.abc import Iterable, Iterator
@@ -13,6 +15,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
 
 from .. import access, protocol
 from ..models import Message, Reaction, Room
@@ -86,9 +89,9 @@ def entry_json(
     )
 
 
-def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[int, str]]:
-    """(seq, entry JSON) for rows of ENTRY_COLUMNS, with the messages'
-    current reactions read in one query, and their attachments in another."""
+def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[EntryRow, str]]:
+    """Each row of ENTRY_COLUMNS with its entry JSON, the messages' current
+    reactions read in one query, and their attachments in another."""
     rows = [EntryRow._make(row) for row in rows]
     message_pks = [row.pk for row in rows if row.kind in Message.MESSAGE_KINDS and not row.deleted]
     reactions: dict[int, dict[str, list[str]]] = {}
@@ -103,7 +106,7 @@ def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[int, str]]:
     files = attachments_by_message(message_pks=message_pks)
     return [
         (
-            row.seq,
+            row,
             entry_json(
                 room=slug,
                 entry=row,
@@ -114,6 +117,26 @@ def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[int, str]]:
         )
         for row in rows
     ]
+
+
+def entries_rendered(*, room_id: int, slug: str, which: Q) -> list[tuple[int, str]]:
+    """The entries of the room that `which` selects, as (pk, entry JSON)
+    rendered afresh from their columns, whatever JSON they store (what
+    rooms/services/stored_json.py stores)."""
+    rows = Message.objects.filter(which, room_id=room_id).values_list(*ENTRY_COLUMNS)
+    return [(row.pk, text) for row, text in _render(slug, rows)]
+
+
+def _stored(room_id: int, slug: str, rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Rows read as (seq, stored JSON), with the JSON of those that store
+    none rendered (one more query, and the reactions' and files')."""
+    missing = [seq for seq, text in rows if not text]
+    if not missing:
+        return rows
+    query = Message.objects.filter(room_id=room_id, seq__in=missing)
+    rendered = {row.seq: text for row, text in _render(slug, query.values_list(*ENTRY_COLUMNS))}
+    # One pruned between the two reads is left out, as a read after would.
+    return [(seq, text or rendered[seq]) for seq, text in rows if text or seq in rendered]
 
 
 def room_head(*, room_id: int) -> int:
@@ -168,15 +191,15 @@ def entries_after(
     query = Message.objects.filter(room_id=room_id, seq__gt=after)
     if up_to is not None:
         query = query.filter(seq__lte=up_to)
-    rows = query.order_by("seq").values_list(*ENTRY_COLUMNS)[:limit]
-    return _render(slug, rows)
+    rows = query.order_by("seq").values_list("seq", "json")[:limit]
+    return _stored(room_id, slug, list(rows))
 
 
 def entries_at(*, room_id: int, slug: str, seqs: list[int]) -> list[tuple[int, str]]:
     """The entries with the given seqs, ascending, as (seq, entry JSON) in
     their current state (a resume window's stale entries)."""
     rows = Message.objects.filter(room_id=room_id, seq__in=list(seqs)).order_by("seq")
-    return _render(slug, rows.values_list(*ENTRY_COLUMNS))
+    return _stored(room_id, slug, list(rows.values_list("seq", "json")))
 
 
 def backfill_pages(*, room: access.RoomAccess, after: int) -> tuple[list[list[str]], int]:
@@ -226,10 +249,10 @@ def messages_before(
     rows = list(
         Message.objects.filter(room_id=room_id, seq__lt=before, kind__in=Message.MESSAGE_KINDS)
         .order_by("-seq")
-        .values_list(*ENTRY_COLUMNS)[: limit + 1]
+        .values_list("seq", "json")[: limit + 1]
     )
     has_more = len(rows) > limit
-    page = _render(slug, reversed(rows[:limit]))
+    page = _stored(room_id, slug, rows[:limit][::-1])
     if max_bytes is not None:
         size, keep = 0, len(page)
         for _, text in reversed(page):

@@ -7,7 +7,9 @@ share G1 (one sequence per room), G4 (client_id idempotency), the rate limit
 and the rules' order of precedence. Each batch takes a few statements however
 many entries it holds: one duplicate query, then per room one access query,
 one query for the messages the batch targets, one counter bump, one multi-row
-INSERT, and the updates that bring the targeted messages to their new state.
+INSERT (each entry with its JSON), and the updates that bring the targeted
+messages to their new state, their stored JSON re-rendered in one read and one
+UPDATE (rooms/services/stored_json.py).
 
 Deleting a message empties the bodies of its `edit` entries in the same
 transaction: no read of the log (backfill, history, the API, an export)
@@ -28,7 +30,7 @@ from django.utils import timezone
 from .. import access, broadcast, events, mentions, selectors, validators
 from ..errors import RoomsError
 from ..models import Membership, Message, Reaction, Room
-from . import attachments, away
+from . import attachments, away, stored_json
 
 Kind = Message.Kind
 # The kinds whose entry carries a body: messages, and edits (the new body).
@@ -243,17 +245,19 @@ def _store_room(
         return []
     first_seq = row[0] - len(allowed) + 1
     rows = Message.objects.bulk_create(
-        [_row(room.id, first_seq + offset, request) for offset, (_, request) in enumerate(allowed)]
+        [
+            _row(room, first_seq + offset, request, files)
+            for offset, ((_, request), files) in enumerate(zip(allowed, taken, strict=True))
+        ]
     )
-    _apply_changes(room.id, rows, [request for _, request in allowed], targets)
+    _apply_changes(room, rows, [request for _, request in allowed], targets)
     if post.hidden_by:
         _bring_back(room.id, rows, post.hidden_by)
     stored.append(mentions.Stored(room.id, post.is_private, rows, is_direct=post.is_direct))
     published = []
-    claimed = attachments.claim(messages=rows, taken=taken)  # one UPDATE, if any
-    for (index, request), row, files in zip(allowed, rows, claimed, strict=True):
-        author = request.author.get_username() if request.author is not None else None
-        text = selectors.entry_json(room=room.slug, entry=row, author=author, attachments=files)
+    attachments.claim(messages=rows, taken=taken)  # one UPDATE, if any
+    for (index, _), row in zip(allowed, rows, strict=True):
+        text = row.json  # as stored; an edit a later delete emptied, as re-rendered
         results[index] = EntryResult(
             seq=row.seq, client_id=row.client_id, duplicate=False, entry=text
         )
@@ -302,35 +306,40 @@ def _refusal(
     return None
 
 
-def _row(room_id: int, seq: int, request: EntryRequest) -> Message:
+def _row(room, seq: int, request: EntryRequest, files: list[tuple]) -> Message:
+    """The entry's row, its JSON stored by the same INSERT (`files`: its uploads' columns)."""
     kind = request.entry_kind
-    return Message(
-        room_id=room_id,
+    author = request.author
+    row = Message(
+        room_id=room.id,
         seq=seq,
-        author_id=request.author.pk if request.author is not None else None,
+        author_id=author.pk if author is not None else None,
         kind=kind,
         body=request.body if kind in WITH_BODY else "",
         client_id=request.client_id,
+        created_at=timezone.now(),
         reply_to=request.reply_to,
         target=request.target,
         emoji=(request.emoji or "") if kind == Kind.REACTION else "",
         reaction_on=request.on if kind == Kind.REACTION else None,
     )
+    row.json = stored_json.new_entry_json(slug=room.slug, row=row, author=author, files=files)
+    return row
 
 
-def _apply_changes(
-    room_id: int, rows: list[Message], requests: list[EntryRequest], targets: dict
-) -> None:
+def _apply_changes(room, rows: list[Message], requests: list[EntryRequest], targets: dict) -> None:
     """Bring each targeted message to the state its changes assign, in seq
-    order (a reaction taken back after it was given ends absent)."""
+    order (a reaction taken back after it was given ends absent); then
+    re-render the stored JSON of the messages changed, and of the edits a
+    delete emptied, in one read and one UPDATE (services.stored_json)."""
     for row, request in zip(rows, requests, strict=True):
-        messages = Message.objects.filter(room_id=room_id, seq=row.target)
+        messages = Message.objects.filter(room_id=room.id, seq=row.target)
         if row.kind == Kind.EDIT:
             messages.update(body=row.body, edited_at=row.created_at)
         elif row.kind == Kind.DELETE:
             messages.update(deleted=True, body="")
             # Every earlier version goes too: its edits keep no body.
-            Message.objects.filter(room_id=room_id, kind=Kind.EDIT, target=row.target).update(
+            Message.objects.filter(room_id=room.id, kind=Kind.EDIT, target=row.target).update(
                 body=""
             )
             for earlier in rows:  # this batch's edits, as published
@@ -344,6 +353,7 @@ def _apply_changes(
                 Reaction.objects.get_or_create(**holding, emoji=row.emoji)
             else:
                 Reaction.objects.filter(**holding, emoji=row.emoji).delete()
+    stored_json.changed_json_refresh(room=room, rows=rows)
 
 
 def _bring_back(room_id: int, rows: list[Message], hidden_by: frozenset[int]) -> None:

@@ -1,0 +1,85 @@
+"""Keeping each entry's stored JSON (`Message.json`) equal to what a fresh
+rendering says, so a backfill page can be a read of stored text.
+
+The group commit stores each new entry's JSON in its INSERT and, after a
+change (edit, delete, reaction), re-renders the messages it changed with
+`entries_json_refresh`. Outside the log, what an entry's JSON shows is a
+username: the entry's author and the users holding a reaction. Renaming or
+deleting a user clears the JSON of those entries (`entries_json_forget`);
+the readers render a row without stored JSON from its columns, as they do
+for rows stored before the column existed (rooms/selectors/log.py).
+
+The user model is Django's, renamed and deleted by Django's own admin and by
+any script, so its `pre_save` and `pre_delete` signals are the one place
+every such change passes: rooms/apps.py connects the two receivers below.
+A room's slug, also in every entry, never changes (rooms/admin/rooms.py).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from .. import selectors
+from ..models import Message, Reaction
+
+
+def new_entry_json(*, slug: str, row: Message, author, files: list[tuple]) -> str:
+    """The JSON of an entry the group commit is about to insert: `author`
+    its author (or None), `files` the columns of the uploads it claims
+    (services.attachments.claim_take)."""
+    return selectors.entry_json(
+        room=slug,
+        entry=row,
+        author=author.get_username() if author is not None else None,
+        attachments=[selectors.attachment_object(*columns) for columns in files],
+    )
+
+
+def changed_json_refresh(*, room, rows: list[Message]) -> None:
+    """After the group commit applied the changes among `rows` (the entries
+    it stored): re-render the messages they changed, and the edits of those
+    deleted (their bodies were emptied; this batch's own edits among them,
+    whose JSON is published)."""
+    changed = {row.target for row in rows if row.kind in Message.CHANGE_KINDS}
+    if not changed:
+        return
+    deleted = {row.target for row in rows if row.kind == Message.Kind.DELETE}
+    which = Q(seq__in=changed) | Q(kind=Message.Kind.EDIT, target__in=deleted)
+    fresh = entries_json_refresh(room_id=room.id, slug=room.slug, which=which)
+    for row in rows:
+        row.json = fresh.get(row.pk, row.json)
+
+
+def entries_json_refresh(*, room_id: int, slug: str, which: Q) -> dict[int, str]:
+    """Re-render the entries of the room that `which` selects and store
+    their JSON (one read, the reactions' and files', one UPDATE); returns
+    {pk: JSON}."""
+    rendered = dict(selectors.entries_rendered(room_id=room_id, slug=slug, which=which))
+    Message.objects.bulk_update(
+        [Message(pk=pk, json=text) for pk, text in rendered.items()], ["json"]
+    )
+    return rendered
+
+
+def entries_json_forget(*, user_id: int) -> int:
+    """Clear the stored JSON of every entry that shows user `user_id`'s
+    name: the entries they authored and the messages they hold a reaction
+    on. Returns how many were cleared."""
+    reacted = Reaction.objects.filter(user_id=user_id).values("message_id")
+    shown = Q(author_id=user_id) | Q(pk__in=reacted)
+    return Message.objects.filter(shown).exclude(json="").update(json="")
+
+
+def user_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """`pre_save` of the user model: a username about to change."""
+    field = get_user_model().USERNAME_FIELD
+    if instance.pk is None or (update_fields is not None and field not in update_fields):
+        return  # a new user, or a save of other fields (a login's last_login)
+    stored = sender._base_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
+    if stored is not None and stored != getattr(instance, field):
+        entries_json_forget(user_id=instance.pk)
+
+
+def user_deleting(sender, instance, **kwargs) -> None:
+    """`pre_delete` of the user model: their entries lose their author
+    (SET_NULL) and their reactions go (CASCADE) in the same transaction."""
+    entries_json_forget(user_id=instance.pk)

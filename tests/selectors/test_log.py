@@ -112,6 +112,38 @@ def test_entries_of_a_deleted_account_keep_their_kind_with_no_author(room_factor
     assert backfill["messages"] == entries
 
 
+def test_a_page_mixing_stored_and_unstored_json_reads_like_one_rendered_afresh(
+    room_factory, alice, bob
+):
+    # Rows without stored JSON (older than it, or cleared) are rendered.
+    room = room_factory("lobby", members=[alice, bob])
+    fill(room, 6, author=alice)
+    services.entry_post(room=room, author=bob, kind="reaction", target=2, emoji="👍")
+    services.entry_post(room=room, author=alice, kind="edit", target=4, body="new")
+    services.entry_post(room=room, author=alice, kind="delete", target=5)
+    reads = {
+        "after": lambda: selectors.entries_after(room_id=room.id, slug="lobby", after=0, limit=20),
+        "at": lambda: selectors.entries_at(room_id=room.id, slug="lobby", seqs=[1, 2, 4, 8]),
+        "before": lambda: selectors.messages_before(
+            room_id=room.id, slug="lobby", before=None, limit=4
+        ),
+        "backfill": lambda: selectors.backfill_pages(
+            room=room_access(user=alice, slug="lobby"), after=0
+        ),
+    }
+    all_stored = {name: read() for name, read in reads.items()}
+    assert all_stored["after"] == [
+        (seq, text) for seq, text in Message.objects.filter(room=room).values_list("seq", "json")
+    ]
+    Message.objects.filter(room=room, seq__in=[2, 4, 7, 8]).update(json="")
+    mixed = {name: read() for name, read in reads.items()}
+    Message.objects.filter(room=room).update(json="")
+    rendered = {name: read() for name, read in reads.items()}
+    assert mixed == all_stored == rendered
+    assert seqs(mixed["after"]) == list(range(1, 10))
+    assert json.loads(dict(mixed["after"])[2])["reactions"] == {"👍": ["bob"]}
+
+
 def test_retention_moves_where_a_join_can_start(room_factory, alice):
     room = room_factory("lobby")
     assert room_access(user=alice, slug="lobby").oldest is None

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Q
 
 from .. import access, protocol
@@ -127,6 +128,10 @@ def entries_rendered(*, room_id: int, slug: str, which: Q) -> list[tuple[int, st
     return [(row.pk, text) for row, text in _render(slug, rows)]
 
 
+def _column(field: str) -> str:
+    return connection.ops.quote_name(Message._meta.get_field(field).column)
+
+
 def _stored(room_id: int, slug: str, rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Rows read as (seq, stored JSON), with the JSON of those that store
     none rendered (one more query, and the reactions' and files')."""
@@ -182,17 +187,26 @@ def effective_since(
     return start, truncated
 
 
+_NO_END = 2**63 - 1  # a seq is a BIGINT
+_AFTER = (
+    f"SELECT {_column('seq')}, {_column('json')} FROM {Message._meta.db_table} "
+    f"WHERE {_column('room')} = %s AND {_column('seq')} > %s AND {_column('seq')} <= %s "
+    f"ORDER BY {_column('seq')} LIMIT %s"
+)
+
+
 def entries_after(
     *, room_id: int, slug: str, after: int, limit: int, up_to: int | None = None
 ) -> list[tuple[int, str]]:
     """Up to `limit` entries with seq > `after` (and <= `up_to`), ascending, as
     (seq, entry JSON); messages in their current state. An index range scan
-    on (room, seq)."""
-    query = Message.objects.filter(room_id=room_id, seq__gt=after)
-    if up_to is not None:
-        query = query.filter(seq__lte=up_to)
-    rows = query.order_by("seq").values_list("seq", "json")[:limit]
-    return _stored(room_id, slug, list(rows))
+    on (room, seq), in plain SQL: a backfill of 10,000 reads them in 10 ms
+    where the ORM's building of the rows took 14 (docs/benchmarks.md)."""
+    up_to = _NO_END if up_to is None else up_to
+    with connection.cursor() as cursor:
+        cursor.execute(_AFTER, [room_id, after, up_to, limit])
+        rows = cursor.fetchall()
+    return _stored(room_id, slug, rows)
 
 
 def entries_at(*, room_id: int, slug: str, seqs: list[int]) -> list[tuple[int, str]]:

@@ -2,7 +2,8 @@
 and their changes, through the group commit of `commit`; read cursors;
 typing), `rooms`, `memberships`, `direct`, `retention`, `tokens`,
 `presence`, `notifications`, `away` (email and push for people away),
-`display` (a person's language and theme), `attachments` (uploads,
+`display` (a person's language and theme), `stored_json` (each entry's
+stored JSON kept current), `attachments` (uploads,
 claimed by the group commit; their files deleted with their messages) and
 `attachments_cleanup` (uploads nobody sent).
 
@@ -77,6 +78,7 @@ from .rooms import (
     room_update,
     room_update_by,
 )
+from .stored_json import entries_json_fill
 from .tokens import (
     api_token_authenticate,
     api_token_issue,
@@ -112,6 +114,7 @@ __all__ = [
     "direct_open",
     "email_settings_set",
     "email_unsubscribe",
+    "entries_json_fill",
     "entry_post",
     "entry_post_many",
     "membership_change_role",

@@ -7,7 +7,8 @@ change (edit, delete, reaction), re-renders the messages it changed with
 username: the entry's author and the users holding a reaction. Renaming or
 deleting a user clears the JSON of those entries (`entries_json_forget`);
 the readers render a row without stored JSON from its columns, as they do
-for rows stored before the column existed (rooms/selectors/log.py).
+for rows stored before the column existed (rooms/selectors/log.py), and
+`entries_json_fill` (`manage.py storeentryjson`) stores it for such rows.
 
 The user model is Django's, renamed and deleted by Django's own admin and by
 any script, so its `pre_save` and `pre_delete` signals are the one place
@@ -16,10 +17,11 @@ A room's slug, also in every entry, never changes (rooms/admin/rooms.py).
 """
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 
 from .. import selectors
-from ..models import Message, Reaction
+from ..models import Message, Reaction, Room
 
 
 def new_entry_json(*, slug: str, row: Message, author, files: list[tuple]) -> str:
@@ -67,6 +69,30 @@ def entries_json_forget(*, user_id: int) -> int:
     reacted = Reaction.objects.filter(user_id=user_id).values("message_id")
     shown = Q(author_id=user_id) | Q(pk__in=reacted)
     return Message.objects.filter(shown).exclude(json="").update(json="")
+
+
+def entries_json_fill(*, room: Room | None = None, batch: int = 1000) -> int:
+    """Store the JSON of the entries that have none (stored before migration
+    0014, or cleared since), in one room or every room. `batch` entries at a
+    time, each batch in its own transaction holding the room's row lock, as
+    a group commit does: one that changes a message of the batch waits, then
+    re-renders it. Returns how many were stored."""
+    rooms = Room.objects.filter(pk=room.pk) if room is not None else Room.objects.all()
+    total = 0
+    for room_id in rooms.order_by("pk").values_list("pk", flat=True):
+        after = 0
+        while True:
+            with transaction.atomic():
+                locked = Room.objects.select_for_update().filter(pk=room_id)
+                slug = locked.values_list("slug", flat=True).get()
+                missing = Message.objects.filter(room_id=room_id, seq__gt=after, json="")
+                seqs = list(missing.order_by("seq").values_list("seq", flat=True)[:batch])
+                if not seqs:
+                    break
+                which = Q(seq__in=seqs, json="")
+                total += len(entries_json_refresh(room_id=room_id, slug=slug, which=which))
+            after = seqs[-1]
+    return total
 
 
 def user_saving(sender, instance, update_fields=None, **kwargs) -> None:

@@ -32,6 +32,7 @@ COMMANDS = (
     "tailroom",
     "exportroom",
     "prunemessages",
+    "storeentryjson",
     "roomstats",
     "issuetoken",
     "seeddemo",
@@ -492,6 +493,22 @@ def test_prunemessages_with_zero_days_over_a_busy_log_leaves_no_orphan(lobby, al
 def test_prunemessages_rejects_bad_arguments(lobby, args, problem):
     with pytest.raises(CommandError, match=problem):
         run("prunemessages", *args)
+
+
+# --- storeentryjson ------------------------------------------------------------------
+
+
+def test_storeentryjson_stores_what_entries_lack_and_names_a_bad_room(lobby, room_factory):
+    other = room_factory("other")
+    for n in range(3):
+        post(lobby, f"m{n}")
+    post(other, "only")
+    Message.objects.update(json="")
+    assert run("storeentryjson", "--room", "lobby") == "3 entries stored in lobby\n"
+    assert run("storeentryjson") == "1 entry stored\n"
+    assert not Message.objects.filter(json="").exists()
+    with pytest.raises(CommandError, match="No room 'nowhere'"):
+        run("storeentryjson", "--room", "nowhere")
 
 
 # --- roomstats -----------------------------------------------------------------------

@@ -130,3 +130,19 @@ def test_renaming_a_user_clears_the_json_that_shows_them(lobby, alice, bob):
     assert stored(lobby)[untouched.seq] != ""
     assert entry(lobby, theirs.seq)["author"] == "robert"
     assert entry(lobby, liked.seq)["reactions"] == {"🎉": ["robert"]}
+
+
+def test_filling_stores_the_json_of_entries_without_it(lobby, room_factory, alice, bob):
+    other = room_factory("other")
+    for n in range(5):
+        post(lobby, alice, f"m{n}")
+    change(lobby, bob, "reaction", 2, emoji="👍")
+    post(other, alice, "elsewhere")
+    Message.objects.filter(room=lobby, seq__in=[1, 2, 3, 6]).update(json="")
+    Message.objects.filter(room=other).update(json="")
+    assert services.entries_json_fill(room=lobby, batch=2) == 4
+    assert_current(lobby)
+    assert stored(other) == {1: ""}  # another room's, when one room is named
+    assert services.entries_json_fill() == 1
+    assert_current(other)
+    assert services.entries_json_fill() == 0

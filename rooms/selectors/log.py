@@ -120,12 +120,18 @@ def _render(slug: str, rows: Iterable[tuple]) -> list[tuple[EntryRow, str]]:
     ]
 
 
-def entries_rendered(*, room_id: int, slug: str, which: Q) -> list[tuple[int, str]]:
+def entries_rendered(
+    *, room_id: int, slug: str, which: Q, lock: bool = False
+) -> list[tuple[int, str]]:
     """The entries of the room that `which` selects, as (pk, entry JSON)
     rendered afresh from their columns, whatever JSON they store (what
-    rooms/services/stored_json.py stores)."""
-    rows = Message.objects.filter(which, room_id=room_id).values_list(*ENTRY_COLUMNS)
-    return [(row.pk, text) for row, text in _render(slug, rows)]
+    rooms/services/stored_json.py stores). With `lock`, inside a
+    transaction, their rows are locked until it ends (PostgreSQL) before
+    their reactions are read."""
+    rows = Message.objects.filter(which, room_id=room_id)
+    if lock:
+        rows = rows.select_for_update(no_key=True, of=("self",))
+    return [(row.pk, text) for row, text in _render(slug, rows.values_list(*ENTRY_COLUMNS))]
 
 
 def _column(field: str) -> str:

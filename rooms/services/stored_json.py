@@ -11,8 +11,9 @@ for rows stored before the column existed (rooms/selectors/log.py), and
 `entries_json_fill` (`manage.py storeentryjson`) stores it for such rows.
 
 The user model is Django's, renamed and deleted by Django's own admin and by
-any script, so its `pre_save` and `pre_delete` signals are the one place
-every such change passes: rooms/apps.py connects the two receivers below.
+any script, so its `pre_save`, `post_save` and `pre_delete` signals are the
+one place every such change passes: rooms/apps.py connects the receivers
+below.
 A room's slug, also in every entry, never changes (rooms/admin/rooms.py).
 """
 
@@ -55,7 +56,10 @@ def entries_json_refresh(*, room_id: int, slug: str, which: Q) -> dict[int, str]
     """Re-render the entries of the room that `which` selects and store
     their JSON (one read, the reactions' and files', one UPDATE); returns
     {pk: JSON}."""
-    rendered = dict(selectors.entries_rendered(room_id=room_id, slug=slug, which=which))
+    # Locked first: a rename's or a deletion's clearing (below) of one of
+    # them then either waits for this transaction or is seen by this read,
+    # never overwritten with the name it removed.
+    rendered = dict(selectors.entries_rendered(room_id=room_id, slug=slug, which=which, lock=True))
     Message.objects.bulk_update(
         [Message(pk=pk, json=text) for pk, text in rendered.items()], ["json"]
     )
@@ -96,12 +100,21 @@ def entries_json_fill(*, room: Room | None = None, batch: int = 1000) -> int:
 
 
 def user_saving(sender, instance, update_fields=None, **kwargs) -> None:
-    """`pre_save` of the user model: a username about to change."""
+    """`pre_save` of the user model: note whether the username changes."""
     field = get_user_model().USERNAME_FIELD
+    instance._rooms_renamed = False
     if instance.pk is None or (update_fields is not None and field not in update_fields):
         return  # a new user, or a save of other fields (a login's last_login)
     stored = sender._base_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
-    if stored is not None and stored != getattr(instance, field):
+    instance._rooms_renamed = stored is not None and stored != getattr(instance, field)
+
+
+def user_saved(sender, instance, **kwargs) -> None:
+    """`post_save` of the user model: a renamed user's entries are cleared
+    after the user's row is written, so this transaction takes the user's row
+    before the entries' rows, in the group commit's order (no deadlock)."""
+    if getattr(instance, "_rooms_renamed", False):
+        instance._rooms_renamed = False
         entries_json_forget(user_id=instance.pk)
 
 

@@ -206,7 +206,7 @@ def entries_after(
 ) -> list[tuple[int, str]]:
     """Up to `limit` entries with seq > `after` (and <= `up_to`), ascending, as
     (seq, entry JSON); messages in their current state. An index range scan
-    on (room, seq), in plain SQL: a backfill of 10,000 reads them in 10 ms
+    on (room, seq), in plain SQL: a backfill of 10,000 reads them in 7 ms
     where the ORM's building of the rows took 14 (docs/benchmarks.md)."""
     up_to = _NO_END if up_to is None else up_to
     with connection.cursor() as cursor:

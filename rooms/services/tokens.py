@@ -62,11 +62,12 @@ def api_token_authenticate(*, token: str):
     once a minute, to keep logins from writing on every connect)."""
     if not token or len(token) > 200:
         return None
-    found = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=token_hash(token), revoked_at__isnull=True)
-        .first()
-    )
+    # token_hash is unique: one row at most, so no ORDER BY (first()'s) to
+    # build and sort by; this runs on every API request (issue 23).
+    rows = ApiToken.objects.select_related("user").filter(
+        token_hash=token_hash(token), revoked_at__isnull=True
+    )[:1]
+    found = next(iter(rows), None)
     if found is None or not found.user.is_active:
         return None
     now = timezone.now()

@@ -1,21 +1,22 @@
-"""A per-user query that the ORM builds and compiles once per database, then
-runs for any user with that user's id in the parameters.
+"""Queries that the ORM builds and compiles once per database, then runs
+with one value put into the parameters: a user's id, a token's hash.
 
-For the hot listings (`GET /api/rooms/`, the room list): building their
-querysets (annotations of correlated subqueries, the visibility rule) and
-compiling them to SQL cost more CPU than PostgreSQL spends answering them
-(issue 23, docs/benchmarks.md: about 60 % of a worker's Python time per
-request). The query is still written with the ORM, in one place, from the
-same rules (rooms/access.py); only its SQL is kept.
+For the reads of every API request (`GET /api/rooms/`'s listing, the token
+lookup): building their querysets (annotations of correlated subqueries,
+the visibility rule, joins) and compiling them to SQL cost more CPU than
+PostgreSQL spends answering them (issue 23, docs/benchmarks.md). The
+queries are still written with the ORM, in one place, from the same rules
+(rooms/access.py); only their SQL is kept.
 
-How: the queryset is built for a stand-in user whose id no user has, twice,
-with two such ids. The two compilations must give the same SQL and differ
-only in the parameters that held the stand-in's id; otherwise the query
-depends on the user beyond their id and is refused at once (RuntimeError),
+How: the queryset is built for a stand-in value that nothing has, twice,
+with two such values. The two compilations must give the same SQL and differ
+only in the parameters that held the stand-in; otherwise the query depends
+on the value beyond that parameter and is refused at once (RuntimeError),
 never run with the wrong values.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,19 +24,21 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 # Ids no user has (negative; within every backend's integer range).
-STAND_INS = (-1_987_654_321, -1_987_654_322)
+USER_STAND_INS = (-1_987_654_321, -1_987_654_322)
 
 
-class PerUserQuery:
-    """`build(user)` gives a `.values(...)` queryset whose SQL is the same for
-    every user; `rows(user)` runs it for `user` and returns its dicts, as
-    iterating the queryset would (the database's converters applied)."""
+class CompiledQuery:
+    """`build(value)` gives a `.values(...)` queryset whose SQL is the same
+    for every value; `rows(value)` runs it for `value` and returns its dicts,
+    as iterating the queryset would (the database's converters applied).
+    `stand_ins`: two values of the parameter's type that no row has."""
 
-    def __init__(self, build: Callable[[AbstractBaseUser], QuerySet]):
+    def __init__(self, build: Callable[[Any], QuerySet], stand_ins: tuple[Any, Any]):
         self.build = build
+        self.stand_ins = stand_ins
         self._compiled: dict[tuple[str, str], tuple] = {}
 
-    def rows(self, user: AbstractBaseUser, *, using: str = DEFAULT_DB_ALIAS) -> list[dict]:
+    def rows(self, value, *, using: str = DEFAULT_DB_ALIAS) -> list[dict]:
         connection = connections[using]
         key = (using, connection.vendor)
         compiled = self._compiled.get(key)
@@ -44,7 +47,7 @@ class PerUserQuery:
         sql, params, slots, compiler, names = compiled
         values = list(params)
         for slot in slots:
-            values[slot] = user.pk
+            values[slot] = value
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             fetched = cursor.fetchall()
@@ -55,10 +58,9 @@ class PerUserQuery:
         ]
 
     def _compile(self, using: str) -> tuple:
-        user_model = get_user_model()
         compiled = []
-        for stand_in in STAND_INS:
-            queryset = self.build(user_model(pk=stand_in))
+        for stand_in in self.stand_ins:
+            queryset = self.build(stand_in)
             compiler = queryset.query.get_compiler(using)
             sql, params = compiler.as_sql()
             slots = [i for i, value in enumerate(params) if value == stand_in]
@@ -71,9 +73,25 @@ class PerUserQuery:
             a == b for i, (a, b) in enumerate(pairs) if i not in slots
         )
         if sql != other_sql or not slots or slots != other_slots or not others_equal:
-            raise RuntimeError(f"{self.build.__qualname__}: the SQL depends on more than a user id")
+            name = getattr(self, "build_for_user", self.build).__qualname__
+            raise RuntimeError(f"{name}: the SQL depends on more than one value")
         if query.selected:
             names = list(query.selected)
         else:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
         return sql, params, slots, compiler, names
+
+
+class PerUserQuery(CompiledQuery):
+    """A CompiledQuery of one user: `build(user)` is given a stand-in user
+    (unsaved, with an id no user has); `rows(user)` runs it with `user`'s id."""
+
+    def __init__(self, build: Callable[[AbstractBaseUser], QuerySet]):
+        super().__init__(self._for_stand_in, USER_STAND_INS)
+        self.build_for_user = build
+
+    def _for_stand_in(self, user_id: int) -> QuerySet:
+        return self.build_for_user(get_user_model()(pk=user_id))
+
+    def rows(self, user: AbstractBaseUser, *, using: str = DEFAULT_DB_ALIAS) -> list[dict]:
+        return super().rows(user.pk, using=using)

@@ -73,7 +73,7 @@ class CompiledQuery:
             a == b for i, (a, b) in enumerate(pairs) if i not in slots
         )
         if sql != other_sql or not slots or slots != other_slots or not others_equal:
-            name = getattr(self, "build_for_user", self.build).__qualname__
+            name = getattr(self, "name", None) or self.build.__qualname__
             raise RuntimeError(f"{name}: the SQL depends on more than one value")
         if query.selected:
             names = list(query.selected)
@@ -82,16 +82,30 @@ class CompiledQuery:
         return sql, params, slots, compiler, names
 
 
-class PerUserQuery(CompiledQuery):
+class PerUserQuery:
     """A CompiledQuery of one user: `build(user)` is given a stand-in user
-    (unsaved, with an id no user has); `rows(user)` runs it with `user`'s id."""
+    (unsaved, with an id no user has, and the caller's flags); `rows(user)`
+    runs it with `user`'s id. One compilation per kind of user (active,
+    staff, superuser), so a rule that ever depends on those flags (an
+    operator seeing more) gets its own SQL rather than another kind's."""
 
     def __init__(self, build: Callable[[AbstractBaseUser], QuerySet]):
-        super().__init__(self._for_stand_in, USER_STAND_INS)
         self.build_for_user = build
-
-    def _for_stand_in(self, user_id: int) -> QuerySet:
-        return self.build_for_user(get_user_model()(pk=user_id))
+        self._by_kind: dict[tuple[bool, bool, bool], CompiledQuery] = {}
 
     def rows(self, user: AbstractBaseUser, *, using: str = DEFAULT_DB_ALIAS) -> list[dict]:
-        return super().rows(user.pk, using=using)
+        kind = (bool(user.is_active), bool(user.is_staff), bool(user.is_superuser))
+        query = self._by_kind.get(kind)
+        if query is None:
+            query = self._by_kind[kind] = CompiledQuery(
+                lambda user_id: self.build_for_user(_stand_in(user_id, kind)), USER_STAND_INS
+            )
+            query.name = self.build_for_user.__qualname__
+        return query.rows(user.pk, using=using)
+
+
+def _stand_in(user_id: int, kind: tuple[bool, bool, bool]) -> AbstractBaseUser:
+    is_active, is_staff, is_superuser = kind
+    return get_user_model()(
+        pk=user_id, is_active=is_active, is_staff=is_staff, is_superuser=is_superuser
+    )

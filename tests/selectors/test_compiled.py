@@ -42,3 +42,23 @@ def test_a_query_that_does_not_use_the_value_is_refused(room_factory):
     query = CompiledQuery(lambda value: Room.objects.values("slug"), stand_ins=("one", "two"))
     with pytest.raises(RuntimeError):
         query.rows("lobby")
+
+
+def test_a_per_user_query_is_compiled_for_each_kind_of_user(room_factory, alice, django_user_model):
+    """A rule on the user's flags (here: staff also see private rooms) gets
+    the SQL of the caller's kind, not that of whoever asked first."""
+    from django.db.models import Q
+
+    from rooms.access import visible_q
+    from rooms.selectors.compiled import PerUserQuery
+
+    room_factory("lobby")
+    room_factory("secret", is_private=True)
+    staff = django_user_model.objects.create_user("operator", is_staff=True)
+
+    def build(user):
+        return Room.objects.filter(visible_q(user) | Q(is_private=user.is_staff)).values("slug")
+
+    query = PerUserQuery(build)
+    assert [row["slug"] for row in query.rows(alice)] == ["lobby"]
+    assert sorted(row["slug"] for row in query.rows(staff)) == ["lobby", "secret"]

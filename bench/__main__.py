@@ -54,6 +54,7 @@ TARGETS = {
         Target("baseline", "sqlite"),
         Target("rooms", "postgres"),
         Target("baseline", "postgres"),
+        Target("rooms", "postgres", "uvicorn"),
         Target("rooms", "sqlite", "uvicorn"),
         Target("baseline", "sqlite", "uvicorn"),
         Target("rooms", "sqlite", "granian"),
@@ -186,7 +187,7 @@ def run_target(
             emit(target, "storm", record)
         if "api" in chosen and target.backend == "postgres":
             with spy("api"):
-                record = api_load.run(server)
+                record = api_load.run(server, processes=processes)
             emit(target, "api", record)
         if "sends" in chosen:
             with spy("sends"):

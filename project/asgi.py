@@ -17,16 +17,22 @@ daphne_bodies.install()  # a body past the upload limit never fills daphne's mem
 
 from asgiref.sync import markcoroutinefunction  # noqa: E402
 
+from project.api_asgi import SyncChainHandler  # noqa: E402
 from rooms.realtime.auth import WebSocketAuthMiddleware  # noqa: E402
 from rooms.realtime.consumer import RoomsConsumer  # noqa: E402
 
 WEBSOCKET_PATH = "/ws/"
 websocket_app = WebSocketAuthMiddleware(RoomsConsumer.as_asgi())
+# The API: the same Django and middleware, in one hop to a kept thread
+# (project/api_asgi.py).
+API_PREFIX = "/api/"
+api_app = SyncChainHandler()
 
 
 @markcoroutinefunction  # what servers check to call it the ASGI 3 way
 def application(scope, receive, send):
-    """HTTP to Django, /ws/ to the handshake rules and the consumer. A plain
+    """HTTP to Django (/api/ through SyncChainHandler), /ws/ to the
+    handshake rules and the consumer. A plain
     function returning the coroutine that serves the connection (what
     Channels' ProtocolTypeRouter and URLRouter do, without their frames and
     their copies of the scope held for each open socket)."""
@@ -34,4 +40,6 @@ def application(scope, receive, send):
         if scope["path"] != WEBSOCKET_PATH:
             raise ValueError(f"No route found for path {scope['path']!r}.")
         return websocket_app(scope, receive, send)
+    if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        return api_app(scope, receive, send)
     return django_asgi_app(scope, receive, send)

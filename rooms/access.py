@@ -104,7 +104,7 @@ def visible_rooms(user: AbstractBaseUser | None) -> QuerySet[Room]:
 # --- Fetch and authorize in one call ---------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoomAccess:
     """A room as one user sees it."""
 

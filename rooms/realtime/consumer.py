@@ -80,6 +80,7 @@ class RoomsConsumer(Socket):
             await self.close(code=protocol.CLOSE_TOO_MANY_SOCKETS)
             return
         self.credentials = credentials_of(self.scope)
+        self.scope = None  # all read: an idle socket need not keep its copy (lean.py)
         self.hub = hub
         await self.hub.attach_user(self.user.pk, self)
         hub.known.connected(self.user)  # its joins may be answered from memory now

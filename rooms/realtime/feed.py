@@ -41,6 +41,9 @@ class Subscription:
     feed's contiguous deliveries continue the stream exactly.
     """
 
+    # Slots: one per joined socket (docs/benchmarks.md, issue 23, idle memory).
+    __slots__ = ("backfill_task", "last_sent", "live", "present", "room", "socket", "started")
+
     def __init__(self, *, socket, room: access.RoomAccess, since: int, present: bool = True):
         self.socket = socket
         self.present = present  # listed in the room's presence

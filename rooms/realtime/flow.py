@@ -14,6 +14,8 @@ class FrameBudget:
     """At most `count` frames per sliding window of `seconds`. `spend()`
     returns None when the frame may go, else the seconds until one may."""
 
+    __slots__ = ("clock", "count", "seconds", "spent")  # one per socket
+
     def __init__(self, count: int, seconds: float, *, clock: Clock = time.monotonic):
         self.count = count
         self.seconds = seconds
@@ -60,6 +62,8 @@ class Coalescer:
     """The last value per key wins within `interval`: the first value of a
     quiet key goes at once (`submit` returns it), the later ones wait and
     `due()` hands out the newest of each key once its interval has passed."""
+
+    __slots__ = ("clock", "interval", "pending", "sent_at")  # one per socket
 
     def __init__(self, interval: float, *, clock: Clock = time.monotonic):
         self.interval = interval

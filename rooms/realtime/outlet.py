@@ -25,6 +25,8 @@ import functools
 import logging
 from collections import deque
 
+from .lean import lighten
+
 logger = logging.getLogger(__name__)
 
 # After the 4408 close frame, a client that still does not read is cut off
@@ -172,11 +174,14 @@ class TransportOutlet:
     DirectOutlet does under daphne, instead of through a writer task and
     ASGI `send` per socket; the backlog is what the transport holds."""
 
+    __slots__ = ("closer", "limit", "protocol", "send", "transport")  # one per socket
+
     def __init__(self, protocol, send, *, limit: int):
         self.protocol = protocol
         self.transport = protocol.transport
         self.send = send
         self.limit = limit
+        lighten(protocol)  # what an idle socket need not keep (rooms/realtime/lean.py)
 
     def backlog(self) -> int:
         return self.transport.get_write_buffer_size()

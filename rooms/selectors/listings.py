@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from .. import access, protocol
 from ..models import Membership, Mention, Message, ReadCursor, Room
+from .compiled import PerUserQuery
 from .direct import direct_people_by_room, hidden_rooms, newest_entry_time
 from .members import online_users
 
@@ -37,6 +38,34 @@ def rooms_for_user(*, user: AbstractBaseUser) -> list[dict]:
     hid while nothing was posted since (hidden_rooms)."""
     if not user.is_authenticated:
         return []
+    rows = _LISTING.rows(user)
+    rooms = [Room(**{name: row[name] for name in _LISTED_FIELDS}) for row in rows]
+    people = direct_people_by_room(
+        user=user, room_ids=[room.id for room in rooms if room.is_direct]
+    )
+    listed = []
+    for room, row in zip(rooms, rows, strict=True):
+        listed.append(
+            {
+                **room_summary(room),
+                "unread": row["unread"],
+                "mentions": row["mentions"],
+                "last_activity": (
+                    protocol.timestamp(row["last_activity"]) if row["last_activity"] else None
+                ),
+            }
+        )
+        if room.is_direct:
+            # A direct conversation is named after the other people, for each viewer.
+            others = people.get(room.id, [])
+            listed[-1].update(people=others, title=", ".join(others) or room.display_title)
+    return listed
+
+
+def _listing(user: AbstractBaseUser) -> QuerySet:
+    """rooms_for_user's one query: the rooms with the fields room_summary
+    reads and the counts. Built and compiled once per database
+    (compiled.PerUserQuery); its SQL depends on nothing but the user's id."""
     cursor = ReadCursor.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]
     rooms = access.visible_rooms(user).exclude(pk__in=hidden_rooms(user=user)).order_by("slug")
     rooms = rooms.annotate(
@@ -56,27 +85,12 @@ def rooms_for_user(*, user: AbstractBaseUser) -> list[dict]:
     )
     rooms = rooms.annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
     rooms = rooms.annotate(mentions=_unread_mentions(user))
-    rooms = list(rooms)
-    people = direct_people_by_room(
-        user=user, room_ids=[room.id for room in rooms if room.is_direct]
-    )
-    listed = []
-    for room in rooms:
-        listed.append(
-            {
-                **room_summary(room),
-                "unread": room.unread,
-                "mentions": room.mentions,
-                "last_activity": (
-                    protocol.timestamp(room.last_activity) if room.last_activity else None
-                ),
-            }
-        )
-        if room.is_direct:
-            # A direct conversation is named after the other people, for each viewer.
-            others = people.get(room.id, [])
-            listed[-1].update(people=others, title=", ".join(others) or room.display_title)
-    return listed
+    return rooms.values(*_LISTED_FIELDS, "last_activity", "unread", "mentions")
+
+
+# What room_summary reads of a Room (and is_direct).
+_LISTED_FIELDS = ("id", "slug", "title", "kind", "is_private", "is_archived", "last_seq")
+_LISTING = PerUserQuery(_listing)
 
 
 def rooms_to_join(*, rooms: list[dict], limit: int = ROOM_LIST_JOIN_LIMIT) -> list[str]:

@@ -70,7 +70,9 @@ def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple,
     already stored, in one round trip: the log's entries, then the
     client_ids of entries retention deleted. Unordered, on the (room,
     client_id) indexes: the model's ordering (by the room's slug) made it a
-    join that SQLite answered by reading the whole room's log."""
+    join that SQLite answered by reading the whole room's log. (No "client_id
+    IS NOT NULL" either: the IN implies it, and SQLite took it for a range
+    over every client_id of the room.)"""
     if not keys:
         return {}
     wanted = set(keys)
@@ -81,7 +83,7 @@ def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple,
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT room_id, author_id, kind, client_id, seq FROM {Message._meta.db_table} "
-            f"WHERE room_id IN ({rooms}) AND client_id IN ({cids}) AND client_id IS NOT NULL "
+            f"WHERE room_id IN ({rooms}) AND client_id IN ({cids}) "
             f"UNION ALL SELECT room_id, author_id, NULL, client_id, seq "
             f"FROM {PrunedClientId._meta.db_table} "
             f"WHERE room_id IN ({rooms}) AND client_id IN ({cids})",

@@ -16,14 +16,14 @@ serves an earlier version of a deleted message.
 
 import itertools
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .. import access, broadcast, events, mentions, selectors, validators
 from ..errors import RoomsError
@@ -382,22 +382,33 @@ def _rate_budgets(author_ids: set[int]) -> dict[int, list]:
         return {}
     count, window = limit
     now = timezone.now()
-    stats = {
-        author_id: (sent, oldest)
-        for author_id, sent, oldest in Message.objects.filter(
-            author_id__in=sorted(author_ids), created_at__gt=now - timedelta(seconds=window)
+    # Plain SQL: the ORM's GROUP BY took longer to build than to run. Both
+    # engines answer it from the (author, created_at) index, or PostgreSQL
+    # from created_at's when the window holds few entries.
+    ordered = sorted(author_ids)
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(seconds=window))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT author_id, COUNT(*), MIN(created_at) FROM {Message._meta.db_table} "
+            f"WHERE author_id IN ({', '.join(['%s'] * len(ordered))}) AND created_at > %s "
+            "GROUP BY author_id",
+            [*ordered, since],
         )
-        .order_by()
-        .values("author_id")
-        .annotate(sent=Count("id"), oldest=Min("created_at"))
-        .values_list("author_id", "sent", "oldest")
-    }
+        rows = cursor.fetchall()
+    stats = {author_id: (sent, _aware(oldest)) for author_id, sent, oldest in rows}
     budgets = {}
     for author_id in author_ids:
         sent, oldest = stats.get(author_id, (0, now))
         retry = (oldest + timedelta(seconds=window) - now).total_seconds()
         budgets[author_id] = [count - sent, round(max(retry, 0.001), 3)]
     return budgets
+
+
+def _aware(value) -> datetime:
+    """A timestamp from a plain cursor: SQLite's is text in UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
 def _spend_rate(budgets: dict[int, list], author_id: int, *, enforce: bool) -> RoomsError | None:

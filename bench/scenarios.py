@@ -465,7 +465,7 @@ print("@@", room.last_seq, len(set(seqs)))
 """
 
 
-def commits(server: Server, room: str, *, senders: int, duration: float) -> dict:
+def commits(server: Server, room: str, *, senders: int, duration: float, boot: float = 15) -> dict:
     """The group commit alone, without sockets or fan-out: one process per
     worker, each storing batches of all its share of the senders (one entry
     each, as a worker's writer thread does when every sender's next entry is
@@ -481,7 +481,7 @@ def commits(server: Server, room: str, *, senders: int, duration: float) -> dict
         return int(line.split()[1]), int(line.split()[2])
 
     before, _ = head(0)
-    start = time.time() + 15  # every process has booted Django by then
+    start = time.time() + boot  # every process has booted Django by then
 
     def run(worker: int) -> dict:
         script = (

@@ -16,19 +16,16 @@ serves an earlier version of a deleted message.
 
 import itertools
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .. import access, broadcast, events, mentions, selectors, validators
 from ..errors import RoomsError
 from ..models import Membership, Message, Reaction, Room
-from . import attachments, away
+from . import attachments, away, rate
 
 Kind = Message.Kind
 # The kinds whose entry carries a body: messages, and edits (the new body).
@@ -150,7 +147,7 @@ def store_batch(requests: list[EntryRequest], results: list) -> list[tuple[int, 
             author = request.author
             author.is_active, author.is_staff, author.is_superuser = rights.get(author.pk, GONE)
     active = {pk for pk, (is_active, _, _) in rights.items() if is_active}
-    budgets = _rate_budgets(
+    budgets = rate.budgets(
         {r.author.pk for _, r in fresh if r.author is not None and r.check_rate} & active
     )
     # Rooms in id order: two processes' batches lock room rows in the same
@@ -229,7 +226,7 @@ def _store_room(
             continue
         refusal = _refusal(request, post, targets, free)
         if refusal is None and request.author is not None:
-            refusal = _spend_rate(budgets, request.author.pk, enforce=request.check_rate)
+            refusal = rate.spend(budgets, request.author.pk, enforce=request.check_rate)
         if refusal is not None:
             results[index] = refusal
             continue
@@ -368,63 +365,3 @@ def _bring_back(room_id: int, rows: list[Message], hidden_by: frozenset[int]) ->
     hiders.update(hidden_at_seq=None)
     for user_id in sorted(hidden_by):
         broadcast.publish_on_commit(events.AccessChanged(user_id=user_id, room_id=room_id))
-
-
-def _rate_budgets(author_ids: set[int]) -> dict[int, list]:
-    """The rate budgets of the batch's authors: {pk: [entries left, seconds
-    until the oldest counted one leaves the window]}. At most N stored
-    entries per window per user (messages and changes alike), counted in the
-    database so every worker process agrees: the authors' rows are locked
-    (`_lock_authors`), so no other batch of theirs stores meanwhile. One
-    query for the whole batch, whatever its rooms and authors."""
-    limit = settings.ROOMS_RATE_LIMIT
-    if limit is None or not author_ids:
-        return {}
-    count, window = limit
-    now = timezone.now()
-    # Plain SQL: the ORM's GROUP BY took longer to build than to run. Both
-    # engines answer it from the (author, created_at) index, or PostgreSQL
-    # from created_at's when the window holds few entries.
-    ordered = sorted(author_ids)
-    since = connection.ops.adapt_datetimefield_value(now - timedelta(seconds=window))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT author_id, COUNT(*), MIN(created_at) FROM {Message._meta.db_table} "
-            f"WHERE author_id IN ({', '.join(['%s'] * len(ordered))}) AND created_at > %s "
-            "GROUP BY author_id",
-            [*ordered, since],
-        )
-        rows = cursor.fetchall()
-    stats = {author_id: (sent, _aware(oldest)) for author_id, sent, oldest in rows}
-    budgets = {}
-    for author_id in author_ids:
-        sent, oldest = stats.get(author_id, (0, now))
-        retry = (oldest + timedelta(seconds=window) - now).total_seconds()
-        budgets[author_id] = [count - sent, round(max(retry, 0.001), 3)]
-    return budgets
-
-
-def _aware(value) -> datetime:
-    """A timestamp from a plain cursor: SQLite's is text in UTC."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
-
-
-def _spend_rate(budgets: dict[int, list], author_id: int, *, enforce: bool) -> RoomsError | None:
-    """Take one entry from the author's rate budget, or return rate_limited.
-    An entry exempt from the limit (`enforce` false: an operator's tool)
-    is never refused but counts, as it will in the next batch's count."""
-    limit = settings.ROOMS_RATE_LIMIT
-    budget = budgets.get(author_id)
-    if limit is None or budget is None:
-        return None
-    count, window = limit
-    if enforce and budget[0] <= 0:
-        return RoomsError(
-            "rate_limited",
-            f"At most {count} entries per {window:g} seconds.",
-            retry_after=budget[1],
-        )
-    budget[0] -= 1
-    return None

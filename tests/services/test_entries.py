@@ -212,29 +212,6 @@ def test_duplicates_do_not_count_and_are_acked_at_the_limit(room, alice, setting
     assert caught.value.code == "rate_limited"
 
 
-def test_one_batch_spends_one_budget_across_its_rooms(room_factory, alice, settings):
-    settings.ROOMS_RATE_LIMIT = (4, 10)
-    first, second = room_factory("first"), room_factory("second")
-    post(first, alice)  # counted from the database: 3 left
-    requests = [services.EntryRequest(room=r, author=alice, body="b") for r in (first, second) * 2]
-    results = services.entry_post_many(requests)
-    # Rooms are stored in id order: first's two, then second's first; the last is over.
-    assert [getattr(r, "code", None) for r in results] == [None, None, None, "rate_limited"]
-    assert (head(first), head(second)) == (3, 1)
-
-
-def test_an_exempt_entry_counts_against_the_rest_of_its_batch(room, alice, settings):
-    settings.ROOMS_RATE_LIMIT = (3, 10)
-    exempt = services.EntryRequest(room=room, author=alice, body="op", check_rate=False)
-    checked = [services.EntryRequest(room=room, author=alice, body=f"m{n}") for n in range(3)]
-    results = services.entry_post_many([exempt, *checked])
-    assert [getattr(r, "code", None) for r in results] == [None, None, None, "rate_limited"]
-    # As it counts in the next batch's read of the window.
-    with pytest.raises(RoomsError) as caught:
-        post(room, alice)
-    assert caught.value.code == "rate_limited"
-
-
 def test_archived_wins_over_rate_limited(room_factory, alice, settings):
     settings.ROOMS_RATE_LIMIT = (1, 10)
     post(room_factory("open"), alice)

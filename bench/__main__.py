@@ -4,7 +4,8 @@ Starts each target's servers itself, runs the chosen scenarios (default: all
 but `search`, which seeds 1,000,000 messages and runs only when named, on
 rooms-postgres, and `notifications`, which drains 10,000 notification jobs
 with one `manage.py worker`, also only when named, and issue 20's
-`uploads` and `fanout-attachments`, also only when named) against each, appends one
+`uploads` and `fanout-attachments`, also only when named, and `commits`, the group
+commit without sockets, also only when named) against each, appends one
 JSON line per measurement to bench/results/<timestamp>[-quick].jsonl, draws
 bench/results/latency.png (latency percentiles vs load) and prints a summary table. See
 docs/benchmarks.md for what each figure means.
@@ -37,6 +38,7 @@ SCENARIOS = (
     "connections",
     "storm",
     "sends",
+    "commits",
     "api",
     "search",
     "notifications",
@@ -195,6 +197,11 @@ def run_target(
                     server, "sends", senders=senders, duration=plan.sends_seconds
                 )
             emit(target, "sends", record)
+        if "commits" in chosen and target.app == "rooms":
+            record = scenarios.commits(
+                server, "sends", senders=senders, duration=plan.sends_seconds
+            )
+            emit(target, "commits", record)
         tracebacks = server.deployment.tracebacks()
         if tracebacks:
             print(

@@ -148,6 +148,7 @@ def _headline(r: dict) -> tuple[str, str]:
         "connections": ("kib_per_socket", "KiB/socket"),
         "storm": ("all_done_s", "s until all hold their messages"),
         "sends": ("sends_per_s", "sends/s"),
+        "commits": ("entries_per_s", "entries/s"),
         "api": ("p95_ms", "ms at p95"),
     }[r["scenario"]]
 
@@ -179,6 +180,12 @@ def _extra(r: dict) -> str:
             f"p50/p95/p99 {r['p50_ms']}/{r['p95_ms']}/{r['p99_ms']} ms, {r['requests']} "
             f"requests, {r['requests_per_s']} req/s, errors {r['errors']}, server CPU "
             f"{r['server_cpu_ms_per_request']} ms/request"
+        )
+    if r["scenario"] == "commits":
+        return (
+            f"{r['processes']} processes, batches of {r['batch']}: p50/p99 "
+            f"{r['batch_p50_ms']}/{r['batch_p99_ms']} ms, {r['committer_cpu_us_per_entry']} µs "
+            f"CPU/entry, refused {r['refused']}, gapless {r['gapless']}"
         )
     return (
         f"ack p50/p99 {r['ack_p50_ms']}/{r['ack_p99_ms']} ms, errors {r['errors']}, "

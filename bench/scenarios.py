@@ -14,6 +14,7 @@ import os
 import statistics
 import time
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 
 from .clients import ClientPool, Stream, Subscriber, cpu_seconds, hold, open_socket
 from .servers import Server, cpu_ticks, rss_kib, settle, settle_rss
@@ -353,6 +354,9 @@ def storm(server: Server, pool: ClientPool, room: str, *, count: int, missed: in
 # --- sends ---------------------------------------------------------------------------
 
 
+LIVE_MESSAGE = b'{"type":"message"'
+
+
 async def _sends(server: Server, room: str, senders: int, duration: float) -> dict:
     sockets = []
     for i in range(senders):
@@ -379,7 +383,13 @@ async def _sends(server: Server, room: str, senders: int, duration: float) -> di
             }
             await ws.send(json.dumps(frame))
             while True:  # skip the live messages until our ack
-                reply = json.loads(await ws.recv())
+                # Every sender has joined the room, so each stored entry comes
+                # to every sender: skipped undecoded, or the load generator
+                # (one process) would spend more per entry than the server.
+                data = await ws.recv(decode=False)
+                if data.startswith(LIVE_MESSAGE):
+                    continue
+                reply = json.loads(data)
                 if reply["type"] == "ack":
                     latencies.append(time.monotonic() - sent_at)
                     acks += 1
@@ -412,6 +422,93 @@ def sends(server: Server, room: str, *, senders: int, duration: float) -> dict:
         **server_cpu,
         "server_cpu_us_per_send": _per(server_cpu["server_cpu_seconds"], result["acks"]),
         "client_cpu_seconds": round(cpu_seconds() - client_cpu, 2),
+    }
+
+
+# --- commits: the group commit alone ------------------------------------------------
+
+COMMITS = """
+import json, time
+from django.contrib.auth import get_user_model
+from rooms import services
+from rooms.models import Room
+from rooms.services import EntryRequest, EntryResult
+room = Room.objects.get(slug=ROOM)
+authors = list(get_user_model().objects.filter(username__in=NAMES).order_by("pk"))
+body = "commit load " + "x" * 80
+while time.time() < START:
+    time.sleep(0.005)
+late = time.time() - START
+stored = refused = n = 0
+latencies = []
+cpu = time.process_time()
+while time.time() < START + DURATION:
+    began = time.perf_counter()
+    results = services.entry_post_many([
+        EntryRequest(room, author, body, client_id=f"{TAG}-{n}-{k}")
+        for k, author in enumerate(authors)
+    ])
+    latencies.append(time.perf_counter() - began)
+    n += 1
+    ok = sum(isinstance(r, EntryResult) and not r.duplicate for r in results)
+    stored += ok
+    refused += len(results) - ok
+print("@@" + json.dumps({"stored": stored, "refused": refused, "batches": n, "late_s": late,
+                         "cpu_s": time.process_time() - cpu, "latencies": latencies}))
+"""
+
+HEAD = """
+from rooms.models import Message, Room
+room = Room.objects.get(slug=ROOM)
+seqs = Message.objects.filter(room=room, seq__gt=SINCE).order_by().values_list("seq", flat=True)
+print("@@", room.last_seq, len(set(seqs)))
+"""
+
+
+def commits(server: Server, room: str, *, senders: int, duration: float, boot: float = 15) -> dict:
+    """The group commit alone, without sockets or fan-out: one process per
+    worker, each storing batches of all its share of the senders (one entry
+    each, as a worker's writer thread does when every sender's next entry is
+    already waiting) through services.entry_post_many for `duration`
+    seconds, all into one room. Then G1: the room's head moved by exactly
+    what was stored, with no seq missing."""
+    workers = len(server.workers)
+    names = [f"bench-s{i}" for i in range(senders)]
+
+    def head(since: int) -> tuple[int, int]:
+        out = server.deployment.shell(f"ROOM = {room!r}\nSINCE = {since}\n" + HEAD)
+        line = next(line for line in out.splitlines() if line.startswith("@@"))
+        return int(line.split()[1]), int(line.split()[2])
+
+    before, _ = head(0)
+    start = time.time() + boot  # every process has booted Django by then
+
+    def run(worker: int) -> dict:
+        script = (
+            f"ROOM = {room!r}\nNAMES = {names[worker::workers]!r}\nSTART = {start}\n"
+            f"DURATION = {duration}\nTAG = 'c{worker}-{start:.0f}'\n" + COMMITS
+        )
+        out = server.deployment.shell(script, timeout=duration + 120)
+        return json.loads(next(line[2:] for line in out.splitlines() if line.startswith("@@")))
+
+    with ThreadPoolExecutor(workers) as pool:
+        runs = list(pool.map(run, range(workers)))
+    after, present = head(before)
+    stored = sum(r["stored"] for r in runs)
+    latencies = sorted(x for r in runs for x in r["latencies"])
+    cpu = sum(r["cpu_s"] for r in runs)
+    return {
+        "senders": senders,
+        "processes": workers,
+        "batch": len(names[0::workers]),
+        "stored": stored,
+        "refused": sum(r["refused"] for r in runs),
+        "seconds": duration,
+        "entries_per_s": round(stored / duration),
+        "latest_start_s": round(max(r["late_s"] for r in runs), 3),
+        **{f"batch_{k}": v for k, v in percentiles(array("d", latencies)).items()},
+        "committer_cpu_us_per_entry": _per(cpu, stored),
+        "gapless": after - before == stored == present,
     }
 
 

@@ -67,27 +67,38 @@ def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
 
 def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple, int]:
     """{(room id, author id or None for system, client_id): seq} of the keys
-    already stored, in one query."""
+    already stored, in one round trip: the log's entries, then the
+    client_ids of entries retention deleted. Unordered, on the (room,
+    client_id) indexes: the model's ordering (by the room's slug) made it a
+    join that SQLite answered by reading the whole room's log. (No "client_id
+    IS NOT NULL" either: the IN implies it, and SQLite took it for a range
+    over every client_id of the room.)"""
     if not keys:
         return {}
     wanted = set(keys)
-    rows = Message.objects.filter(
-        room_id__in={room_id for room_id, _, _ in keys},
-        client_id__in={client_id for _, _, client_id in keys},
-    ).values_list("room_id", "author_id", "kind", "client_id", "seq")
-    found = {}
+    room_ids = sorted({room_id for room_id, _, _ in keys})
+    client_ids = sorted({client_id for _, _, client_id in keys})
+    rooms = ", ".join(["%s"] * len(room_ids))
+    cids = ", ".join(["%s"] * len(client_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT room_id, author_id, kind, client_id, seq FROM {Message._meta.db_table} "
+            f"WHERE room_id IN ({rooms}) AND client_id IN ({cids}) "
+            f"UNION ALL SELECT room_id, author_id, NULL, client_id, seq "
+            f"FROM {PrunedClientId._meta.db_table} "
+            f"WHERE room_id IN ({rooms}) AND client_id IN ({cids})",
+            [*room_ids, *client_ids, *room_ids, *client_ids],
+        )
+        rows = cursor.fetchall()
+    found, pruned = {}, []
     for room_id, author_id, kind, client_id, seq in rows:
+        if kind is None:  # a pruned entry's: its author_id is None for system
+            pruned.append(((room_id, author_id, client_id), seq))
+            continue
         key = (room_id, None if kind == Message.Kind.SYSTEM else author_id, client_id)
         if key in wanted:
             found[key] = seq
-    if len(found) < len(wanted):
-        # Entries that retention deleted keep their client_ids here.
-        pruned = PrunedClientId.objects.filter(
-            room_id__in={room_id for room_id, _, _ in keys},
-            client_id__in={client_id for _, _, client_id in keys},
-        ).values_list("room_id", "author_id", "client_id", "seq")
-        for room_id, author_id, client_id, seq in pruned:
-            key = (room_id, author_id, client_id)
-            if key in wanted:
-                found.setdefault(key, seq)
+    for key, seq in pruned:
+        if key in wanted:
+            found.setdefault(key, seq)
     return found

@@ -52,10 +52,7 @@ class LeanQueue:
 
     async def get(self):
         while not self._items:
-            waiter = asyncio.get_running_loop().create_future()
-            if self._waiters is None:
-                self._waiters = []
-            self._waiters.append(waiter)
+            waiter = _new_waiter(self)
             try:
                 await waiter
             except BaseException:
@@ -94,15 +91,20 @@ class LeanEvent:
     async def wait(self) -> bool:
         if self._set:
             return True
-        waiter = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = []
-        self._waiters.append(waiter)
+        waiter = _new_waiter(self)
         try:
             await waiter
             return True
         finally:
             _forget(self, waiter)
+
+
+def _new_waiter(owner) -> asyncio.Future:
+    waiter = asyncio.get_running_loop().create_future()
+    if owner._waiters is None:
+        owner._waiters = []
+    owner._waiters.append(waiter)
+    return waiter
 
 
 def _wake_one(waiters: list | None) -> None:

@@ -27,6 +27,13 @@ def is_slug(room: str) -> bool:
     return bool(_SLUG.fullmatch(room))
 
 
+def is_storable(text: str) -> bool:
+    """Whether every database can hold and compare `text`: PostgreSQL
+    refuses NUL characters, and lone surrogates cannot be encoded. A name
+    that is not storable names nobody (rather than failing the query)."""
+    return "\x00" not in text and not _SURROGATE.search(text)
+
+
 def check_body(body: Any, *, max_body: int, may_be_empty: bool = False) -> str:
     """The body rules every write path shares (WebSocket, HTTP, admin, CLI).
     `may_be_empty`: a message that carries attachments needs no text (a

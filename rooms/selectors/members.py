@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .. import protocol
+from .. import protocol, validators
 from ..errors import RoomsError
 from ..models import Membership, PresenceSnapshot, Room
 
@@ -52,9 +52,10 @@ def users_named(*, usernames: list[str], field: str = "users") -> list[AbstractB
             gettext("At most %(count)d people, you included.") % {"count": Room.DIRECT_MAX_PEOPLE},
             field=field,
         )
+    asked = [name for name in wanted if validators.is_storable(name)]
     found = {
         user.get_username(): user
-        for user in get_user_model().objects.filter(username__in=wanted, is_active=True)
+        for user in get_user_model().objects.filter(username__in=asked, is_active=True)
     }
     for name in wanted:
         if name not in found:
@@ -67,6 +68,8 @@ def users_named(*, usernames: list[str], field: str = "users") -> list[AbstractB
 def usernames_starting(*, prefix: str, limit: int = USER_PICKER_LIMIT) -> list[str]:
     """Active users whose username starts with `prefix` (any case), sorted:
     the user picker's suggestions."""
+    if not validators.is_storable(prefix):
+        return []
     users = get_user_model().objects.filter(is_active=True, username__istartswith=prefix)
     return list(users.order_by("username").values_list("username", flat=True)[:limit])
 

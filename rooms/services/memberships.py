@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
-from .. import access, broadcast, events, selectors
+from .. import access, broadcast, events, selectors, validators
 from ..errors import RoomsError
 from ..models import Membership, RecentStart, Room, RoomRestriction
 from . import starts
@@ -186,12 +186,12 @@ def _active_user(username: str) -> AbstractBaseUser:
 
 def _membership(room: Room, username: str) -> Membership:
     User = get_user_model()
-    membership = (
+    membership = validators.is_storable(username) and (
         Membership.objects.select_related("user")
         .filter(room=room, **{f"user__{User.USERNAME_FIELD}": username})
         .first()
     )
-    if membership is None:
+    if not membership:
         raise RoomsError(
             "not_found",
             gettext("%(name)r is not a member of this room.") % {"name": username[:150]},

@@ -100,6 +100,17 @@ def test_inviting_an_unknown_or_inactive_user_is_invalid(alice, carol, plans):
     assert role_of(plans, carol) is None
 
 
+@pytest.mark.parametrize("name", ["bob\x00", "\ud800bob"])
+def test_a_name_no_database_can_hold_names_nobody_rather_than_failing(alice, plans, name):
+    """NUL (PostgreSQL refuses it) and a lone surrogate (no database can
+    encode it): a 400 or 404 with the usual words, never a 500. Schemathesis
+    found the NUL in /api/direct's names."""
+    refused("invalid", services.membership_invite_by, room=plans, by=alice, username=name)
+    refused("not_found", services.membership_remove_by, room=plans, by=alice, username=name)
+    refused("invalid", selectors.users_named, usernames=["bob", name])
+    assert selectors.usernames_starting(prefix=name) == []
+
+
 def test_inviting_a_member_twice_is_invalid_and_keeps_their_role(alice, bob, plans):
     error = refused(
         "invalid",

@@ -176,6 +176,7 @@ def fanout(
     most that many are sent."""
     opened = pool.open(server.urls("bench-sub"), room, subscribers - 2)
     pool.reset()
+    lag_before = server.metrics(LAG_BUCKETS)
     cpu = ServerCpu(server)
     count = min(max_count, int(rate * duration)) if rate else max_count
     if attachments is not None:
@@ -197,6 +198,7 @@ def fanout(
         last_seq, max(1.0, pub["started"] + pub["publish_seconds"] + drain - time.monotonic())
     )
     server_cpu = cpu.stop()
+    lag = _lag_histogram(lag_before, server.metrics(LAG_BUCKETS))
     pool.close_sockets()
     settle(server)
     probe, stream = pub["probe"], pub["pub_stream"]
@@ -234,7 +236,34 @@ def fanout(
         # clock figures (latency, rates) do not.
         "server_cpu_us_per_delivery": _per(server_cpu["server_cpu_seconds"], delivered),
         "client_cpu_us_per_delivery": _per(client_cpu, delivered),
+        # The server's own view (the first worker): entries by the time from
+        # their creation to their write to the last of its sockets.
+        "server_lag_ms": lag,
     }
+
+
+# rooms_delivery_lag_seconds (rooms/ops/metrics.py): cumulative buckets.
+LAG_BUCKETS = "rooms_delivery_lag_seconds_bucket"
+
+
+def _lag_histogram(before: dict, after: dict) -> dict[str, int] | None:
+    """{"≤10": n, …}: the entries of the run by the upper bound (ms) of their
+    delivery lag, as a histogram of counts (not cumulative)."""
+    if not after:
+        return None
+    bounds = []
+    for name, total in after.items():
+        bound = name.split('le="', 1)[1].split('"', 1)[0]
+        count = total - before.get(name, 0.0)
+        bounds.append((float(bound), bound, count))
+    bounds.sort()
+    histogram, below = {}, 0.0
+    for value, bound, count in bounds:
+        if count > below:
+            label = "inf" if bound == "+Inf" else f"{value * 1000:g}"
+            histogram[f"≤{label}"] = round(count - below)
+        below = count
+    return histogram
 
 
 def _per(seconds: float, count: int) -> float | None:

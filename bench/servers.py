@@ -152,8 +152,9 @@ class Server:
         out = self.deployment.shell(f"SLUG = {slug!r}\nCOUNT = {count}\n" + SEED, timeout=600)
         return int(next(line[3:] for line in out.splitlines() if line.startswith("@@ ")))
 
-    def metric(self, name: str, worker: int = 0) -> float | None:
-        """A sample of /metrics of one worker (None: the app has none)."""
+    def metrics(self, prefix: str, worker: int = 0) -> dict[str, float]:
+        """The samples of /metrics of one worker whose names start with
+        `prefix`, by their name and labels ({} when the app has none)."""
         import urllib.request
 
         request = urllib.request.Request(
@@ -164,11 +165,16 @@ class Server:
             with urllib.request.urlopen(request, timeout=10) as response:
                 text = response.read().decode()
         except OSError:
-            return None
-        for line in text.splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-        return None
+            return {}
+        return {
+            line.split()[0]: float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith(prefix)
+        }
+
+    def metric(self, name: str, worker: int = 0) -> float | None:
+        """A sample of /metrics of one worker (None: the app has none)."""
+        return self.metrics(name + " ", worker).get(name)
 
     def stop(self) -> None:
         self.deployment.stop()

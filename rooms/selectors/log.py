@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from .. import access, protocol
 from ..models import Message, Reaction, Room
+from ..sql import column
 from .attachments import attachments_by_message
 
 
@@ -135,7 +136,7 @@ def entries_rendered(
 
 
 def _column(field: str) -> str:
-    return connection.ops.quote_name(Message._meta.get_field(field).column)
+    return column(Message, field)
 
 
 def _stored(room_id: int, slug: str, rows: list[tuple[int, str]]) -> list[tuple[int, str]]:

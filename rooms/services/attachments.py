@@ -22,7 +22,8 @@ from .. import access
 from ..errors import RoomsError
 from ..files import images, storage, uploads
 from ..models import Attachment, Message
-from ..selectors.attachments import OBJECT_COLUMNS, attachment_object
+from ..selectors.attachments import OBJECT_COLUMNS
+from ..sql import column
 from . import starts
 
 # How long an upload may wait for a message before it is deleted.
@@ -103,7 +104,7 @@ def _forget_if_unclaimed(attachment: Attachment) -> None:
 
 
 def _column(field: str) -> str:
-    return connection.ops.quote_name(Attachment._meta.get_field(field).column)
+    return column(Attachment, field)
 
 
 def claimable(*, room_id: int, requests: Iterable) -> dict[str, tuple]:
@@ -151,10 +152,10 @@ def claim_take(request, free: dict[str, tuple]) -> list[tuple]:
     return [free.pop(upload_id)[1] for upload_id in request.attachments]
 
 
-def claim(*, messages: list[Message], taken: list[list[tuple]]) -> list[list[dict]]:
+def claim(*, messages: list[Message], taken: list[list[tuple]]) -> None:
     """Give each stored message the uploads taken for it, in the order its
-    send named them (one statement, executed for each upload); returns each
-    message's attachment objects for its JSON."""
+    send named them (one statement, executed for each upload). Their objects
+    are in each message's JSON already (stored_json.new_entry_json)."""
     owner = [
         (message.pk, position, columns[0])
         for message, files in zip(messages, taken, strict=True)
@@ -167,7 +168,6 @@ def claim(*, messages: list[Message], taken: list[list[tuple]]) -> list[list[dic
                 f"{_column('position')} = %s WHERE {_column('id')} = %s",
                 owner,
             )
-    return [[attachment_object(*columns) for columns in files] for files in taken]
 
 
 # --- Deleting files -------------------------------------------------------------------

@@ -278,7 +278,7 @@ def _store_room(
         _bring_back(room.id, rows, post.hidden_by)
     stored.append(mentions.Stored(room.id, post.is_private, rows, is_direct=post.is_direct))
     published = []
-    attachments.claim(messages=rows, taken=taken)  # one UPDATE, if any
+    attachments.claim(messages=rows, taken=taken)  # one UPDATE statement, if any
     for (index, _), row in zip(allowed, rows, strict=True):
         text = row.json  # as stored; an edit a later delete emptied, as re-rendered
         results[index] = EntryResult(

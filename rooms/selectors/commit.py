@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from ..models import Membership, Message, PrunedClientId, Room, RoomRestriction
+from ..sql import placeholders
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def post_access(*, room_id: int, author_ids: list[int]) -> PostAccess:
     """The room's flags, the authors' roles and restrictions, and who hid
     it, in one round trip: it runs in every group commit, inside the
     transaction."""
-    authors = ", ".join(["%s"] * len(author_ids)) or "NULL"
+    authors = placeholders(author_ids) or "NULL"
     membership, restriction = Membership._meta.db_table, RoomRestriction._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -78,8 +79,8 @@ def seqs_by_client_id(*, keys: list[tuple[int, int | None, str]]) -> dict[tuple,
     wanted = set(keys)
     room_ids = sorted({room_id for room_id, _, _ in keys})
     client_ids = sorted({client_id for _, _, client_id in keys})
-    rooms = ", ".join(["%s"] * len(room_ids))
-    cids = ", ".join(["%s"] * len(client_ids))
+    rooms = placeholders(room_ids)
+    cids = placeholders(client_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT room_id, author_id, kind, client_id, seq FROM {Message._meta.db_table} "

@@ -23,7 +23,7 @@ from ..errors import RoomsError
 from ..files import images, storage, uploads
 from ..models import Attachment, Message
 from ..selectors.attachments import OBJECT_COLUMNS
-from ..sql import column
+from ..sql import column, placeholders
 from . import starts
 
 # How long an upload may wait for a message before it is deleted.
@@ -123,7 +123,7 @@ def claimable(*, room_id: int, requests: Iterable) -> dict[str, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM {Attachment._meta.db_table} "
-            f"WHERE {_column('id')} IN ({', '.join(['%s'] * len(wanted))}) "
+            f"WHERE {_column('id')} IN ({placeholders(wanted)}) "
             f"AND {_column('room')} = %s AND {_column('message')} IS NULL "
             f"ORDER BY {_column('id')}{lock}",
             [*wanted, room_id],

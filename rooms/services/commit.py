@@ -28,6 +28,7 @@ from django.utils import timezone
 from .. import access, broadcast, events, mentions, selectors, validators
 from ..errors import RoomsError
 from ..models import Membership, Message, Reaction, Room
+from ..sql import placeholders
 from . import attachments, away, rate, stored_json
 
 Kind = Message.Kind
@@ -202,7 +203,7 @@ def _lock_authors(author_ids: set[int]) -> dict[int, tuple[bool, bool, bool]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {pk}, {active}, {staff}, {superuser} FROM {quote(meta.db_table)} "
-            f"WHERE {pk} IN ({', '.join(['%s'] * len(ordered))}) ORDER BY {pk}{lock}",
+            f"WHERE {pk} IN ({placeholders(ordered)}) ORDER BY {pk}{lock}",
             ordered,
         )
         rows = cursor.fetchall()

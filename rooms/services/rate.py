@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from ..errors import RoomsError
 from ..models import Message
+from ..sql import placeholders
 
 
 def budgets(author_ids: set[int]) -> dict[int, list]:
@@ -36,7 +37,7 @@ def budgets(author_ids: set[int]) -> dict[int, list]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT author_id, COUNT(*), MIN(created_at) FROM {Message._meta.db_table} "
-            f"WHERE author_id IN ({', '.join(['%s'] * len(ordered))}) AND created_at > %s "
+            f"WHERE author_id IN ({placeholders(ordered)}) AND created_at > %s "
             "GROUP BY author_id",
             [*ordered, since],
         )

@@ -87,10 +87,13 @@ class ResumeWindow:
 
     def _bound(self) -> None:
         while self.entries and (len(self.entries) > self.max_entries or self.size > self.max_bytes):
-            seq, _, _, size = self.entries.popleft()
-            self.size -= size
-            self.stale.discard(seq)
-            self.start = seq
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        seq, _, _, size = self.entries.popleft()
+        self.size -= size
+        self.stale.discard(seq)
+        self.start = seq
 
     def trim_below(self, oldest: int | None) -> None:
         """Retention deleted every entry below `oldest` (None: the log was
@@ -98,10 +101,7 @@ class ResumeWindow:
         if oldest is None:
             return
         while self.entries and self.entries[0][0] < oldest:
-            seq, _, _, size = self.entries.popleft()
-            self.size -= size
-            self.stale.discard(seq)
-            self.start = seq
+            self._drop_oldest()
 
     def covers(self, since: int) -> bool:
         """Whether every entry above `since` up to the head is here."""
@@ -125,7 +125,8 @@ class ResumeWindow:
             seq, _, target, size = self.entries[index]
             if seq in fresh:
                 text = fresh[seq]
-                self.size += len(text.encode()) - size
-                self.entries[index] = (seq, text, target, len(text.encode()))
+                new_size = len(text.encode())
+                self.size += new_size - size
+                self.entries[index] = (seq, text, target, new_size)
                 self.stale.discard(seq)
         self._bound()

@@ -92,6 +92,10 @@ class RoomsConsumer(Socket):
             self.read_flush.cancel()
         if self.hub is None:
             return
+        # Reads still coalescing are stored: the person did read up to there
+        # (a cursor left behind would badge and notify what was read).
+        for slug, seq in self.reads.drain():
+            await self._store_read(slug, seq)
         for subscription in list(self.subscriptions.values()):
             await self._drop(subscription)
         self.subscriptions.clear()
@@ -306,8 +310,12 @@ class RoomsConsumer(Socket):
             )
 
     async def _write_read(self, slug: str, seq: int) -> None:
+        if not self.gone:  # closing: disconnect() stores what is pending
+            await self._store_read(slug, seq)
+
+    async def _store_read(self, slug: str, seq: int) -> None:
         subscription = self.subscriptions.get(slug)
-        if subscription is None or self.gone:
+        if subscription is None:
             return  # left (or lost) the room meanwhile: the cursor stays
         await db.write(services.read_cursor_advance)(
             user=self.user, room=subscription.room, seq=seq, socket_id=self.socket_id

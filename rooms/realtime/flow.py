@@ -88,6 +88,11 @@ class Coalescer:
         now = self.clock()
         return max(0.0, min(self.sent_at[key] + self.interval - now for key in self.pending))
 
+    def drain(self) -> list[tuple]:
+        """Every pending value, due or not (the socket is closing)."""
+        pending, self.pending = list(self.pending.items()), {}
+        return pending
+
     def due(self) -> list[tuple]:
         now = self.clock()
         ready = [

@@ -274,3 +274,19 @@ async def test_a_removal_sends_left_before_the_rooms_frame(clients, alice, secre
     await database_sync_to_async(services.membership_remove)(room=secret, user=alice)
     assert (await client.next_of("left", skip=("backfill",)))["reason"] == "removed"
     assert await client.next_of("rooms") == {"type": "rooms"}
+
+
+async def test_a_read_still_coalescing_is_stored_when_the_socket_closes(clients, alice, lobby):
+    """The last read of a burst waits for the interval; a tab closed before
+    it is due still moves the cursor there (else what was read would come
+    back as unread, badged and notified)."""
+    await seed("lobby", 5)
+    reader = await clients.connect(alice)
+    await reader.join("lobby")
+    for seq in (1, 5):
+        await reader.send({"type": "read", "room": "lobby", "seq": seq})
+    await reader.send({"type": "ping", "ref": "sent"})
+    await reader.next_of("pong", skip=("backfill", "read"))
+    await reader.close()
+    cursor = await database_sync_to_async(ReadCursor.objects.get)(user=alice, room=lobby)
+    assert cursor.seq == 5
